@@ -1,0 +1,271 @@
+"""The typed run configuration.
+
+A run is described by one YAML file with the sections ``data``, ``model``, ``train`` and
+``output`` (and a top-level ``seed``). Unknown keys are rejected with their location,
+paths are resolved relative to the config file, and every error is a one-line
+:class:`~genas.errors.ConfigError`.
+
+Example (``examples/nfe2.yaml``)::
+
+    seed: 1
+    data:
+      format: fasta
+      task: nfe2
+      train: {positives: [nfe2.tr.fa], negatives: [nfe2.neg.tr.fa]}
+      test: {positives: [nfe2.test.fa], negatives: [nfe2.neg.test.fa]}
+      length: 240
+      fit_length: pad
+    model: {reference: deepbind}
+    train: {max_epochs: 30}
+    output: {dir: runs/nfe2}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from genas.errors import ConfigError
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------------------- data
+
+
+class _DataCommon(StrictModel):
+    length: int | None = Field(
+        None, gt=0, description="Input length L. None: all sequences must share one length."
+    )
+    fit_length: Literal["error", "crop", "pad", "crop_or_pad"] = Field(
+        "error",
+        description="What to do with a sequence whose length differs from `length`: "
+        "error, centre-crop longer ones, centre-pad shorter ones with padding, or both.",
+    )
+    invalid_bases: Literal["error", "N"] = Field(
+        "error", description="Letters outside ACGTN: an error, or read as N."
+    )
+    valid_fraction: float = Field(
+        0.1, ge=0, lt=1, description="Fraction of train held out for validation if no valid split is given."
+    )
+    test_fraction: float = Field(
+        0.1, ge=0, lt=1, description="Fraction of train held out for testing if no test split is given."
+    )
+    rc_augment: bool = Field(False, description="Randomly reverse-complement training sequences.")
+    max_shift: int = Field(0, ge=0, description="Random shifts of up to this many bp in training.")
+    n_value: float = Field(0.25, ge=0, le=1, description="Value of each channel for an N base.")
+    task_groups: dict[str, list[str]] | None = Field(
+        None, description="Group name -> task names, for per-group metrics."
+    )
+
+
+class FastaClassFiles(StrictModel):
+    positives: list[Path] = Field(..., min_length=1)
+    negatives: list[Path] = Field(default_factory=list)
+    shuffled_negatives: int = Field(
+        0, ge=0, description="Add this many dinucleotide-shuffled copies of each positive as negatives."
+    )
+
+    @model_validator(mode="after")
+    def _has_negatives(self) -> FastaClassFiles:
+        if not self.negatives and self.shuffled_negatives == 0:
+            raise ValueError("give negatives or shuffled_negatives > 0")
+        return self
+
+
+class FastaData(_DataCommon):
+    """FASTA files per class: one binary task, positives labelled 1, negatives 0."""
+
+    format: Literal["fasta"]
+    task: str = "task"
+    train: FastaClassFiles
+    valid: FastaClassFiles | None = None
+    test: FastaClassFiles | None = None
+
+
+class TableData(_DataCommon):
+    """A CSV/TSV table (by extension; .gz allowed) with a sequence column and label columns."""
+
+    format: Literal["table"]
+    train: Path
+    valid: Path | None = None
+    test: Path | None = None
+    sequence_column: str = "sequence"
+    label_columns: list[str] | None = Field(
+        None, description="Label columns; None: every column except the sequence and `id_column`."
+    )
+    id_column: str | None = None
+
+
+class BedData(_DataCommon):
+    """Intervals on a reference genome; one peak BED per task; labels by overlap."""
+
+    format: Literal["bed"]
+    intervals: Path
+    genome: Path
+    peaks: dict[str, Path] = Field(..., min_length=1, description="task name -> peak BED")
+    length: int | None = Field(1000, gt=0)
+    target_bin: int = Field(200, gt=0, description="Central bin (bp) a peak must overlap.")
+    min_overlap: float = Field(0.5, gt=0, le=1, description="Fraction of the bin a peak must cover.")
+    valid_chroms: list[str] = Field(default_factory=lambda: ["chr7"])
+    test_chroms: list[str] = Field(default_factory=lambda: ["chr8", "chr9"])
+
+
+class DeepSeaData(_DataCommon):
+    """DeepSEA's train.mat (v7.3), valid.mat and test.mat (v5)."""
+
+    format: Literal["deepsea_mat"]
+    train: Path
+    valid: Path | None = None
+    test: Path | None = None
+    task_names: Path | None = Field(
+        None, description="TSV whose rows name the tasks (e.g. deepsea_919_label_annot_index.tsv)."
+    )
+
+
+class Hdf5Data(_DataCommon):
+    """genas HDF5 files (`x` uint8 (N,4,L), `y` (N,T), `task_names`), one per split."""
+
+    format: Literal["hdf5"]
+    train: Path
+    valid: Path | None = None
+    test: Path | None = None
+    chunk_size: int = Field(4096, gt=0, description="Sequences read from disk at a time.")
+
+
+DataConfig = Annotated[
+    FastaData | TableData | BedData | DeepSeaData | Hdf5Data, Field(discriminator="format")
+]
+
+# ---------------------------------------------------------------------------- model
+
+
+class ModelConfig(StrictModel):
+    """Either a reference architecture, or an architecture from a model space."""
+
+    reference: Literal["deepbind", "deepsea", "basset", "danq"] | None = None
+    space: str | None = Field(None, description="Preset name (amber-deepsea, small) or space YAML path.")
+    architecture: Path | list[int] | None = Field(
+        None, description="Architecture JSON file, or its token list."
+    )
+    width: float = Field(1.0, gt=0, description="Width multiplier of a space architecture.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ModelConfig:
+        if (self.reference is None) == (self.space is None):
+            raise ValueError("give either `reference` or `space` (with `architecture`)")
+        if self.space is not None and self.architecture is None:
+            raise ValueError("`space` needs an `architecture` (JSON file or token list)")
+        return self
+
+
+# ---------------------------------------------------------------------------- train
+
+
+class TrainConfig(StrictModel):
+    optimizer: Literal["adam", "adamw"] = "adam"
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(64, gt=0)
+    max_epochs: int = Field(30, gt=0)
+    patience: int = Field(5, ge=1, description="Early stopping: epochs without a better valid AUROC.")
+    lr_schedule: Literal["constant", "plateau", "cosine"] = "plateau"
+    grad_clip: float | None = Field(None, gt=0, description="Clip the gradient norm to this.")
+    rc_predict: bool = Field(False, description="Average predictions with the reverse complement.")
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:1 ...")
+    num_workers: int = Field(0, ge=0)
+    max_steps_per_epoch: int | None = Field(None, gt=0)
+
+
+# ---------------------------------------------------------------------------- run
+
+
+class OutputConfig(StrictModel):
+    dir: Path = Path("runs/run")
+
+
+class RunConfig(StrictModel):
+    seed: int = 0
+    data: DataConfig
+    model: ModelConfig = Field(default_factory=lambda: ModelConfig(reference="deepbind"))
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _resolve_paths(value: Any, base: Path) -> Any:
+    """Make every relative Path in a validated model absolute, relative to `base`."""
+    if isinstance(value, Path):
+        return value if value.is_absolute() else (base / value).resolve()
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            setattr(value, name, _resolve_paths(getattr(value, name), base))
+        return value
+    if isinstance(value, list):
+        return [_resolve_paths(v, base) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve_paths(v, base) for k, v in value.items()}
+    return value
+
+
+_DATA_FORMATS = {"fasta", "table", "bed", "deepsea_mat", "hdf5"}
+
+
+def format_validation_error(error: ValidationError, source: str) -> str:
+    """One line: ``source: data.train.positives: Field required (+2 more)``."""
+    # A typo is the likeliest cause of any other error, so report unknown keys first.
+    errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    parts = [str(p) for p in first["loc"]]
+    if parts[:1] == ["data"] and len(parts) > 1 and parts[1] in _DATA_FORMATS:
+        parts.pop(1)  # the discriminator tag pydantic adds to the location
+    loc = ".".join(parts)
+    if first["type"] == "extra_forbidden":
+        parent = ".".join(parts[:-1]) or "top level"
+        message = f"unknown key {parts[-1]!r} in {parent}"
+    else:
+        message = f"{loc}: {first['msg']}" if loc else first["msg"]
+    if len(errors) > 1:
+        message += f" (+{len(errors) - 1} more)"
+    return f"{source}: {message}"
+
+
+def parse_config(raw: dict, base_dir: Path, source: str = "<config>") -> RunConfig:
+    """Validate a config dict; relative paths are taken relative to `base_dir`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error, source)) from None
+    return _resolve_paths(config, base_dir.resolve())
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML run config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    if raw is None:
+        raise ConfigError(f"{path}: config file is empty")
+    return parse_config(raw, path.parent, str(path))
+
+
+def dump_config(config: RunConfig) -> str:
+    """YAML text of a (resolved) config, as written to a run folder."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
