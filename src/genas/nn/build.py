@@ -1,0 +1,99 @@
+"""Build a model from the spec stored in a run's ``model.json``, and count parameters.
+
+A spec is one of::
+
+    {"reference": "deepbind"}                        # plus options of that builder
+    {"space": <ModelSpace.to_dict() | preset name | YAML path>,
+     "architecture": <Architecture.to_dict() | token list>,
+     "width": 1.0}
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from torch import nn
+
+from genas.errors import ConfigError, GenasError
+from genas.nn.network import ChildNet
+from genas.nn.references import REFERENCES
+from genas.space.architecture import Architecture
+from genas.space.model_space import ModelSpace
+from genas.space.presets import get_space
+
+_SPACE_SPEC_KEYS = ("space", "architecture", "width")
+
+
+def build_model(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.Module:
+    """The network of ``spec``: float32 (N, 4, ``input_length``) → logits (N, ``n_tasks``).
+
+    Raises:
+        ConfigError: an invalid spec (unknown key or reference, bad architecture, ...).
+        ValueError: ``input_length`` too short for a reference network.
+    """
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"model spec must be a mapping, got {type(spec).__name__}")
+    if ("reference" in spec) == ("space" in spec):
+        raise ConfigError("model spec needs either 'reference' or 'space' (with 'architecture')")
+    if "reference" in spec:
+        return _build_reference(spec, input_length, n_tasks)
+    return _build_child(spec, input_length, n_tasks)
+
+
+def _build_reference(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.Module:
+    name = spec["reference"]
+    if name not in REFERENCES:
+        raise ConfigError(
+            f"unknown reference architecture {name!r} (known: {', '.join(REFERENCES)})"
+        )
+    builder = REFERENCES[name]
+    options = {k: v for k, v in spec.items() if k != "reference"}
+    allowed = [
+        p for p in inspect.signature(builder).parameters if p not in ("input_length", "n_tasks")
+    ]
+    for key in options:
+        if key not in allowed:
+            hint = ", ".join(allowed) or "none"
+            raise ConfigError(f"reference {name!r} takes no option {key!r} (options: {hint})")
+    return builder(input_length, n_tasks, **options)
+
+
+def _build_child(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> ChildNet:
+    for key in spec:
+        if key not in _SPACE_SPEC_KEYS:
+            raise ConfigError(
+                f"unknown key {key!r} in model spec (allowed: {', '.join(_SPACE_SPEC_KEYS)})"
+            )
+    if "architecture" not in spec:
+        raise ConfigError("model spec with 'space' needs an 'architecture'")
+    raw_space = spec["space"]
+    space = (
+        ModelSpace.from_dict(raw_space) if isinstance(raw_space, Mapping) else get_space(raw_space)
+    )
+    raw_arch = spec["architecture"]
+    try:
+        if isinstance(raw_arch, Mapping):
+            arch = Architecture.from_dict(raw_arch)
+            arch.validate(space)
+        elif isinstance(raw_arch, Sequence) and not isinstance(raw_arch, str):
+            arch = Architecture.from_tokens(space, raw_arch)
+        else:
+            raise ValueError(f"expected a mapping or a token list, got {raw_arch!r}")
+    except ValueError as exc:
+        raise ConfigError(f"model spec: invalid architecture: {exc}") from None
+    width = spec.get("width", 1.0)
+    if isinstance(width, bool) or not isinstance(width, int | float) or width <= 0:
+        raise ConfigError(f"model spec: width must be a positive number, got {width!r}")
+    try:
+        return ChildNet(space, arch, input_length, n_tasks, width=float(width))
+    except GenasError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(f"model spec: {exc}") from None
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters of ``model`` (each shared tensor once)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

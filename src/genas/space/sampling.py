@@ -1,0 +1,38 @@
+"""Uniform random architectures of a space (the paper's "sampled architectures" baseline)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genas.space.architecture import Architecture
+from genas.space.model_space import ModelSpace
+
+
+def sample_architecture(
+    space: ModelSpace,
+    rng: np.random.Generator,
+    skip_prob: float = 0.4,
+    n_skips: int | None = None,
+) -> Architecture:
+    """Draw one architecture: uniform op per layer; skips Bernoulli(`skip_prob`) or exactly `n_skips`.
+
+    With ``n_skips`` set, that many of the ``L(L-1)/2`` possible skips are switched on, chosen
+    uniformly (AMBER's random baseline uses ``round(0.4 * L(L-1)/2)``). A space that does not
+    search skips gets none.
+    """
+    ops = [int(rng.integers(space.num_ops(i))) for i in range(space.n_layers)]
+    n_possible = space.n_layers * (space.n_layers - 1) // 2
+    if not space.skips:
+        return Architecture.from_ops(space, ops)
+    if n_skips is None:
+        bits = (rng.random(n_possible) < skip_prob).astype(int)
+    else:
+        if not 0 <= n_skips <= n_possible:
+            raise ValueError(f"n_skips must be in [0, {n_possible}], got {n_skips}")
+        bits = np.zeros(n_possible, dtype=int)
+        bits[rng.choice(n_possible, size=n_skips, replace=False)] = 1
+    skips, start = [], 0
+    for i in range(space.n_layers):
+        skips.append(tuple(int(b) for b in bits[start : start + i]))
+        start += i
+    return Architecture.from_ops(space, ops, skips)
