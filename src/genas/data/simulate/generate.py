@@ -1,0 +1,328 @@
+"""``simulate``: write a synthetic DeepSEA-shaped benchmark to a folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from genas.data.motifs import Motif, load_jaspar
+from genas.data.simulate.background import MarkovBackground, fit_markov_fasta, iid_background
+from genas.data.simulate.calibrate import calibrate
+from genas.data.simulate.planting import plan_sites, plant_sites
+from genas.data.simulate.rules import TaskRule, all_labels, design_tasks
+from genas.data.simulate.writers import (
+    write_deepsea_v5,
+    write_deepsea_v73,
+    write_genas_h5,
+    write_tasks_tsv,
+)
+from genas.fileio import atomic_write_json
+
+#: Automatic motif choice: widths in this range, at least this many bits, no dimers,
+#: one motif per TF family.
+AUTO_WIDTH = (8, 20)
+AUTO_MIN_BITS = 10.0
+
+LABEL_NOTE = (
+    "Labels follow each task's rule over the planted sites only (see 'planted'); chance "
+    "resemblances of the background to a motif are ignored. Motifs chosen automatically have "
+    f">= {AUTO_MIN_BITS:g} bits of information, so such chance hits are rare. 'y' has label "
+    "noise applied (each label flipped with probability label_noise); 'y_clean' in the .h5 "
+    "files has none."
+)
+
+
+def simulate(
+    out_dir: str | Path,
+    *,
+    n_tasks: int = 16,
+    length: int = 500,
+    n_train: int = 2000,
+    n_valid: int = 500,
+    n_test: int = 500,
+    seed: int = 1,
+    gc: float = 0.42,
+    background: str | None = None,
+    background_fasta: str | Path | None = None,
+    markov_order: int = 2,
+    motif_ids: Sequence[str] | None = None,
+    motifs: Sequence[Motif] | None = None,
+    n_motifs: int | None = None,
+    positive_rate: float | tuple[float, float] | Sequence[float] = (0.05, 0.3),
+    label_noise: float = 0.02,
+    decoy_rate: float = 0.5,
+    write_mat: bool = True,
+    release: str = "JASPAR2024",
+) -> dict:
+    """Generate a synthetic multi-task benchmark with planted JASPAR motifs.
+
+    Writes into ``out_dir``: ``{train,valid,test}.h5`` (genas HDF5: ``x`` uint8 (N, 4, L),
+    ``y`` and ``y_clean`` uint8 (N, T), ``task_names``, ``task_groups``, group ``planted``),
+    DeepSEA layouts ``train.mat`` (v7.3; ``trainxdata`` (L, 4, N), ``traindata`` (T, N) via
+    h5py) and ``valid.mat`` / ``test.mat`` (v5; ``validxdata`` (N, 4, L), ``validdata``
+    (N, T)) in A, G, C, T channel order, ``tasks.tsv`` and ``manifest.json`` (written last).
+
+    Args:
+        n_tasks: T >= 1; about half ``presence``, a quarter ``pair``, a quarter ``count``.
+        length: sequence length L.
+        n_train, n_valid, n_test: sequences per split.
+        seed: all randomness derives from it; same seed and arguments -> same x and y.
+        gc: GC fraction of the i.i.d. background.
+        background: ``"iid"`` or ``"markov"``; default ``"markov"`` when ``background_fasta``
+            is given, else ``"iid"``.
+        background_fasta: sequences to fit the order-``markov_order`` Markov background to.
+        motif_ids: JASPAR ids to use (all of them unless ``n_motifs`` is smaller).
+        motifs: motifs to use instead of JASPAR ids (e.g. from :func:`read_meme`).
+        n_motifs: number of motifs; default ``n_tasks`` (auto choice) or all given.
+        positive_rate: a tuple ``(lo, hi)``: each task's target rate drawn uniformly in it;
+            a list of T numbers: per task; a float: every task.
+        label_noise: probability of flipping each label (0 <= label_noise < 0.5).
+        decoy_rate: near-miss plantings (pair/count tasks) per true planting.
+        write_mat: also write the DeepSEA ``.mat`` files.
+
+    Returns:
+        The manifest (also written to ``manifest.json``).
+
+    Raises:
+        ValueError: bad parameters (n_tasks < 1, length too short for a rule, ...).
+        InputError: ``background_fasta`` missing, empty or without ACGT sequence.
+    """
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    params = dict(
+        n_tasks=n_tasks,
+        length=length,
+        n_train=n_train,
+        n_valid=n_valid,
+        n_test=n_test,
+        seed=seed,
+        gc=gc,
+        background=background,
+        markov_order=markov_order,
+        background_fasta=None if background_fasta is None else str(background_fasta),
+        motif_ids=None if motif_ids is None else list(motif_ids),
+        n_motifs=n_motifs,
+        positive_rate=_jsonable(positive_rate),
+        label_noise=label_noise,
+        decoy_rate=decoy_rate,
+        write_mat=write_mat,
+        release=release,
+    )
+    _check_params(n_tasks, length, (n_train, n_valid, n_test), gc, label_noise, decoy_rate)
+    background = background or ("markov" if background_fasta is not None else "iid")
+    params["background"] = background
+    markov = _background_model(background, background_fasta, markov_order)
+
+    ss_design, ss_pilot, *ss_splits = np.random.SeedSequence(seed).spawn(5)
+    rng = np.random.default_rng(ss_design)
+    chosen = _choose_motifs(motifs, motif_ids, n_motifs, n_tasks, release, rng)
+    widths = np.array([m.width for m in chosen], dtype=np.int64)
+    rules = design_tasks(n_tasks, widths, length, rng)
+    for rule in rules:
+        if rule.min_length(widths) > length:
+            raise ValueError(
+                f"length {length} is too short for task rule "
+                f"{rule.describe([m.name for m in chosen])}: needs {rule.min_length(widths)} bp"
+            )
+    targets, rate_range = _targets(positive_rate, n_tasks, rng)
+    activation, targets, _ = calibrate(
+        rules, widths, targets, decoy_rate, length, ss_pilot, rate_range
+    )
+
+    names = _task_names(rules, chosen)
+    groups = [r.kind for r in rules]
+    ids = [m.id for m in chosen]
+    pfms = [m.pfm for m in chosen]
+    rates: dict[str, dict[str, list[float]]] = {}
+    split_info = {}
+    for split, n, ss in zip(
+        ("train", "valid", "test"), (n_train, n_valid, n_test), ss_splits, strict=True
+    ):
+        r_plan, r_bg, r_site, r_noise = (np.random.default_rng(s) for s in ss.spawn(4))
+        sites = plan_sites(rules, widths, activation, decoy_rate, n, length, r_plan)
+        codes = (
+            markov.sample(n, length, r_bg)
+            if markov is not None
+            else iid_background(n, length, gc, r_bg)
+        )
+        plant_sites(codes, sites, pfms, r_site)
+        x = (codes[:, None, :] == np.arange(4, dtype=np.uint8)[None, :, None]).view(np.uint8)
+        y_clean = all_labels(rules, sites, widths, n)
+        y = y_clean ^ (r_noise.random(y_clean.shape) < label_noise).astype(np.uint8)
+        del codes
+        write_genas_h5(
+            out_dir / f"{split}.h5",
+            x,
+            y,
+            names,
+            groups,
+            y_clean=y_clean,
+            sites=sites,
+            motif_ids=ids,
+            attrs={"source": "genas.data.simulate", "seed": seed, "split": split},
+        )
+        files = {"h5": f"{split}.h5"}
+        if write_mat:
+            writer = write_deepsea_v73 if split == "train" else write_deepsea_v5
+            writer(out_dir / f"{split}.mat", x, y, split)
+            files["mat"] = f"{split}.mat"
+        rates[split] = {"noisy": _mean(y), "clean": _mean(y_clean)}
+        split_info[split] = {
+            "n": n,
+            "files": files,
+            "planted": {
+                "file": f"{split}.h5",
+                "group": "planted",
+                "n_rows": len(sites),
+                "columns": ["seq", "motif", "start", "strand", "task", "decoy"],
+            },
+        }
+
+    tasks_json = []
+    for t, rule in enumerate(rules):
+        tasks_json.append(
+            {
+                "index": t,
+                "name": names[t],
+                "group": groups[t],
+                "rule": rule.to_json(ids),
+                "description": rule.describe([m.name for m in chosen]),
+                "target_positive_rate": round(float(targets[t]), 6),
+                "activation_probability": round(float(activation[t]), 6),
+                "positive_rate": {s: round(rates[s]["noisy"][t], 6) for s in rates},
+                "positive_rate_clean": {s: round(rates[s]["clean"][t], 6) for s in rates},
+            }
+        )
+    write_tasks_tsv(
+        out_dir / "tasks.tsv", [(t["name"], t["group"], t["description"]) for t in tasks_json]
+    )
+    manifest = {
+        "genas_simulation": 1,
+        "parameters": params,
+        "alphabet": "ACGT",
+        "mat_channel_order": "AGCT",
+        "labels": LABEL_NOTE,
+        "motifs": [
+            {
+                "index": i,
+                "id": m.id,
+                "name": m.name,
+                "consensus": m.consensus,
+                "width": m.width,
+                "information_content": round(m.information_content, 3),
+            }
+            for i, m in enumerate(chosen)
+        ],
+        "tasks": tasks_json,
+        "task_groups": {
+            g: [t for t, x in enumerate(groups) if x == g] for g in dict.fromkeys(groups)
+        },
+        "splits": split_info,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    atomic_write_json(out_dir / "manifest.json", manifest)
+    return manifest
+
+
+def _check_params(n_tasks, length, sizes, gc, label_noise, decoy_rate) -> None:
+    if not isinstance(n_tasks, int | np.integer) or n_tasks < 1:
+        raise ValueError(f"n_tasks must be an integer >= 1, got {n_tasks!r}")
+    if not isinstance(length, int | np.integer) or length < 1:
+        raise ValueError(f"length must be an integer >= 1, got {length!r}")
+    if any(int(n) < 0 for n in sizes):
+        raise ValueError(f"split sizes must be >= 0, got {sizes}")
+    if not 0.0 <= gc <= 1.0:
+        raise ValueError(f"gc must be in [0, 1], got {gc}")
+    if not 0.0 <= label_noise < 0.5:
+        raise ValueError(f"label_noise must be in [0, 0.5), got {label_noise}")
+    if decoy_rate < 0:
+        raise ValueError(f"decoy_rate must be >= 0, got {decoy_rate}")
+
+
+def _background_model(background, fasta, order) -> MarkovBackground | None:
+    if background not in ("iid", "markov"):
+        raise ValueError(f"background must be 'iid' or 'markov', got {background!r}")
+    if background == "iid":
+        if fasta is not None:
+            raise ValueError("background_fasta is only used with background='markov'")
+        return None
+    if fasta is None:
+        raise ValueError("background='markov' needs background_fasta")
+    return fit_markov_fasta(fasta, order)
+
+
+def _choose_motifs(motifs, motif_ids, n_motifs, n_tasks, release, rng) -> list[Motif]:
+    if motifs is not None and motif_ids is not None:
+        raise ValueError("give motifs or motif_ids, not both")
+    if n_motifs is not None and n_motifs < 1:
+        raise ValueError(f"n_motifs must be >= 1, got {n_motifs}")
+    if motifs is not None or motif_ids is not None:
+        pool = list(motifs) if motifs is not None else load_jaspar(motif_ids, release=release)
+        if not pool:
+            raise ValueError("no motifs given")
+        if n_motifs is not None and n_motifs > len(pool):
+            raise ValueError(f"n_motifs={n_motifs} but only {len(pool)} motifs given")
+        if len({m.id for m in pool}) != len(pool):
+            raise ValueError("motif ids must be distinct")
+        return pool[: n_motifs or len(pool)]
+    candidates = [
+        m
+        for m in load_jaspar(release=release)
+        if AUTO_WIDTH[0] <= m.width <= AUTO_WIDTH[1]
+        and m.information_content >= AUTO_MIN_BITS
+        and "::" not in m.name
+    ]
+    chosen, families = [], set()
+    for i in rng.permutation(len(candidates)):
+        m = candidates[i]
+        if m.family in families:
+            continue
+        families.add(m.family)
+        chosen.append(m)
+    want = n_motifs or min(max(n_tasks, 2 if n_tasks >= 2 else 1), len(chosen))
+    if want > len(chosen):
+        raise ValueError(f"n_motifs={want}: only {len(chosen)} distinct-family motifs qualify")
+    return chosen[:want]
+
+
+def _targets(positive_rate, n_tasks, rng) -> tuple[np.ndarray, tuple[float, float] | None]:
+    if isinstance(positive_rate, tuple):
+        if len(positive_rate) != 2:
+            raise ValueError("positive_rate as a tuple must be (lo, hi)")
+        lo, hi = (float(v) for v in positive_rate)
+        if not 0.0 < lo <= hi < 1.0:
+            raise ValueError(f"positive_rate range must satisfy 0 < lo <= hi < 1, got {lo, hi}")
+        return rng.uniform(lo, hi, n_tasks), (lo, hi)
+    rates = (
+        np.broadcast_to(np.asarray(positive_rate, dtype=np.float64), (n_tasks,)).copy()
+        if np.ndim(positive_rate) == 0
+        else np.asarray(positive_rate, dtype=np.float64)
+    )
+    if rates.shape != (n_tasks,):
+        raise ValueError(f"positive_rate needs {n_tasks} values, got {len(rates)}")
+    if not ((rates > 0) & (rates < 1)).all():
+        raise ValueError("positive rates must be in (0, 1)")
+    return rates, None
+
+
+def _task_names(rules: Sequence[TaskRule], chosen: Sequence[Motif]) -> list[str]:
+    names = [m.name for m in chosen]
+    if len(set(names)) != len(names):
+        names = [f"{m.name}.{m.id}" for m in chosen]
+    names = ["".join(c if c.isalnum() or c in "._-:" else "_" for c in n) for n in names]
+    return [r.short_name(names) for r in rules]
+
+
+def _mean(y: np.ndarray) -> list[float]:
+    return [float(v) for v in y.mean(axis=0)] if len(y) else [float("nan")] * y.shape[1]
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, tuple | list):
+        return [float(x) for x in v]
+    return v
