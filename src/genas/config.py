@@ -53,10 +53,16 @@ class _DataCommon(StrictModel):
         "error", description="Letters outside ACGTN: an error, or read as N."
     )
     valid_fraction: float = Field(
-        0.1, ge=0, lt=1, description="Fraction of train held out for validation if no valid split is given."
+        0.1,
+        ge=0,
+        lt=1,
+        description="Fraction of train held out for validation if no valid split is given.",
     )
     test_fraction: float = Field(
-        0.1, ge=0, lt=1, description="Fraction of train held out for testing if no test split is given."
+        0.1,
+        ge=0,
+        lt=1,
+        description="Fraction of train held out for testing if no test split is given.",
     )
     rc_augment: bool = Field(False, description="Randomly reverse-complement training sequences.")
     max_shift: int = Field(0, ge=0, description="Random shifts of up to this many bp in training.")
@@ -70,7 +76,9 @@ class FastaClassFiles(StrictModel):
     positives: list[Path] = Field(..., min_length=1)
     negatives: list[Path] = Field(default_factory=list)
     shuffled_negatives: int = Field(
-        0, ge=0, description="Add this many dinucleotide-shuffled copies of each positive as negatives."
+        0,
+        ge=0,
+        description="Add this many dinucleotide-shuffled copies of each positive as negatives.",
     )
 
     @model_validator(mode="after")
@@ -113,7 +121,9 @@ class BedData(_DataCommon):
     peaks: dict[str, Path] = Field(..., min_length=1, description="task name -> peak BED")
     length: int | None = Field(1000, gt=0)
     target_bin: int = Field(200, gt=0, description="Central bin (bp) a peak must overlap.")
-    min_overlap: float = Field(0.5, gt=0, le=1, description="Fraction of the bin a peak must cover.")
+    min_overlap: float = Field(
+        0.5, gt=0, le=1, description="Fraction of the bin a peak must cover."
+    )
     valid_chroms: list[str] = Field(default_factory=lambda: ["chr7"])
     test_chroms: list[str] = Field(default_factory=lambda: ["chr8", "chr9"])
 
@@ -151,7 +161,9 @@ class ModelConfig(StrictModel):
     """Either a reference architecture, or an architecture from a model space."""
 
     reference: Literal["deepbind", "deepsea", "basset", "danq"] | None = None
-    space: str | None = Field(None, description="Preset name (amber-deepsea, small) or space YAML path.")
+    space: str | None = Field(
+        None, description="Preset name (amber-deepsea, small) or space YAML path."
+    )
     architecture: Path | list[int] | None = Field(
         None, description="Architecture JSON file, or its token list."
     )
@@ -175,7 +187,9 @@ class TrainConfig(StrictModel):
     weight_decay: float = Field(0.0, ge=0)
     batch_size: int = Field(64, gt=0)
     max_epochs: int = Field(30, gt=0)
-    patience: int = Field(5, ge=1, description="Early stopping: epochs without a better valid AUROC.")
+    patience: int = Field(
+        5, ge=1, description="Early stopping: epochs without a better valid AUROC."
+    )
     lr_schedule: Literal["constant", "plateau", "cosine"] = "plateau"
     grad_clip: float | None = Field(None, gt=0, description="Clip the gradient norm to this.")
     rc_predict: bool = Field(False, description="Average predictions with the reverse complement.")
@@ -247,7 +261,11 @@ def parse_config(raw: dict, base_dir: Path, source: str = "<config>") -> RunConf
         config = RunConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(format_validation_error(error, source)) from None
-    return _resolve_paths(config, base_dir.resolve())
+    config = _resolve_paths(config, base_dir.resolve())
+    space = config.model.space
+    if space is not None and space.endswith((".yaml", ".yml")):
+        config.model.space = str(_resolve_paths(Path(space), base_dir.resolve()))
+    return config
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -14,7 +14,7 @@ def sample_architecture(
     skip_prob: float = 0.4,
     n_skips: int | None = None,
 ) -> Architecture:
-    """Draw one architecture: uniform op per layer; skips Bernoulli(`skip_prob`) or exactly `n_skips`.
+    """One architecture: a uniform op per layer; skips Bernoulli(`skip_prob`) or exactly `n_skips`.
 
     With ``n_skips`` set, that many of the ``L(L-1)/2`` possible skips are switched on, chosen
     uniformly (AMBER's random baseline uses ``round(0.4 * L(L-1)/2)``). A space that does not

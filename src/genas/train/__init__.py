@@ -1,1 +1,22 @@
-"""genas.train"""
+"""Training, evaluation and prediction: :func:`fit`, :func:`evaluate`, :func:`predict`.
+
+A model is any ``nn.Module`` mapping float32 (B, 4, L) to logits (B, T); loaders yield
+``(x uint8 (B, 4, L), y float32 (B, T))`` with NaN for unknown labels.
+"""
+
+from genas.train.device import resolve_device
+from genas.train.loop import FitResult, fit
+from genas.train.metrics import format_metrics_table, task_metrics
+from genas.train.predict import evaluate, predict
+from genas.train.seeding import seed_everything
+
+__all__ = [
+    "FitResult",
+    "evaluate",
+    "fit",
+    "format_metrics_table",
+    "predict",
+    "resolve_device",
+    "seed_everything",
+    "task_metrics",
+]

@@ -1,0 +1,127 @@
+"""Turning named sequences into fixed-length one-hot arrays, with errors that name the record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from genas.errors import InputError
+from genas.seq.alphabet import InvalidBaseError, encode
+
+FIT_MODES = ("error", "crop", "pad", "crop_or_pad")
+
+
+def _fit_hint(fit_length: str, too_long: bool) -> str:
+    if fit_length == "error":
+        return "set fit_length (crop, pad or crop_or_pad)"
+    return "set fit_length to " + ("crop or crop_or_pad" if too_long else "pad or crop_or_pad")
+
+
+def encode_records(
+    names: Sequence[str],
+    sequences: Sequence[str],
+    length: int,
+    fit_length: str = "error",
+    invalid_bases: str = "error",
+    path: str | Path | None = None,
+    length_source: str | None = None,
+) -> np.ndarray:
+    """One-hot encode named sequences to exactly ``length`` bp.
+
+    Longer sequences are centre-cropped (``fit_length`` crop / crop_or_pad), shorter ones
+    centre-padded with padding columns (pad / crop_or_pad); otherwise a wrong length is an
+    error. With ``invalid_bases="N"`` letters outside ACGTN are read as N.
+
+    Args:
+        names: N record names (for error messages).
+        sequences: N strings.
+        length: the output length L.
+        fit_length: error, crop, pad or crop_or_pad.
+        invalid_bases: error or N.
+        path: the file the records came from (for error messages).
+        length_source: where ``length`` came from, e.g. "the first record", for messages.
+
+    Returns:
+        uint8 array (N, 4, L).
+
+    Raises:
+        InputError: naming the file and record, for a wrong length or an invalid letter.
+    """
+    if fit_length not in FIT_MODES:
+        raise ValueError(f"fit_length must be one of {FIT_MODES}, got {fit_length!r}")
+    crop = fit_length in ("crop", "crop_or_pad")
+    pad = fit_length in ("pad", "crop_or_pad")
+    fitted: list[str] = []
+    left_pad = np.zeros(len(sequences), dtype=np.int64)
+    for i, (name, seq) in enumerate(zip(names, sequences, strict=True)):
+        n = len(seq)
+        if n > length:
+            if not crop:
+                raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
+            start = (n - length) // 2
+            seq = seq[start : start + length]
+        elif n < length:
+            if not pad:
+                raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
+            left_pad[i] = (length - n) // 2
+        fitted.append(seq)
+    try:
+        x = encode(fitted, length=length, invalid=invalid_bases)
+    except InvalidBaseError as error:
+        raise InputError(
+            path,
+            f"record {names[error.index]!r}: invalid letter {error.letter!r} at position "
+            f"{error.position + 1} (set invalid_bases: N to read it as N)",
+        ) from None
+    for i in np.flatnonzero(left_pad):
+        shift, n = int(left_pad[i]), len(fitted[i])
+        x[i, :, shift : shift + n] = x[i, :, :n].copy()
+        x[i, :, :shift] = 0
+    return x
+
+
+def _length_problem(name: str, n: int, length: int, source: str | None, fit_length: str) -> str:
+    expected = f"expected {length}" + (f" ({source})" if source else "")
+    return f"record {name!r} is {n} bp, {expected}; {_fit_hint(fit_length, n > length)}"
+
+
+def fit_onehot(x: np.ndarray, length: int) -> np.ndarray:
+    """Centre-crop or centre-pad one-hot sequences to ``length`` columns.
+
+    Args:
+        x: uint8 (N, 4, L0).
+        length: the output length L.
+
+    Returns:
+        uint8 (N, 4, L): the middle L columns of longer inputs; shorter inputs in the middle
+        of padding (all-zero) columns, the extra column (odd difference) on the right.
+    """
+    current = x.shape[-1]
+    if current == length:
+        return x
+    if current > length:
+        start = (current - length) // 2
+        return np.ascontiguousarray(x[..., start : start + length])
+    out = np.zeros((*x.shape[:-1], length), dtype=x.dtype)
+    start = (length - current) // 2
+    out[..., start : start + current] = x
+    return out
+
+
+def check_array_length(current: int, length: int | None, fit_length: str, path: str | Path) -> int:
+    """The length arrays of ``current`` columns are served at, or an InputError.
+
+    ``length`` None keeps ``current``; a different ``length`` needs a matching fit_length.
+    """
+    if length is None or length == current:
+        return current
+    too_long = current > length
+    allowed = fit_length in (("crop", "crop_or_pad") if too_long else ("pad", "crop_or_pad"))
+    if not allowed:
+        raise InputError(
+            path,
+            f"sequences are {current} bp, expected {length}; {_fit_hint(fit_length, too_long)}",
+        )
+    return length

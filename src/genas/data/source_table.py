@@ -1,0 +1,128 @@
+"""A CSV/TSV table with a sequence column and numeric label columns."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from genas.config import TableData
+from genas.data.dataset import ArrayDataset, DataSplits
+from genas.data.encoding import encode_records
+from genas.errors import InputError
+from genas.seq.fasta import open_text
+
+
+def table_delimiter(path: Path) -> str:
+    """``,`` for .csv(.gz), tab for .tsv/.txt/.tab(.gz)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    if ext == ".csv":
+        return ","
+    if ext in (".tsv", ".txt", ".tab"):
+        return "\t"
+    raise InputError(
+        path, f"unknown table extension {ext or '(none)'!r}; use .csv or .tsv (.gz ok)"
+    )
+
+
+def read_table(
+    path: str | Path,
+    sequence_column: str,
+    label_columns: list[str] | None,
+    id_column: str | None,
+) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    """Read a labelled sequence table.
+
+    Returns:
+        names (N,) (the id column, or ``file:line``), sequences (N,), labels float32 (N, T),
+        label column names (T,).
+
+    Raises:
+        InputError: naming file (and line), for a missing column (listing the available
+            ones), a short row, a non-numeric or non-finite label, or a table without rows.
+    """
+    path = Path(path)
+    delimiter = table_delimiter(path)
+    with open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            raise InputError(path, "empty table (no header line)")
+        header = [h.strip() for h in header]
+        available = ", ".join(repr(h) for h in header)
+        wanted = [sequence_column] + ([id_column] if id_column else [])
+        if label_columns is None:
+            label_columns = [h for h in header if h not in wanted]
+        for column in wanted + list(label_columns):
+            if column not in header:
+                raise InputError(path, f"no column {column!r}; available: {available}", 1)
+        if not label_columns:
+            raise InputError(path, f"no label columns besides {sequence_column!r}", 1)
+        seq_i = header.index(sequence_column)
+        id_i = header.index(id_column) if id_column else None
+        label_i = [header.index(c) for c in label_columns]
+        names, seqs, labels = [], [], []
+        for row in reader:
+            lineno = reader.line_num
+            if not row or all(not v.strip() for v in row):
+                continue
+            if len(row) < len(header):
+                raise InputError(
+                    path, f"row has {len(row)} fields, the header has {len(header)}", lineno
+                )
+            values = []
+            for column, i in zip(label_columns, label_i, strict=True):
+                text = row[i].strip()
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    raise InputError(
+                        path, f"label column {column!r}: {text!r} is not a finite number", lineno
+                    )
+                values.append(value)
+            labels.append(values)
+            seqs.append(row[seq_i].strip())
+            names.append(row[id_i].strip() if id_i is not None else f"{path.name}:{lineno}")
+    if not seqs:
+        raise InputError(path, "table has a header but no rows")
+    return names, seqs, np.asarray(labels, dtype=np.float32), list(label_columns)
+
+
+def load_table_source(cfg: TableData, seed: int) -> DataSplits:
+    """Read the table splits; missing valid/test splits are None.
+
+    The label columns of the train table (``label_columns``, or every column except the
+    sequence and id columns) must be present in the valid and test tables too.
+    """
+    del seed  # nothing random here
+    names, seqs, y, tasks = read_table(
+        cfg.train, cfg.sequence_column, cfg.label_columns, cfg.id_column
+    )
+    if cfg.length is not None:
+        length, source = cfg.length, "data.length"
+    else:
+        length, source = len(seqs[0]), f"the length of the first row of {cfg.train.name}"
+    x = encode_records(names, seqs, length, cfg.fit_length, cfg.invalid_bases, cfg.train, source)
+    splits = {"train": ArrayDataset(x, y), "valid": None, "test": None}
+    for split in ("valid", "test"):
+        path = getattr(cfg, split)
+        if path is None:
+            continue
+        n, s, labels, _ = read_table(path, cfg.sequence_column, tasks, cfg.id_column)
+        xs = encode_records(n, s, length, cfg.fit_length, cfg.invalid_bases, path, source)
+        splits[split] = ArrayDataset(xs, labels)
+    return DataSplits(
+        train=splits["train"],
+        valid=splits["valid"],
+        test=splits["test"],
+        task_names=tasks,
+        task_groups=None,
+        input_length=length,
+    )

@@ -1,0 +1,70 @@
+"""Device selection and moving batches onto it."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from genas.errors import GenasError
+from genas.seq.alphabet import to_float
+
+
+def resolve_device(spec: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+
+    Raises:
+        GenasError: the device is unknown or not available on this machine.
+    """
+    if isinstance(spec, torch.device):
+        device = spec
+    else:
+        text = str(spec).strip().lower()
+        if text == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            device = torch.device(text)
+        except (RuntimeError, ValueError):
+            raise GenasError(f"device {spec!r}: unknown (use auto, cpu, cuda, cuda:N)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise GenasError(f"device {str(device)!r}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise GenasError(
+                f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) here"
+            )
+    elif device.type == "mps":
+        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise GenasError("device 'mps': not available on this machine")
+    elif device.type != "cpu":
+        raise GenasError(f"device {str(device)!r}: unsupported (use auto, cpu, cuda, cuda:N)")
+    return device
+
+
+def autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA; a no-op context elsewhere."""
+    if device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Copy a CPU tensor to `device` asynchronously (pinned first when going to CUDA)."""
+    if device.type == "cuda" and tensor.device.type == "cpu" and not tensor.is_pinned():
+        tensor = tensor.pin_memory()
+    return tensor.to(device, non_blocking=True)
+
+
+def batch_to_float(x: torch.Tensor, device: torch.device, n_value: float) -> torch.Tensor:
+    """A one-hot batch (B, 4, L) onto `device` as float32.
+
+    uint8/bool input (the storage form) is moved as bytes and converted on the device
+    (:func:`~genas.seq.alphabet.to_float`: N -> ``n_value``, padding -> 0); float input is
+    moved and used as it is.
+    """
+    if x.ndim != 3 or x.shape[1] != 4:
+        raise ValueError(f"expected a one-hot batch (B, 4, L), got shape {tuple(x.shape)}")
+    x = to_device(x, device)
+    if x.dtype in (torch.uint8, torch.bool):
+        return to_float(x, n_value)
+    return x.to(torch.float32)

@@ -1,0 +1,257 @@
+"""Per-task classification metrics: AUROC and AUPRC, with summaries overall and per group.
+
+A task whose labels hold a single class in the split (or none at all) has no AUROC or
+AUPRC: it is reported as NaN, left out of every mean and median, and named in one warning
+(DESIGN.md §3) — never a crash and never a silent 0.5. Unknown labels (NaN) are masked
+per task.
+
+The computation is vectorised over tasks: one sort per block of tasks gives both metrics,
+exactly as scikit-learn's ``roc_auc_score`` and ``average_precision_score`` define them
+(ties included).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from genas.errors import GenasError
+
+#: Summary keys of :func:`task_metrics` (overall and per group).
+SUMMARY_KEYS = ("mean_auroc", "median_auroc", "mean_auprc", "median_auprc")
+
+# Elements (N x tasks) handled per vectorised block: bounds the temporary arrays to ~32 MB each.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+class UndefinedTaskMetricWarning(UserWarning):
+    """Some tasks have no AUROC/AUPRC in this split (a single class, or non-finite scores)."""
+
+
+def binary_auroc_auprc(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """AUROC and average precision of every row, in one sort per row.
+
+    Args:
+        y: bool (K, N), the labels of K tasks (no missing values).
+        s: float (K, N), their scores (finite).
+
+    Returns:
+        auroc, auprc: float64 (K,) each; NaN for a task holding a single class.
+    """
+    k, n = y.shape
+    n_pos = y.sum(axis=1, dtype=np.int64)
+    n_neg = n - n_pos
+    if n == 0:
+        return np.full(k, np.nan), np.full(k, np.nan)
+
+    order = np.argsort(-s, axis=1)  # descending; the order inside a tie group is irrelevant
+    s_sorted = np.take_along_axis(s, order, axis=1)
+    y_sorted = np.take_along_axis(y, order, axis=1)
+    del order
+    tp = np.cumsum(y_sorted, axis=1, dtype=np.int64)  # (K, N) true positives down to rank i
+    fp = np.arange(1, n + 1, dtype=np.int64)[None, :] - tp
+
+    # Tie groups: last[i] = last rank of the group holding rank i, first[i] = its first rank.
+    idx = np.arange(n, dtype=np.int64)[None, :]
+    ends = np.ones((k, n), dtype=bool)
+    ends[:, :-1] = s_sorted[:, :-1] != s_sorted[:, 1:]
+    del s_sorted
+    starts = np.ones((k, n), dtype=bool)
+    starts[:, 1:] = ends[:, :-1]
+    last = np.minimum.accumulate(np.where(ends, idx, n)[:, ::-1], axis=1)[:, ::-1]
+    first = np.maximum.accumulate(np.where(starts, idx, -1), axis=1)
+    del ends, starts
+
+    tp_last = np.take_along_axis(tp, last, axis=1)
+    fp_last = np.take_along_axis(fp, last, axis=1)
+    fp_before = np.take_along_axis(fp, np.maximum(first - 1, 0), axis=1)
+    fp_before[first == 0] = 0
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Each positive beats the negatives below its tie group and half of those inside it.
+        losses = np.where(y_sorted, fp_last + fp_before, 0).sum(axis=1)
+        auroc = (n_pos * n_neg - 0.5 * losses) / (n_pos * n_neg)
+        # Average precision: each positive adds the precision at the end of its tie group.
+        precision = tp_last / (last + 1)
+        auprc = np.where(y_sorted, precision, 0.0).sum(axis=1) / n_pos
+    undefined = (n_pos == 0) | (n_neg == 0)
+    auroc[undefined] = np.nan
+    auprc[undefined] = np.nan
+    return auroc, auprc
+
+
+def _summary(auroc: np.ndarray, auprc: np.ndarray) -> dict:
+    """Means and medians over the finite values; NaN when there are none."""
+
+    def stat(values: np.ndarray, fn) -> float:
+        finite = values[np.isfinite(values)]
+        return float(fn(finite)) if finite.size else math.nan
+
+    return {
+        "mean_auroc": stat(auroc, np.mean),
+        "median_auroc": stat(auroc, np.median),
+        "mean_auprc": stat(auprc, np.mean),
+        "median_auprc": stat(auprc, np.median),
+        "n_tasks": int(auroc.size),
+        "n_scored": int(np.isfinite(auroc).sum()),
+    }
+
+
+def _check_inputs(
+    y_true: np.ndarray, y_score: np.ndarray, task_names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true, dtype=np.float32)
+    y_score = np.asarray(y_score)
+    if y_true.ndim == 1:
+        y_true, y_score = y_true[:, None], y_score.reshape(-1, 1)
+    if y_true.ndim != 2 or y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true {tuple(y_true.shape)} and y_score {tuple(y_score.shape)} must both be (N, T)"
+        )
+    if len(task_names) != y_true.shape[1]:
+        raise ValueError(f"{len(task_names)} task names for {y_true.shape[1]} tasks")
+    if len(set(task_names)) != len(task_names):
+        raise ValueError("task names must be unique")
+    bad = ~((y_true == 0) | (y_true == 1) | np.isnan(y_true))
+    if bad.any():
+        i, t = np.argwhere(bad)[0]
+        raise ValueError(
+            f"labels must be 0, 1 or NaN; task {task_names[t]!r} row {i} holds {y_true[i, t]}"
+        )
+    if not np.issubdtype(y_score.dtype, np.floating):
+        y_score = y_score.astype(np.float64)
+    return y_true, y_score
+
+
+def _per_task(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, ...]:
+    """AUROC, AUPRC, n_pos, n and a non-finite-score flag per task: (T,) each."""
+    n, t = y_true.shape
+    auroc, auprc = np.full(t, np.nan), np.full(t, np.nan)
+    known = ~np.isnan(y_true)
+    n_known = known.sum(axis=0)
+    n_pos = np.nansum(y_true, axis=0).astype(np.int64)
+    bad_score = (~np.isfinite(y_score) & known).any(axis=0)
+
+    complete = np.flatnonzero((n_known == n) & ~bad_score)
+    block = max(1, _BLOCK_ELEMENTS // max(n, 1))
+    for b in range(0, complete.size, block):
+        cols = complete[b : b + block]
+        y_block = np.ascontiguousarray(y_true[:, cols].T) == 1  # (k, N)
+        s_block = np.ascontiguousarray(y_score[:, cols].T)
+        auroc[cols], auprc[cols] = binary_auroc_auprc(y_block, s_block)
+    for c in np.flatnonzero((n_known < n) & ~bad_score):  # missing labels: mask per task
+        rows = known[:, c]
+        a, p = binary_auroc_auprc(y_true[None, rows, c] == 1, y_score[None, rows, c])
+        auroc[c], auprc[c] = a[0], p[0]
+    return auroc, auprc, n_pos, n_known.astype(np.int64), bad_score
+
+
+def _warn_undefined(names: list[str], reason: str) -> None:
+    shown = ", ".join(names[:10]) + (f", ... (+{len(names) - 10} more)" if len(names) > 10 else "")
+    warnings.warn(
+        f"{len(names)} task(s) {reason}; their AUROC/AUPRC are NaN and left out of the "
+        f"means and medians: {shown}",
+        UndefinedTaskMetricWarning,
+        stacklevel=3,
+    )
+
+
+def task_metrics(
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    task_names: Sequence[str],
+    task_groups: Mapping[str, Sequence[str]] | None = None,
+) -> dict:
+    """Per-task AUROC and AUPRC, with means and medians overall and per task group.
+
+    Args:
+        y_true: (N, T) labels 0/1; NaN = unknown (masked for that task).
+        y_score: (N, T) scores (probabilities or logits: only their order matters).
+        task_names: T names.
+        task_groups: optional group name -> task names (e.g. DNase / TF / histone).
+
+    Returns:
+        ``{"tasks": {name: {"auroc", "auprc", "n_pos", "n"}},
+        "summary": {"mean_auroc", "median_auroc", "mean_auprc", "median_auprc",
+        "n_tasks", "n_scored"}, "groups": {group: <same keys as summary>}}``.
+        Tasks with a single class (or non-finite scores) get NaN and are skipped in the
+        summaries; one :class:`UndefinedTaskMetricWarning` names them.
+
+    Raises:
+        ValueError: shapes disagree or labels are not 0, 1 or NaN.
+        GenasError: a group names a task that does not exist.
+    """
+    task_names = [str(name) for name in task_names]
+    y_true, y_score = _check_inputs(y_true, y_score, task_names)
+    index = {name: i for i, name in enumerate(task_names)}
+    groups = dict(task_groups or {})
+    for group, members in groups.items():
+        unknown = [m for m in members if m not in index]
+        if unknown:
+            raise GenasError(
+                f"task group {group!r} names unknown task(s): {', '.join(map(str, unknown[:5]))}"
+            )
+
+    auroc, auprc, n_pos, n, bad_score = _per_task(y_true, y_score)
+    single = ~bad_score & ((n_pos == 0) | (n_pos == n))
+    if single.any():
+        _warn_undefined([task_names[i] for i in np.flatnonzero(single)], "have a single class")
+    if bad_score.any():
+        _warn_undefined(
+            [task_names[i] for i in np.flatnonzero(bad_score)], "have non-finite scores"
+        )
+
+    tasks = {
+        name: {
+            "auroc": float(auroc[i]),
+            "auprc": float(auprc[i]),
+            "n_pos": int(n_pos[i]),
+            "n": int(n[i]),
+        }
+        for i, name in enumerate(task_names)
+    }
+    group_summaries = {}
+    for group, members in groups.items():
+        cols = np.array([index[m] for m in members], dtype=np.int64)
+        group_summaries[group] = _summary(auroc[cols], auprc[cols])
+    return {"tasks": tasks, "summary": _summary(auroc, auprc), "groups": group_summaries}
+
+
+def _fmt(value: float) -> str:
+    return "   nan" if not math.isfinite(value) else f"{value:6.4f}"
+
+
+def format_metrics_table(metrics: Mapping, max_tasks: int = 20) -> str:
+    """A compact plain-text table of :func:`task_metrics` output.
+
+    One row for all tasks, one per group, then one per task when there are at most
+    ``max_tasks`` tasks.
+    """
+    columns = ("mean AUROC", "med AUROC", "mean AUPRC", "med AUPRC")
+    header = f"{'':24} {'tasks':>7} " + " ".join(f"{c:>10}" for c in columns)
+    lines = [header]
+
+    def summary_row(name: str, s: Mapping) -> str:
+        count = f"{s['n_scored']}/{s['n_tasks']}"
+        return (
+            f"{name[:24]:24} {count:>7} {_fmt(s['mean_auroc']):>10} {_fmt(s['median_auroc']):>10}"
+            f" {_fmt(s['mean_auprc']):>10} {_fmt(s['median_auprc']):>10}"
+        )
+
+    lines.append(summary_row("all", metrics["summary"]))
+    for group, s in metrics.get("groups", {}).items():
+        lines.append(summary_row(f"  {group}", s))
+    tasks = metrics.get("tasks", {})
+    if 0 < len(tasks) <= max_tasks:
+        lines.append(f"{'task':24} {'pos/n':>15} {'AUROC':>10} {'AUPRC':>10}")
+        for name, m in tasks.items():
+            count = f"{m['n_pos']}/{m['n']}"
+            lines.append(
+                f"{name[:24]:24} {count:>15} {_fmt(m['auroc']):>10} {_fmt(m['auprc']):>10}"
+            )
+    if "loss" in metrics:
+        lines.append(f"loss {metrics['loss']:.4f}")
+    return "\n".join(lines)

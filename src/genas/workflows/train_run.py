@@ -1,0 +1,128 @@
+"""`genas train CONFIG`: train one network (reference or space architecture) into a run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from genas.config import ModelConfig, RunConfig, dump_config
+from genas.data import DataSplits, load_splits, make_loader
+from genas.fileio import atomic_write_json, atomic_write_text
+from genas.nn.build import build_model, count_parameters
+from genas.space import Architecture, get_space
+from genas.train import FitResult, evaluate, fit, seed_everything
+from genas.workflows.model_file import save_model
+
+CHECKPOINT_DIR = "checkpoint"
+
+
+@dataclass
+class TrainRunResult:
+    run_dir: Path
+    metrics: dict
+    fit: FitResult
+    parameters: int
+
+
+def model_spec(model: ModelConfig) -> dict:
+    """The build spec stored in model.json: a reference name, or space + architecture + width."""
+    if model.reference is not None:
+        return {"reference": model.reference}
+    space = get_space(model.space)
+    if isinstance(model.architecture, Path):
+        arch = Architecture.from_json(model.architecture)
+    else:
+        arch = Architecture.from_tokens(space, model.architecture)
+    return {"space": space.to_dict(), "architecture": arch.to_dict(), "width": model.width}
+
+
+def train_run(
+    config: RunConfig,
+    out: str | Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    splits: DataSplits | None = None,
+) -> TrainRunResult:
+    """Train the configured model and write a complete run folder.
+
+    Args:
+        config: the validated run config.
+        out: run folder; overrides ``config.output.dir``.
+        resume: continue from the run folder's epoch checkpoint.
+        splits: already loaded data (saves re-reading when training several models).
+    """
+    run_dir = Path(out) if out is not None else config.output.dir
+    config = config.model_copy(deep=True)
+    config.output.dir = run_dir.resolve()
+    seed_everything(config.seed)
+    splits = splits or load_splits(config.data, config.seed)
+    spec = model_spec(config.model)
+    model = build_model(spec, splits.input_length, len(splits.task_names))
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.yaml", dump_config(config))
+
+    train_cfg, data_cfg = config.train, config.data
+    train_loader = make_loader(
+        splits.train,
+        train_cfg.batch_size,
+        shuffle=True,
+        seed=config.seed,
+        num_workers=train_cfg.num_workers,
+        rc_augment=data_cfg.rc_augment,
+        max_shift=data_cfg.max_shift,
+    )
+    valid_loader = make_loader(
+        splits.valid, 4 * train_cfg.batch_size, shuffle=False, seed=config.seed
+    )
+    result = fit(
+        model,
+        train_loader,
+        valid_loader,
+        train_cfg,
+        task_names=splits.task_names,
+        task_groups=splits.task_groups,
+        n_value=data_cfg.n_value,
+        checkpoint_dir=run_dir / CHECKPOINT_DIR,
+        resume=resume,
+        seed=config.seed,
+        progress=progress,
+    )
+    save_model(
+        run_dir,
+        model,
+        spec,
+        input_length=splits.input_length,
+        task_names=splits.task_names,
+        task_groups=splits.task_groups,
+        n_value=data_cfg.n_value,
+        fit_length=data_cfg.fit_length,
+    )
+    metrics = evaluate_splits(model, splits, config)
+    metrics["parameters"] = count_parameters(model)
+    metrics["train_seconds"] = result.seconds
+    metrics["best_epoch"] = result.best_epoch
+    metrics["history"] = result.history
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    return TrainRunResult(run_dir, metrics, result, metrics["parameters"])
+
+
+def evaluate_splits(model, splits: DataSplits, config: RunConfig) -> dict:
+    """Metrics of `model` on the valid and (if any) test split: {"valid": ..., "test": ...}."""
+    out = {}
+    for name in ("valid", "test"):
+        dataset = getattr(splits, name)
+        if dataset is None:
+            continue
+        loader = make_loader(dataset, 4 * config.train.batch_size, shuffle=False, seed=config.seed)
+        out[name] = evaluate(
+            model,
+            loader,
+            task_names=splits.task_names,
+            task_groups=splits.task_groups,
+            rc_average=config.train.rc_predict,
+            device=config.train.device,
+            n_value=config.data.n_value,
+        )
+    return out
