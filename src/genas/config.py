@@ -202,7 +202,10 @@ class TrainConfig(StrictModel):
 
 
 class OutputConfig(StrictModel):
-    dir: Path = Path("runs/run")
+    dir: Path = Field(
+        Path("runs/run"),
+        description="Run folder. Unlike input paths, relative to the working directory.",
+    )
 
 
 class RunConfig(StrictModel):
@@ -261,7 +264,9 @@ def parse_config(raw: dict, base_dir: Path, source: str = "<config>") -> RunConf
         config = RunConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(format_validation_error(error, source)) from None
+    output_dir = config.output.dir
     config = _resolve_paths(config, base_dir.resolve())
+    config.output.dir = output_dir
     space = config.model.space
     if space is not None and space.endswith((".yaml", ".yml")):
         config.model.space = str(_resolve_paths(Path(space), base_dir.resolve()))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import genas
@@ -87,7 +87,7 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     model = build_model(spec, input_length, len(task_names))
     try:
         state = load_file(str(weights_path))
-    except (SafetensorsError, OSError, ValueError) as error:
+    except (SafetensorError, OSError, ValueError) as error:
         raise GenasError(f"{weights_path}: corrupt weights file ({error})") from None
     try:
         model.load_state_dict(state)

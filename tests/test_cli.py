@@ -1,0 +1,152 @@
+"""The command line end to end on a tiny dataset: train, evaluate, predict, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from genas.cli import app
+from genas.seq.fasta import FastaRecord, write_fasta
+
+runner = CliRunner()
+MOTIF = "TGACTCAGCA"  # an NFE2/AP-1-like site
+
+
+def _random_seqs(rng: np.random.Generator, n: int, length: int, motif: str | None) -> list[str]:
+    seqs = []
+    for _ in range(n):
+        s = "".join(rng.choice(list("ACGT"), size=length))
+        if motif:
+            at = int(rng.integers(0, length - len(motif)))
+            s = s[:at] + motif + s[at + len(motif) :]
+        seqs.append(s)
+    return seqs
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A config over 400 + 400 100-bp sequences; positives carry MOTIF."""
+    root = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    for name, motif, n in (("pos", MOTIF, 400), ("neg", None, 400), ("tpos", MOTIF, 60)):
+        seqs = _random_seqs(rng, n, 100, motif)
+        write_fasta(root / f"{name}.fa", [FastaRecord(f"{name}{i}", s) for i, s in enumerate(seqs)])
+    write_fasta(
+        root / "tneg.fa",
+        [FastaRecord(f"tneg{i}", s) for i, s in enumerate(_random_seqs(rng, 60, 100, None))],
+    )
+    config = {
+        "seed": 3,
+        "data": {
+            "format": "fasta",
+            "task": "site",
+            "train": {"positives": [str(root / "pos.fa")], "negatives": [str(root / "neg.fa")]},
+            "test": {"positives": [str(root / "tpos.fa")], "negatives": [str(root / "tneg.fa")]},
+        },
+        "model": {"reference": "deepbind"},
+        "train": {"max_epochs": 6, "patience": 6, "lr": 3e-3},
+        "output": {"dir": str(root / "run")},
+    }
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+    return root
+
+
+def _ok(args: list[str]):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _fails(args: list[str], *expected: str):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output
+    return result
+
+
+def test_train_evaluate_predict(tiny: Path):
+    _ok(["train", str(tiny / "config.yaml"), "--quiet"])
+    run = tiny / "run"
+    for name in ("config.yaml", "model.safetensors", "model.json", "metrics.json"):
+        assert (run / name).is_file()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["summary"]["mean_auroc"] > 0.9
+    assert json.loads((run / "model.json").read_text())["task_names"] == ["site"]
+
+    again = _ok(["evaluate", str(run)])
+    assert "test AUROC" in again.output
+    reevaluated = json.loads((run / "metrics.json").read_text())
+    assert reevaluated["test"]["summary"]["mean_auroc"] == pytest.approx(
+        metrics["test"]["summary"]["mean_auroc"], abs=1e-6
+    )
+
+    # Prediction crops/pads to the model's input length; positives score higher.
+    out = tiny / "pred.tsv"
+    _ok(["predict", str(run), str(tiny / "tpos.fa"), "-o", str(out), "--rc"])
+    rows = [line.split("\t") for line in out.read_text().splitlines()]
+    assert rows[0] == ["name", "site"]
+    pos = np.array([float(r[1]) for r in rows[1:]])
+    _ok(["predict", str(run), str(tiny / "tneg.fa"), "-o", str(out)])
+    neg = np.array([float(line.split("\t")[1]) for line in out.read_text().splitlines()[1:]])
+    assert len(pos) == len(neg) == 60
+    assert (pos[:, None] > neg[None, :]).mean() > 0.9  # AUROC of the predicted scores
+
+
+def test_out_option_overrides_config(tiny: Path, tmp_path: Path):
+    _ok(["train", str(tiny / "config.yaml"), "--quiet", "--out", str(tmp_path / "other")])
+    assert (tmp_path / "other" / "model.json").is_file()
+
+
+def test_config_typo_is_one_line_error(tiny: Path, tmp_path: Path):
+    raw = yaml.safe_load((tiny / "config.yaml").read_text())
+    raw["train"]["learning_rate"] = 0.1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    _fails(["train", str(bad)], "unknown key 'learning_rate' in train")
+
+
+def test_bad_fasta_names_file_and_record(tiny: Path, tmp_path: Path):
+    raw = yaml.safe_load((tiny / "config.yaml").read_text())
+    bad_fa = tmp_path / "bad.fa"
+    bad_fa.write_text(">ok\n" + "ACGT" * 25 + "\n>weird\n" + "A" * 49 + "X" + "A" * 50 + "\n")
+    raw["data"]["train"]["positives"] = [str(bad_fa)]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    _fails(["train", str(tmp_path / "c.yaml")], "bad.fa", "weird", "'X'")
+
+
+def test_missing_input_file(tiny: Path, tmp_path: Path):
+    raw = yaml.safe_load((tiny / "config.yaml").read_text())
+    raw["data"]["train"]["negatives"] = [str(tmp_path / "nope.fa")]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    _fails(["train", str(tmp_path / "c.yaml")], "nope.fa")
+
+
+def test_not_a_run_folder(tmp_path: Path):
+    _fails(["evaluate", str(tmp_path)], "not found")
+    _fails(["predict", str(tmp_path), "x.fa", "-o", str(tmp_path / "o.tsv")], "model.json")
+
+
+def test_corrupt_weights_are_reported_and_output_not_written(tiny: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    _ok(["train", str(tiny / "config.yaml"), "--quiet", "--out", str(run)])
+    (run / "model.safetensors").write_bytes(b"\x00" * 20)
+    out = tmp_path / "pred.tsv"
+    _fails(["predict", str(run), str(tiny / "tpos.fa"), "-o", str(out)], "model.safetensors")
+    assert not out.exists()
+
+
+def test_simulate_writes_dataset(tmp_path: Path):
+    out = tmp_path / "sim"
+    _ok(
+        ["simulate", str(out), "--tasks", "3", "--length", "200", "--n-train", "60"]
+        + ["--n-valid", "20", "--n-test", "20"]
+    )
+    for name in ("train.h5", "valid.h5", "test.h5", "train.mat", "manifest.json"):
+        assert (out / name).is_file()
