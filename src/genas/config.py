@@ -198,6 +198,76 @@ class TrainConfig(StrictModel):
     max_steps_per_epoch: int | None = Field(None, gt=0)
 
 
+# ---------------------------------------------------------------------------- search
+
+
+class ControllerConfig(StrictModel):
+    """The AMBER/ENAS LSTM controller trained with REINFORCE (strategy `rl`)."""
+
+    lstm_size: int = Field(64, gt=0)
+    lstm_layers: int = Field(1, gt=0)
+    temperature: float = Field(2.0, gt=0, description="Op logits are divided by this.")
+    tanh_constant: float | None = Field(1.5, gt=0, description="Logits squashed to c·tanh(·).")
+    share_embeddings: bool = Field(False, description="One op embedding table for all layers.")
+    skip_target: float = Field(0.4, gt=0, lt=1, description="Target skip probability.")
+    skip_weight: float = Field(0.8, ge=0, description="Weight of KL(skip prob ‖ skip_target).")
+    entropy_weight: float = Field(0.0, ge=0, description="Entropy bonus (ENAS); AMBER uses 0.")
+    baseline_decay: float = Field(0.95, ge=0, lt=1, description="EMA decay of the baseline.")
+    advantage_clip: float | None = Field(None, gt=0, description="Clip |reward - baseline|.")
+    lr: float = Field(1e-3, gt=0)
+    updates_per_step: int = Field(1, gt=0, description="Passes over a step's rewards.")
+
+
+class RandomSearchConfig(StrictModel):
+    """Uniform ops; skips Bernoulli(skip_prob), or exactly n_skips of them."""
+
+    skip_prob: float = Field(0.4, ge=0, le=1)
+    n_skips: int | None = Field(None, ge=0)
+
+
+class SupernetConfig(StrictModel):
+    """Training of the weight-sharing supernet (evaluator `shared`)."""
+
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(64, gt=0)
+    grad_clip: float | None = Field(5.0, gt=0)
+
+
+class IndependentConfig(StrictModel):
+    """Each child trained from scratch for a fixed budget (evaluator `independent`)."""
+
+    epochs: int = Field(3, gt=0)
+    max_steps: int | None = Field(None, gt=0, description="Cap on minibatches per child.")
+    batch_size: int = Field(64, gt=0)
+    lr: float = Field(1e-3, gt=0)
+
+
+class SearchConfig(StrictModel):
+    """Architecture search: strategy × evaluator over a model space (DESIGN.md §1)."""
+
+    space: str = Field("small", description="Preset name or space YAML path.")
+    strategy: Literal["rl", "random"] = "rl"
+    evaluator: Literal["shared", "independent"] = "shared"
+    steps: int = Field(30, gt=0, description="Controller steps.")
+    child_steps: int = Field(50, gt=0, description="Supernet minibatches per controller step.")
+    archs_per_step: int = Field(10, gt=0, description="Architectures scored per step.")
+    warmup_epochs: int = Field(0, ge=0, description="Supernet epochs on random archs first.")
+    reward: Literal["auroc_mean", "auroc_median", "auprc_mean", "neg_loss"] = "auroc_mean"
+    reward_sequences: int | None = Field(
+        None, gt=0, description="Score on this many validation sequences (None: all)."
+    )
+    final: Literal["best_last_step", "most_likely"] = "best_last_step"
+    budget: str | None = Field(None, description="Wall-clock budget, e.g. 90s, 30m, 2h.")
+    width: float = Field(1.0, gt=0, description="Width multiplier of the supernet.")
+    retrain_width: float = Field(1.0, gt=0, description="Width of the retrained final model.")
+    controller: ControllerConfig = Field(default_factory=ControllerConfig)
+    random: RandomSearchConfig = Field(default_factory=RandomSearchConfig)
+    supernet: SupernetConfig = Field(default_factory=SupernetConfig)
+    independent: IndependentConfig = Field(default_factory=IndependentConfig)
+
+
 # ---------------------------------------------------------------------------- run
 
 
@@ -213,6 +283,7 @@ class RunConfig(StrictModel):
     data: DataConfig
     model: ModelConfig = Field(default_factory=lambda: ModelConfig(reference="deepbind"))
     train: TrainConfig = Field(default_factory=TrainConfig)
+    search: SearchConfig | None = None
     output: OutputConfig = Field(default_factory=OutputConfig)
 
 
