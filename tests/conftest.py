@@ -16,3 +16,43 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared test data not found at {path}")
     return path
+
+
+def planted_sequences(rng, n: int, length: int, motif: str | None) -> list[str]:
+    """Random ACGT sequences, each with `motif` planted at a random position (if given)."""
+    import numpy as np
+
+    letters = np.array(list("ACGT"))
+    seqs = []
+    for _ in range(n):
+        s = "".join(letters[rng.integers(0, 4, size=length)])
+        if motif:
+            at = int(rng.integers(0, length - len(motif)))
+            s = s[:at] + motif + s[at + len(motif) :]
+        seqs.append(s)
+    return seqs
+
+
+@pytest.fixture(scope="session")
+def tiny_fasta(tmp_path_factory) -> dict:
+    """A one-task FASTA dataset (100 bp; positives carry an AP-1-like site): a data config."""
+    import numpy as np
+
+    from genas.seq.fasta import FastaRecord, write_fasta
+
+    root = tmp_path_factory.mktemp("tiny_fasta")
+    rng = np.random.default_rng(0)
+    plan = (("pos", "TGACTCAGCA", 300), ("neg", None, 300), ("tpos", "TGACTCAGCA", 60))
+    for name, motif, n in (*plan, ("tneg", None, 60)):
+        records = [
+            FastaRecord(f"{name}{i}", s)
+            for i, s in enumerate(planted_sequences(rng, n, 100, motif))
+        ]
+        write_fasta(root / f"{name}.fa", records)
+    return {
+        "format": "fasta",
+        "task": "site",
+        "train": {"positives": [str(root / "pos.fa")], "negatives": [str(root / "neg.fa")]},
+        "test": {"positives": [str(root / "tpos.fa")], "negatives": [str(root / "tneg.fa")]},
+        "valid_fraction": 0.2,
+    }

@@ -137,3 +137,27 @@ def test_rule_labels_pair_gap_and_count():
     np.testing.assert_array_equal(rule_labels(count, sites, widths, 4), [0, 0, 1, 0])
     presence = TaskRule("presence", (1,))
     np.testing.assert_array_equal(rule_labels(presence, sites, widths, 4), [1, 1, 0, 0])
+
+
+def test_count_tasks_use_presence_motifs():
+    widths = np.full(16, 10)
+    for seed in range(5):
+        rules = design_tasks(16, widths, 500, np.random.default_rng(seed))
+        presence_motifs = {r.motifs[0] for r in rules if r.kind == "presence"}
+        counts = [r for r in rules if r.kind == "count"]
+        assert len(counts) == 4
+        assert all(r.motifs[0] in presence_motifs for r in counts)
+        assert len(set(rules)) == 16
+
+
+def test_auto_motif_filters():
+    from genas.data.simulate.generate import consensus_kmers, is_low_complexity
+
+    for repeat in ("GGAAGGAAGGAAGGAAGG", "AAAAAAAAAA", "CACACACACACA", "ATATATATAT"):
+        assert is_low_complexity(repeat), repeat
+    for motif in ("TGACCTCATTGAGGTCA", "ATTGCGCAAT", "TTCTAGAACGTTC"):
+        assert not is_low_complexity(motif), motif
+    # CRE-like motifs of different families share ACGTCA (one on the reverse strand)
+    assert consensus_kmers("TGCCACGTCATCA") & consensus_kmers("ATGACGTCAT")
+    assert consensus_kmers("ATGACG") == {"ATGACG", "CGTCAT"}
+    assert not consensus_kmers("ATTGCGCAAT") & consensus_kmers("TGACCTCATTGAGGTCA")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +22,24 @@ from genas.data.simulate.writers import (
 )
 from genas.fileio import atomic_write_json
 
-#: Automatic motif choice: widths in this range, at least this many bits, no dimers,
-#: one motif per TF family.
+#: Automatic motif choice: widths in this range, at least this many bits, no dimers, no
+#: tandem repeats, one motif per TF family, no shared consensus 6-mer. 16 bits (not 10):
+#: sites sampled from a well-conserved matrix resemble each other, so a network finds the
+#: motif from the few hundred sites of a 2000-sequence training set.
 AUTO_WIDTH = (8, 20)
-AUTO_MIN_BITS = 10.0
+AUTO_MIN_BITS = 16.0
+#: A consensus that repeats itself with period 1..4 at this fraction of positions or more
+#: (e.g. GGAA repeats, poly-A, CA repeats) is a low-complexity motif and not chosen.
+AUTO_MAX_REPEAT = 0.75
+#: No two automatically chosen motifs share a consensus k-mer of this length (either strand).
+AUTO_SHARED_KMER = 6
 
 LABEL_NOTE = (
     "Labels follow each task's rule over the planted sites only (see 'planted'); chance "
     "resemblances of the background to a motif are ignored. Motifs chosen automatically have "
     f">= {AUTO_MIN_BITS:g} bits of information, so such chance hits are rare. 'y' has label "
-    "noise applied (each label flipped with probability label_noise); 'y_clean' in the .h5 "
-    "files has none."
+    "noise applied (a fraction label_noise of each task's positives swapped with as many "
+    "negatives on average, so positive rates are kept); 'y_clean' in the .h5 files has none."
 )
 
 
@@ -76,10 +84,12 @@ def simulate(
         background_fasta: sequences to fit the order-``markov_order`` Markov background to.
         motif_ids: JASPAR ids to use (all of them unless ``n_motifs`` is smaller).
         motifs: motifs to use instead of JASPAR ids (e.g. from :func:`read_meme`).
-        n_motifs: number of motifs; default ``n_tasks`` (auto choice) or all given.
+        n_motifs: number of motifs; default all given, or (auto choice) ``n_tasks`` drawn
+            and those no task uses dropped.
         positive_rate: a tuple ``(lo, hi)``: each task's target rate drawn uniformly in it;
             a list of T numbers: per task; a float: every task.
-        label_noise: probability of flipping each label (0 <= label_noise < 0.5).
+        label_noise: fraction of each task's positives turned negative, with as many negatives
+            turned positive on average (0 <= label_noise < 0.5); see :func:`add_label_noise`.
         decoy_rate: near-miss plantings (pair/count tasks) per true planting.
         write_mat: also write the DeepSEA ``.mat`` files.
 
@@ -121,6 +131,9 @@ def simulate(
     chosen = _choose_motifs(motifs, motif_ids, n_motifs, n_tasks, release, rng)
     widths = np.array([m.width for m in chosen], dtype=np.int64)
     rules = design_tasks(n_tasks, widths, length, rng)
+    if motifs is None and motif_ids is None and n_motifs is None:
+        chosen, rules = _drop_unused(chosen, rules)
+        widths = np.array([m.width for m in chosen], dtype=np.int64)
     for rule in rules:
         if rule.min_length(widths) > length:
             raise ValueError(
@@ -151,7 +164,7 @@ def simulate(
         plant_sites(codes, sites, pfms, r_site)
         x = (codes[:, None, :] == np.arange(4, dtype=np.uint8)[None, :, None]).view(np.uint8)
         y_clean = all_labels(rules, sites, widths, n)
-        y = y_clean ^ (r_noise.random(y_clean.shape) < label_noise).astype(np.uint8)
+        y = add_label_noise(y_clean, label_noise, r_noise)
         del codes
         write_genas_h5(
             out_dir / f"{split}.h5",
@@ -227,6 +240,20 @@ def simulate(
     return manifest
 
 
+def add_label_noise(y_clean: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Noisy labels (N, T) uint8 that keep each task's positive rate.
+
+    Each positive becomes negative with probability ``noise``; each negative becomes positive
+    with probability ``noise * p / (1 - p)`` (p = the task's positive rate), so a fraction
+    ``noise`` of the observed positives is false whatever the task's rate. Flipping every
+    label with one probability instead would swamp a 5 %-rate task with false positives.
+    """
+    rate = y_clean.mean(axis=0, keepdims=True)
+    flip_neg = noise * rate / np.maximum(1.0 - rate, 1e-12)
+    flip = np.where(y_clean == 1, noise, flip_neg)
+    return y_clean ^ (rng.random(y_clean.shape) < flip).astype(np.uint8)
+
+
 def _check_params(n_tasks, length, sizes, gc, label_noise, decoy_rate) -> None:
     if not isinstance(n_tasks, int | np.integer) or n_tasks < 1:
         raise ValueError(f"n_tasks must be an integer >= 1, got {n_tasks!r}")
@@ -274,18 +301,48 @@ def _choose_motifs(motifs, motif_ids, n_motifs, n_tasks, release, rng) -> list[M
         if AUTO_WIDTH[0] <= m.width <= AUTO_WIDTH[1]
         and m.information_content >= AUTO_MIN_BITS
         and "::" not in m.name
+        and not is_low_complexity(m.consensus)
     ]
-    chosen, families = [], set()
+    chosen, families, kmers = [], set(), set()
     for i in rng.permutation(len(candidates)):
         m = candidates[i]
-        if m.family in families:
+        own = consensus_kmers(m.consensus)
+        if m.family in families or own & kmers:
             continue
         families.add(m.family)
+        kmers |= own
         chosen.append(m)
     want = n_motifs or min(max(n_tasks, 2 if n_tasks >= 2 else 1), len(chosen))
     if want > len(chosen):
         raise ValueError(f"n_motifs={want}: only {len(chosen)} distinct-family motifs qualify")
     return chosen[:want]
+
+
+def is_low_complexity(consensus: str, max_repeat: float = AUTO_MAX_REPEAT) -> bool:
+    """Whether ``consensus`` is a tandem repeat: for some period p in 1..4, the fraction of
+    positions i with ``consensus[i] == consensus[i + p]`` is at least ``max_repeat``."""
+    for p in range(1, 5):
+        n = len(consensus) - p
+        same = sum(a == b for a, b in zip(consensus[:n], consensus[p:], strict=True))
+        if n >= 4 and same >= max_repeat * n:
+            return True
+    return False
+
+
+def consensus_kmers(consensus: str, k: int = AUTO_SHARED_KMER) -> set[str]:
+    """The k-mers of ``consensus`` and of its reverse complement. Two automatically chosen
+    motifs share none, so no motif's sites also look like another's (e.g. two ACGTCA
+    motifs of different families)."""
+    rc = consensus[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    return {s[i : i + k] for s in (consensus, rc) for i in range(len(s) - k + 1)}
+
+
+def _drop_unused(chosen: list[Motif], rules: list[TaskRule]) -> tuple[list[Motif], list[TaskRule]]:
+    """Keep only the motifs some rule uses (in their order) and renumber the rules."""
+    used = sorted({m for r in rules for m in r.motifs})
+    new = {old: i for i, old in enumerate(used)}
+    rules = [replace(r, motifs=tuple(new[m] for m in r.motifs)) for r in rules]
+    return [chosen[i] for i in used], rules
 
 
 def _targets(positive_rate, n_tasks, rng) -> tuple[np.ndarray, tuple[float, float] | None]:

@@ -79,8 +79,11 @@ def design_tasks(
     """Choose ``n_tasks`` distinct rules over ``len(widths)`` motifs.
 
     About half the tasks are ``presence`` (one per motif at most), a quarter ``pair`` and a
-    quarter ``count``. Pair tasks take their first motif from the presence tasks' motifs, so
-    labels correlate across tasks; other choices go to the least-used motif.
+    quarter ``count``. Pair tasks take their first motif, and count tasks their motif, from
+    the presence tasks' motifs (least used first), so labels correlate across tasks and a
+    count task tests counting sites of a motif that a presence task also shows, rather than
+    finding a motif seen in no other task; a pair's second motif goes to the least-used
+    motif. Motifs may be left unused.
 
     Raises:
         ValueError: too few motifs for ``n_tasks`` distinct rules.
@@ -128,9 +131,12 @@ def design_tasks(
         rules.append(TaskRule("pair", (a, b), 0, int(rng.choice(gaps))))
         load[[a, b]] += 1
     used_counts: set[tuple[int, int]] = set()
+    others = set(range(m)) - set(presence)
     for _ in range(n_count):
         full = {i for i in range(m) if (i, 2) in used_counts and (i, 3) in used_counts}
-        a = least_used(full)
+        a = least_used(full | others)  # a presence task's motif: counting, not discovery
+        if a < 0:
+            a = least_used(full)
         ks = [k for k in (2, 3) if (a, k) not in used_counts]
         k = int(rng.choice(ks))
         used_counts.add((a, k))

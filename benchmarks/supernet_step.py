@@ -1,0 +1,128 @@
+"""Cost of weight sharing: one supernet training step on a path vs one step of its child.
+
+    .venv/bin/python benchmarks/supernet_step.py [--quick] [--device auto]
+
+For a few random architectures of the ``small`` space (240 bp, 1 task, batch 64) and of
+``amber-deepsea`` (1000 bp, 919 tasks, batch 32), time one training step (forward, masked
+BCE, backward, gradient clipping, Adam step; bf16 autocast on CUDA) of the supernet on that
+architecture's path, and one step of the standalone child of that architecture (its weights
+copied from the supernet), on the same batch, interleaved in the same process. Each time is
+the median of the repeats; the ratio supernet / child is the overhead of sharing (target
+<= 1.25). Both use :func:`genas.search.evaluators.step.train_step`, the step the evaluators
+run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from genas.nn import SuperNet
+from genas.search.evaluators.step import build_optimizer, train_step
+from genas.space import Architecture, get_space, sample_architecture
+from genas.train.device import resolve_device
+
+# space, input length, tasks, batch size, architectures, repeats (full run; --quick: fewer)
+CASES = [
+    ("small", 240, 1, 64, 5, 30),
+    ("amber-deepsea", 1000, 919, 32, 3, 10),
+]
+
+
+def timed(step: Callable[[], object], device: torch.device) -> float:
+    """Seconds of one call of ``step`` (synchronising CUDA before and after)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def bench_arch(
+    net: SuperNet,
+    supernet_opt: torch.optim.Optimizer,
+    arch: Architecture,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    device: torch.device,
+    repeats: int,
+    warmup: int,
+) -> tuple[float, float]:
+    """(median supernet step, median child step) in seconds for one architecture."""
+    child = net.child(arch).train()
+    child_opt = build_optimizer(child.parameters(), "adam", 1e-3)
+
+    def supernet_step() -> None:
+        train_step(net, lambda xf: net(xf, arch), supernet_opt, x, y, device, grad_clip=5.0)
+
+    def child_step() -> None:
+        train_step(child, child, child_opt, x, y, device, grad_clip=5.0)
+
+    for _ in range(warmup):
+        supernet_step()
+        child_step()
+    times_s, times_c = [], []
+    for r in range(repeats):  # interleaved, alternating which goes first
+        first, second = (supernet_step, child_step) if r % 2 == 0 else (child_step, supernet_step)
+        t1, t2 = timed(first, device), timed(second, device)
+        ts, tc = (t1, t2) if r % 2 == 0 else (t2, t1)
+        times_s.append(ts)
+        times_c.append(tc)
+    return statistics.median(times_s), statistics.median(times_c)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer architectures and repeats")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    print(
+        f"device: {device}"
+        + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
+    )
+    print(
+        f"{'space':<14} {'arch':<12} {'batch':>5} {'supernet ms':>12} {'child ms':>9} {'ratio':>6}"
+    )
+    ratios: dict[str, list[float]] = {}
+    for name, length, n_tasks, batch, n_archs, repeats in CASES:
+        if args.quick:
+            n_archs, repeats = max(2, n_archs // 2), max(5, repeats // 3)
+        space = get_space(name)
+        net = SuperNet(space, length, n_tasks).to(device).train()
+        opt = build_optimizer(net.parameters(), "adam", 1e-3)
+        codes = rng.integers(0, 4, size=(batch, length))
+        x = torch.zeros(batch, 4, length, dtype=torch.uint8)
+        x.scatter_(1, torch.from_numpy(codes)[:, None, :], 1)
+        y = torch.from_numpy((rng.random((batch, n_tasks)) < 0.2).astype(np.float32))
+        x, y = x.to(device), y.to(device)
+        for _ in range(n_archs):
+            arch = sample_architecture(space, rng)
+            ts, tc = bench_arch(net, opt, arch, x, y, device, repeats, warmup=3)
+            ratios.setdefault(name, []).append(ts / tc)
+            print(
+                f"{name:<14} {arch.hash:<12} {batch:>5} {ts * 1e3:>12.2f} {tc * 1e3:>9.2f}"
+                f" {ts / tc:>6.2f}"
+            )
+    print()
+    for name, values in ratios.items():
+        print(
+            f"{name}: median ratio supernet/child = {statistics.median(values):.2f} (target 1.25)"
+        )
+    every = [r for values in ratios.values() for r in values]
+    print(f"all: median ratio {statistics.median(every):.2f}, max {max(every):.2f}")
+
+
+if __name__ == "__main__":
+    main()

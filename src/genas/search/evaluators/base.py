@@ -1,0 +1,99 @@
+"""What an evaluator is: it turns an architecture into a :class:`Score`.
+
+A search alternates between training (only the weight-sharing evaluator has anything to
+train) and scoring sampled architectures (DESIGN.md §1). Evaluators never raise on a bad
+architecture: it gets ``Score(valid=False, reward=nan, error=...)``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from genas.space.architecture import Architecture
+
+#: An architecture, or its token list.
+ArchLike = Architecture | Sequence[int]
+
+
+@dataclass
+class Score:
+    """The outcome of scoring one architecture.
+
+    Attributes:
+        reward: the search's reward (higher is better); NaN when it could not be computed.
+        metrics: summary numbers on the scoring set: ``mean_auroc``, ``median_auroc``,
+            ``mean_auprc``, ``median_auprc``, ``loss``, ``n_tasks``, ``n_scored`` (empty when
+            the architecture failed before it produced predictions).
+        seconds: wall time spent on this architecture (for the independent evaluator,
+            training included).
+        valid: the reward is a finite number a strategy may learn from.
+        error: why not, when ``valid`` is False.
+    """
+
+    reward: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    valid: bool = True
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, error: str, seconds: float = 0.0, metrics: dict | None = None) -> Score:
+        """An invalid score: NaN reward and the reason."""
+        return cls(math.nan, dict(metrics or {}), seconds, valid=False, error=error)
+
+
+class Evaluator(ABC):
+    """Turns architectures into rewards; may hold trainable shared state.
+
+    Subclasses implement :meth:`score`, and, when they have shared weights, :meth:`train`,
+    :meth:`warmup`, :meth:`state_dict` and :meth:`load_state_dict`.
+    """
+
+    #: ``"shared"`` or ``"independent"``.
+    kind: str = ""
+
+    def train(self, sample: Callable[[], Architecture], n_steps: int) -> dict[str, Any]:
+        """Train shared weights for ``n_steps`` minibatches, each on a fresh ``sample()``.
+
+        Returns statistics (``loss``, ``steps``, ``sequences``, ``seconds``, ``seqs_per_s``);
+        ``{}`` for an evaluator without shared weights.
+        """
+        return {}
+
+    def warmup(self, sample: Callable[[], Architecture], epochs: int) -> dict[str, Any]:
+        """Train shared weights for ``epochs`` passes over the training set (see :meth:`train`)."""
+        return {}
+
+    @abstractmethod
+    def score(self, arch: ArchLike) -> Score:
+        """The reward of one architecture on the validation data. Never raises for ``arch``."""
+
+    def score_many(self, archs: Iterable[ArchLike]) -> list[Score]:
+        """:meth:`score` of each architecture, in order."""
+        return [self.score(a) for a in archs]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume bit-identically (CPU); tensors and plain containers
+        only, so ``torch.save`` writes it and ``torch.load(weights_only=True)`` reads it."""
+        return {"kind": self.kind}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned.
+
+        Raises:
+            ValueError: the state belongs to another kind of evaluator.
+        """
+        if state.get("kind") != self.kind:
+            raise ValueError(
+                f"evaluator state of kind {state.get('kind')!r} given to a {self.kind!r} evaluator"
+            )
+
+
+def failure_message(error: BaseException) -> str:
+    """One line naming the exception: ``RuntimeError: ...`` (first line, at most 300 chars)."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300] if text else ''}".rstrip(": ")

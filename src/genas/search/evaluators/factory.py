@@ -1,0 +1,33 @@
+"""``make_evaluator``: the evaluator a run's config asks for."""
+
+from __future__ import annotations
+
+import torch
+
+from genas.config import RunConfig, SearchConfig
+from genas.data.dataset import DataSplits
+from genas.search.evaluators.base import Evaluator
+from genas.search.evaluators.independent import IndependentEvaluator
+from genas.search.evaluators.shared import SharedEvaluator
+from genas.space.model_space import ModelSpace
+
+
+def make_evaluator(
+    space: ModelSpace | str,
+    splits: DataSplits,
+    config: RunConfig,
+    device: str | torch.device = "auto",
+    seed: int | None = None,
+) -> Evaluator:
+    """``config.search.evaluator``: ``"shared"`` → :class:`SharedEvaluator` (ENAS),
+    ``"independent"`` → :class:`IndependentEvaluator` (train each child from scratch).
+
+    ``config.search`` None means the default search settings; ``seed`` None means
+    ``config.seed``.
+    """
+    search = config.search or SearchConfig()
+    if search.evaluator == "shared":
+        return SharedEvaluator(space, splits, config, device, seed)
+    if search.evaluator == "independent":
+        return IndependentEvaluator(space, splits, config, device, seed)
+    raise ValueError(f"unknown evaluator {search.evaluator!r} (shared, independent)")

@@ -1,0 +1,84 @@
+"""Rewards of the search: one number from an architecture's validation metrics.
+
+Metrics come from :func:`summarize`: the per-task AUROC/AUPRC summaries of
+:func:`genas.train.task_metrics` plus the masked BCE ``loss``. Tasks with a single class in
+the scoring set have no AUROC/AUPRC; they are NaN there and skipped in the means and medians.
+When no task can be scored the reward is NaN and :func:`reward_from_metrics` says why.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from genas.train.metrics import UndefinedTaskMetricWarning, task_metrics
+
+#: Reward name -> the metrics key it reads and its sign.
+REWARDS: dict[str, tuple[str, float]] = {
+    "auroc_mean": ("mean_auroc", 1.0),
+    "auroc_median": ("median_auroc", 1.0),
+    "auprc_mean": ("mean_auprc", 1.0),
+    "neg_loss": ("loss", -1.0),
+}
+
+
+def summarize(
+    y_true: np.ndarray, y_score: np.ndarray, task_names: Sequence[str], loss: float
+) -> dict[str, float]:
+    """The summary numbers a reward is read from.
+
+    Args:
+        y_true: float32 (N, T) labels 0/1, NaN = unknown.
+        y_score: float (N, T) probabilities (or logits: only the order matters).
+        task_names: the T task names.
+        loss: the masked BCE over the same predictions.
+
+    Returns:
+        ``{"mean_auroc", "median_auroc", "mean_auprc", "median_auprc", "loss", "n_tasks",
+        "n_scored"}``: AUROC/AUPRC summaries over the tasks with both classes (NaN when
+        there are none); ``n_scored`` counts those tasks. Single-class tasks raise no
+        warning here (a search scores thousands of architectures on the same labels).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedTaskMetricWarning)
+        summary = task_metrics(y_true, y_score, task_names)["summary"]
+    return {
+        "mean_auroc": float(summary["mean_auroc"]),
+        "median_auroc": float(summary["median_auroc"]),
+        "mean_auprc": float(summary["mean_auprc"]),
+        "median_auprc": float(summary["median_auprc"]),
+        "loss": float(loss),
+        "n_tasks": int(summary["n_tasks"]),
+        "n_scored": int(summary["n_scored"]),
+    }
+
+
+def reward_from_metrics(name: str, metrics: Mapping[str, float]) -> tuple[float, str | None]:
+    """(reward, why it is NaN or None) for reward ``name`` of :data:`REWARDS`.
+
+    ``auroc_mean`` / ``auroc_median`` / ``auprc_mean`` read the matching summary;
+    ``neg_loss`` is minus the masked BCE. A NaN or missing metric gives a NaN reward and a
+    one-line reason (e.g. every task has a single class in the scoring set).
+
+    Raises:
+        ValueError: an unknown reward name.
+    """
+    if name not in REWARDS:
+        raise ValueError(f"unknown reward {name!r} (known: {', '.join(REWARDS)})")
+    key, sign = REWARDS[name]
+    value = metrics.get(key, math.nan)
+    value = math.nan if value is None else float(value)
+    if math.isfinite(value):
+        return sign * value, None
+    if key == "loss":
+        return math.nan, "the validation loss is not finite (no known labels, or a diverged net)"
+    n_tasks = metrics.get("n_tasks")
+    if metrics.get("n_scored") == 0:
+        return math.nan, (
+            f"no task could be scored (0 of {n_tasks}): each has a single class in the "
+            "scoring set or non-finite predictions; use more reward_sequences or neg_loss"
+        )
+    return math.nan, f"metric {key!r} is not finite"

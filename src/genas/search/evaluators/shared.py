@@ -1,0 +1,235 @@
+"""The ENAS evaluator: one weight-sharing supernet, trained on sampled paths, scores paths.
+
+Training (:meth:`SharedEvaluator.train`): each minibatch of a persistent shuffled stream
+over the training set (:class:`~genas.search.evaluators.stream.TrainStream`) trains the path
+of a freshly sampled architecture; only that path's parameters get gradients and updates.
+Scoring (:meth:`SharedEvaluator.score`): the path's predictions on the in-memory scoring set
+(:class:`~genas.search.evaluators.scoring.ScoringSet`) with the shared weights, with
+per-batch BatchNorm statistics by default (see that module for why).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from genas.config import RunConfig, SearchConfig
+from genas.data.dataset import DataSplits
+from genas.errors import GenasError
+from genas.nn.network import SuperNet
+from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
+from genas.search.evaluators.reward import reward_from_metrics
+from genas.search.evaluators.scoring import BatchNormMode, ScoringSet
+from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
+from genas.search.evaluators.step import build_optimizer, train_step
+from genas.search.evaluators.stream import TrainStream
+from genas.space.architecture import Architecture
+from genas.space.model_space import ModelSpace
+from genas.space.presets import get_space
+from genas.train.device import resolve_device
+
+STATE_VERSION = 1
+
+
+def as_architecture(space: ModelSpace, arch: ArchLike) -> Architecture:
+    """``arch`` as an :class:`Architecture` of ``space``; ``ValueError`` if it is not one."""
+    if isinstance(arch, Architecture):
+        arch.validate(space)
+        return arch
+    return Architecture.from_tokens(space, arch)
+
+
+def cpu_copy(value: Any) -> Any:
+    """A deep copy of nested dicts/lists/tuples with every tensor detached onto the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: cpu_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(cpu_copy(v) for v in value)
+    return value
+
+
+class SharedEvaluator(Evaluator):
+    """Scores architectures as paths of one weight-sharing :class:`~genas.nn.SuperNet`.
+
+    Args:
+        space: the model space (or its preset name / YAML path).
+        splits: ``train`` feeds the supernet, ``valid`` is scored (required).
+        config: the run config; reads ``search`` (reward, reward_sequences, width,
+            supernet: optimizer, lr, weight_decay, batch_size, grad_clip; defaults when
+            ``search`` is None) and ``data`` (n_value, rc_augment, max_shift).
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... (bf16 autocast on CUDA).
+        seed: seeds the weights, the data order, augmentation, dropout and the scoring
+            subset; ``None``: ``config.seed``.
+        bn: BatchNorm while scoring: ``"batch"`` (per-batch statistics, the default) or
+            ``"running"`` (the shared running statistics).
+
+    Raises:
+        GenasError: ``splits.valid`` is missing, or the space cannot be built.
+    """
+
+    kind = "shared"
+
+    def __init__(
+        self,
+        space: ModelSpace | str,
+        splits: DataSplits,
+        config: RunConfig,
+        device: str | torch.device = "auto",
+        seed: int | None = None,
+        bn: BatchNormMode = "batch",
+    ):
+        if splits.valid is None or len(splits.valid) == 0:
+            raise GenasError("the shared evaluator needs a validation split to score on")
+        if bn not in ("batch", "running"):
+            raise ValueError(f"bn must be 'batch' or 'running', got {bn!r}")
+        self.space = get_space(space)
+        self.splits = splits
+        self.search: SearchConfig = config.search or SearchConfig()
+        self.n_value = float(config.data.n_value)
+        self.device = resolve_device(device)
+        self.seed = int(config.seed if seed is None else seed)
+        self.bn: BatchNormMode = bn
+        sn = self.search.supernet
+        with isolated_torch_rng(derive_seed(self.seed, "supernet-init"), self.device):
+            self.net = SuperNet(
+                self.space, splits.input_length, splits.n_tasks, self.search.width
+            ).to(self.device)
+        self.optimizer = build_optimizer(
+            self.net.parameters(), sn.optimizer, sn.lr, sn.weight_decay
+        )
+        self.stream = TrainStream(
+            splits.train,
+            sn.batch_size,
+            derive_seed(self.seed, "supernet-data"),
+            rc_augment=config.data.rc_augment,
+            max_shift=config.data.max_shift,
+        )
+        self.steps = 0
+        self._scoring: ScoringSet | None = None
+
+    # ------------------------------------------------------------------ training
+
+    def train(self, sample: Callable[[], ArchLike], n_steps: int) -> dict[str, Any]:
+        """Train for ``n_steps`` minibatches, each on the path of a fresh ``sample()``.
+
+        Returns:
+            ``{"loss": mean masked BCE, "steps", "sequences", "seconds", "seqs_per_s"}``.
+
+        Raises:
+            ValueError: ``sample()`` returned something that is not an architecture of the
+                space (a strategy bug, not a bad candidate).
+        """
+        started = time.perf_counter()
+        sn = self.search.supernet
+        loss_sum = torch.zeros((), device=self.device)
+        count = torch.zeros((), device=self.device)
+        n_seqs = 0
+        self.net.train()
+        with isolated_torch_rng(derive_seed(self.seed, "supernet-train", self.steps), self.device):
+            for _ in range(int(n_steps)):
+                arch = as_architecture(self.space, sample())
+                x, y = self.stream.next_batch()
+                total, known = train_step(
+                    self.net,
+                    lambda xf, a=arch: self.net(xf, a),
+                    self.optimizer,
+                    x,
+                    y,
+                    self.device,
+                    self.n_value,
+                    sn.grad_clip,
+                )
+                loss_sum += total
+                count += known
+                n_seqs += int(x.shape[0])
+                self.steps += 1
+        loss = float(loss_sum / count.clamp(min=1.0)) if n_seqs else float("nan")
+        seconds = time.perf_counter() - started
+        return {
+            "loss": loss,
+            "steps": int(n_steps),
+            "sequences": n_seqs,
+            "seconds": seconds,
+            "seqs_per_s": n_seqs / seconds if seconds > 0 else float("nan"),
+        }
+
+    def warmup(self, sample: Callable[[], ArchLike], epochs: int) -> dict[str, Any]:
+        """:meth:`train` for ``epochs`` passes over the training set (``{}`` for 0)."""
+        n_steps = int(epochs) * self.stream.batches_per_epoch
+        return self.train(sample, n_steps) if n_steps > 0 else {}
+
+    # ------------------------------------------------------------------ scoring
+
+    @property
+    def scoring_set(self) -> ScoringSet:
+        """The validation sequences on the device, read on first use and kept."""
+        if self._scoring is None:
+            self._scoring = ScoringSet(
+                self.splits.valid,
+                self.splits.task_names,
+                self.device,
+                self.n_value,
+                self.search.reward_sequences,
+                derive_seed(self.seed, "scoring-set"),
+            )
+        return self._scoring
+
+    def score(self, arch: ArchLike) -> Score:
+        """The reward of ``arch``'s path with the shared weights; never raises for ``arch``."""
+        started = time.perf_counter()
+        scoring = self.scoring_set
+        try:
+            arch = as_architecture(self.space, arch)
+            metrics = scoring.evaluate(self.net, lambda xf: self.net(xf, arch), self.bn)
+        except Exception as error:  # a candidate must never stop the search
+            if isinstance(error, torch.OutOfMemoryError) and self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            return Score.failed(failure_message(error), time.perf_counter() - started)
+        reward, why = reward_from_metrics(self.search.reward, metrics)
+        return Score(reward, metrics, time.perf_counter() - started, why is None, why)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        """Supernet weights, optimizer state, data stream position, step count and the
+        settings they belong to — CPU copies, ``weights_only``-loadable."""
+        return {
+            "kind": self.kind,
+            "version": STATE_VERSION,
+            "space": self.space.name,
+            "width": float(self.search.width),
+            "optimizer_name": self.search.supernet.optimizer,
+            "seed": self.seed,
+            "steps": self.steps,
+            "stream": self.stream.state_dict(),
+            "model": cpu_copy(self.net.state_dict()),
+            "optimizer": cpu_copy(self.optimizer.state_dict()),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output (``ValueError`` if it belongs elsewhere)."""
+        super().load_state_dict(state)
+        expected: Sequence[tuple[str, Any]] = (
+            ("version", STATE_VERSION),
+            ("space", self.space.name),
+            ("width", float(self.search.width)),
+            ("optimizer_name", self.search.supernet.optimizer),
+        )
+        for key, value in expected:
+            if state.get(key) != value:
+                raise ValueError(
+                    f"supernet state has {key}={state.get(key)!r}, this evaluator {value!r}"
+                )
+        self.net.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.stream.load_state_dict(state["stream"])
+        self.steps = int(state["steps"])
+        if int(state["seed"]) != self.seed:  # the stream and scoring subset follow the seed
+            self.seed = int(state["seed"])
+            self.stream.seed = derive_seed(self.seed, "supernet-data")
+            self._scoring = None

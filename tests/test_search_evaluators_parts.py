@@ -1,0 +1,147 @@
+"""Evaluator parts: rewards, the training stream, the scoring set, the independent evaluator."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from test_search_evaluators import arch_list, make_config, make_splits, planted_data
+
+from genas.data.dataset import ArrayDataset
+from genas.search.evaluators import (
+    REWARDS,
+    IndependentEvaluator,
+    ScoringSet,
+    TrainStream,
+    batch_statistics,
+    make_evaluator,
+    reward_from_metrics,
+    summarize,
+)
+from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
+
+torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------------------- rewards
+
+
+def test_rewards_read_their_metric() -> None:
+    y = np.array([[0, 1, 1], [1, 0, 1], [0, 1, 1], [1, 0, 1]], dtype=np.float32)
+    s = np.array([[0.1, 0.9, 0.5], [0.8, 0.2, 0.4], [0.3, 0.6, 0.3], [0.7, 0.4, 0.2]])
+    m = summarize(y, s, ["a", "b", "c"], loss=0.3)
+    assert m["n_tasks"] == 3 and m["n_scored"] == 2  # task c has one class: skipped
+    assert m["mean_auroc"] == pytest.approx(1.0) and m["median_auroc"] == pytest.approx(1.0)
+    assert reward_from_metrics("auroc_mean", m) == (pytest.approx(1.0), None)
+    assert reward_from_metrics("auprc_mean", m)[0] == pytest.approx(m["mean_auprc"])
+    assert reward_from_metrics("auroc_median", m)[0] == pytest.approx(1.0)
+    assert reward_from_metrics("neg_loss", m) == (pytest.approx(-0.3), None)
+    assert set(REWARDS) == {"auroc_mean", "auroc_median", "auprc_mean", "neg_loss"}
+    with pytest.raises(ValueError, match="unknown reward"):
+        reward_from_metrics("accuracy", m)
+
+
+def test_rewards_nan_safe() -> None:
+    y = np.zeros((6, 2), dtype=np.float32)
+    y[:, 1] = np.nan
+    m = summarize(y, np.random.default_rng(0).random((6, 2)), ["a", "b"], loss=0.5)
+    reward, why = reward_from_metrics("auroc_mean", m)
+    assert math.isnan(reward) and "0 of 2" in why
+    assert reward_from_metrics("neg_loss", m) == (pytest.approx(-0.5), None)
+    reward, why = reward_from_metrics("neg_loss", {**m, "loss": float("nan")})
+    assert math.isnan(reward) and "loss" in why
+    assert math.isnan(reward_from_metrics("auprc_mean", {})[0])
+
+
+# ---------------------------------------------------------------------------- stream
+
+
+def test_stream_epochs_cover_the_data_and_resume() -> None:
+    data = planted_data(50, 0)
+    data.y[:, 0] = np.arange(50)  # label = row, to follow the order
+    stream = TrainStream(data, 16, seed=1, rc_augment=True, max_shift=2)
+    assert stream.batches_per_epoch == 3
+    seen = [stream.next_batch()[1][:, 0] for _ in range(3)]
+    rows = torch.cat(seen).long()
+    assert len(set(rows.tolist())) == 48  # one epoch: distinct rows, the last 2 dropped
+    x, y = stream.next_batch()  # epoch 1 starts, in a new order
+    assert stream.state_dict() == {"epoch": 1, "position": 1}
+    assert x.dtype == torch.uint8 and x.shape == (16, 4, 100) and y.dtype == torch.float32
+    state = stream.state_dict()
+    expected = [stream.next_batch() for _ in range(4)]
+    other = TrainStream(data, 16, seed=1, rc_augment=True, max_shift=2)
+    other.load_state_dict(state)
+    for (xa, ya), (xb, yb) in zip(expected, (other.next_batch() for _ in range(4)), strict=True):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+    assert not torch.equal(torch.cat(seen[:1]), y)
+
+
+def test_stream_smaller_than_a_batch() -> None:
+    stream = TrainStream(planted_data(10, 0), 64, seed=0)
+    assert stream.batches_per_epoch == 1 and stream.next_batch()[0].shape[0] == 10
+    with pytest.raises(ValueError, match="empty"):
+        TrainStream(ArrayDataset(np.zeros((0, 4, 5), np.uint8), np.zeros((0, 1))), 4, 0)
+
+
+# ---------------------------------------------------------------------------- scoring set
+
+
+def test_scoring_set_is_in_memory_and_fixed() -> None:
+    data = planted_data(100, 0)
+    full = ScoringSet(data, ["motif"], torch.device("cpu"), batch_size=30)
+    assert len(full) == 100 and len(full.bounds) == 4
+    assert {hi - lo for lo, hi in full.bounds} == {25}  # equal batches, no tiny last one
+    sub = ScoringSet(data, ["motif"], torch.device("cpu"), max_sequences=40, seed=5)
+    again = ScoringSet(data, ["motif"], torch.device("cpu"), max_sequences=40, seed=5)
+    assert len(sub) == 40 and torch.equal(sub.x, again.x)
+    probs, loss = sub.predict(lambda xf: xf.sum(dim=(1, 2))[:, None] * 0.0)
+    assert probs.shape == (40, 1) and loss == pytest.approx(math.log(2), rel=1e-5)
+
+
+def test_batch_statistics_restores_modes_and_buffers() -> None:
+    net = torch.nn.Sequential(torch.nn.Conv1d(4, 8, 3), torch.nn.BatchNorm1d(8))
+    net.eval()
+    x = torch.randn(6, 4, 20)
+    with torch.inference_mode(), batch_statistics(net):
+        out = net(x)
+    assert torch.allclose(out.mean(dim=(0, 2)), torch.zeros(8), atol=1e-5)  # batch stats used
+    bn = net[1]
+    assert not bn.training and bn.track_running_stats and int(bn.num_batches_tracked) == 0
+    assert torch.equal(bn.running_mean, torch.zeros(8))
+
+
+# ---------------------------------------------------------------------------- independent
+
+
+def test_independent_trains_scores_and_repeats() -> None:
+    splits = make_splits(n_train=128, n_valid=64)
+    config = make_config(
+        evaluator="independent", independent={"epochs": 2, "max_steps": 6, "batch_size": 32}
+    )
+    ev = make_evaluator("small", splits, config, device="cpu")
+    assert isinstance(ev, IndependentEvaluator)
+    assert ev.train(lambda: None, 10) == {} and ev.warmup(lambda: None, 1) == {}
+    arch, other = arch_list(2, seed=1)
+    rng_before = torch.get_rng_state()
+    first = ev.score(arch)
+    assert torch.equal(torch.get_rng_state(), rng_before)  # global RNG left alone
+    assert first.valid and 0.0 <= first.reward <= 1.0 and first.seconds > 0
+    assert first.metrics["train_steps"] == 6 and math.isfinite(first.metrics["train_loss"])
+    ev.score(other)
+    assert ev.score(arch).reward == first.reward  # seeded per architecture
+    bad = ev.score([0, 1])
+    assert not bad.valid and math.isnan(bad.reward) and "tokens" in bad.error
+    assert ev.state_dict() == {"kind": "independent"}
+
+
+def test_derived_seeds_and_isolated_rng() -> None:
+    assert derive_seed(1, "a") == derive_seed(1, "a") != derive_seed(1, "b")
+    assert derive_seed("ab", "c") != derive_seed("a", "bc")
+    outer = torch.get_rng_state()
+    with isolated_torch_rng(7, torch.device("cpu")):
+        a = torch.rand(3)
+    with isolated_torch_rng(7, torch.device("cpu")):
+        b = torch.rand(3)
+    assert torch.equal(a, b) and torch.equal(torch.get_rng_state(), outer)
