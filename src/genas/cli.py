@@ -113,6 +113,81 @@ def train(
 
 @app.command()
 @user_errors
+def search(
+    config: Annotated[Path, typer.Argument(help="Run config (YAML) with a `search:` section.")],
+    out: OutOption = None,
+    resume: Annotated[bool, typer.Option(help="Continue a stopped search in its folder.")] = False,
+    budget: Annotated[
+        str | None, typer.Option(help="Wall-clock budget, e.g. 10m or 2h (overrides config).")
+    ] = None,
+    retrain: Annotated[bool, typer.Option(help="Then train the chosen architecture.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Validate and print the plan only.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Search a model space (AMBER: LSTM controller + weight-sharing supernet)."""
+    from genas.config import load_config
+    from genas.workflows.search_run import search_plan, search_run
+
+    run_config = load_config(config)
+    if dry_run:
+        for key, value in search_plan(run_config).items():
+            console.print(f"{key:>32}: {value}", highlight=False)
+        return
+    _, trained = search_run(
+        run_config,
+        out,
+        resume=resume,
+        budget=budget,
+        retrain=retrain,
+        progress=not quiet,
+        log=lambda line: console.print(line, highlight=False),
+    )
+    if trained is not None:
+        _print_metrics(trained.metrics)
+        console.print(f"run folder: {trained.run_dir}")
+
+
+@app.command()
+@user_errors
+def retrain(
+    run_dir: Annotated[Path, typer.Argument(help="A search run folder.")],
+    width: Annotated[float | None, typer.Option(help="Width multiplier (e.g. 2).")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Train the search's chosen architecture from scratch and evaluate it on test."""
+    from genas.workflows.search_run import retrain_run
+
+    result = retrain_run(run_dir, width=width, progress=not quiet)
+    _print_metrics(result.metrics)
+
+
+@app.command()
+@user_errors
+def compare(
+    run_dir: Annotated[Path, typer.Argument(help="A search run folder, retrained.")],
+    random: Annotated[int, typer.Option(help="Random architectures from the same space.")] = 5,
+    reference: Annotated[
+        str, typer.Option(help="Comma-separated references: deepbind,deepsea,basset,danq.")
+    ] = "deepbind",
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+) -> None:
+    """Train random architectures and references the same way; print the comparison."""
+    from genas.report.tables import comparison_table
+    from genas.workflows.compare_run import compare_run
+
+    references = tuple(r.strip() for r in reference.split(",") if r.strip())
+    rows = compare_run(
+        run_dir,
+        n_random=random,
+        references=references,
+        progress=not quiet,
+        log=lambda line: console.print(line, highlight=False),
+    )
+    console.print(comparison_table(rows))
+
+
+@app.command()
+@user_errors
 def evaluate(run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")]) -> None:
     """Evaluate a trained run on its validation and test splits (per task and per group)."""
     from genas.workflows import evaluate_run

@@ -59,3 +59,21 @@ def metrics_table(metrics: dict, max_tasks: int = 20) -> Table:
         if len(tasks) > max_tasks:
             table.caption = f"{len(tasks) - max_tasks} more tasks in metrics.json"
     return table
+
+
+def comparison_table(rows: list[dict], title: str = "test set") -> Table:
+    """Rows of `genas compare` (or the demo): model, parameters, AUROC/AUPRC, seconds."""
+    table = Table(title=title)
+    for column in ("model", "parameters", "mean AUROC", "median AUROC", "mean AUPRC", "train s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in rows:
+        params, seconds = row.get("parameters"), row.get("train_seconds")
+        table.add_row(
+            row["model"],
+            "-" if params is None else f"{params:,}",
+            _fmt(row.get("test_mean_auroc")),
+            _fmt(row.get("test_median_auroc")),
+            _fmt(row.get("test_mean_auprc")),
+            "-" if seconds is None else f"{seconds:.0f}",
+        )
+    return table

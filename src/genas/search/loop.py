@@ -1,0 +1,190 @@
+"""The search loop: train the supernet, ask/score/tell, update the controller, checkpoint.
+
+One controller step (DESIGN.md §1):
+  1. the evaluator trains for ``child_steps`` minibatches, each on an architecture freshly
+     asked from the strategy (shared weights; a no-op for the independent evaluator);
+  2. ``archs_per_step`` architectures are asked, scored and told;
+  3. the strategy updates (REINFORCE for `rl`), and the step is written: history rows,
+     controller probabilities, then the checkpoint.
+The loop stops after ``steps`` steps or once the wall-clock budget is spent (checked before
+each step, so a budget is overrun by at most one step).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genas.config import RunConfig
+from genas.data import DataSplits
+from genas.errors import GenasError
+from genas.fileio import atomic_write_json
+from genas.search import history
+from genas.search.checkpoint import load_search_state, save_search_state
+from genas.search.evaluators import make_evaluator
+from genas.search.strategies import make_strategy
+from genas.space import Architecture, ModelSpace, get_space, sample_architecture
+from genas.train.seeding import get_rng_state, seed_everything, set_rng_state
+
+BEST_ARCHITECTURE = "best_architecture.json"
+
+
+@dataclass
+class SearchResult:
+    run_dir: Path
+    space: ModelSpace
+    best: Architecture
+    best_reward: float
+    steps_done: int
+    seconds: float
+    stopped_by: str  # "steps" | "budget"
+
+
+def run_search(
+    config: RunConfig,
+    run_dir: Path,
+    splits: DataSplits,
+    *,
+    resume: bool = False,
+    budget_seconds: float | None = None,
+    device: torch.device | str = "cpu",
+    log: Callable[[str], None] = print,
+) -> SearchResult:
+    """Run (or resume) the configured search in `run_dir`; returns the chosen architecture."""
+    search = config.search
+    if search is None:
+        raise GenasError("the config has no `search:` section")
+    space = get_space(search.space)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seed_everything(config.seed)
+    strategy = make_strategy(space, search, config.seed)
+    evaluator = make_evaluator(space, splits, config, device, config.seed)
+    history_path = run_dir / history.HISTORY_JSONL
+    probs_path = run_dir / history.PROBABILITIES_JSONL
+
+    state = load_search_state(run_dir) if resume else None
+    if state is not None:
+        strategy.load_state_dict(state["strategy"])
+        evaluator.load_state_dict(state["evaluator"])
+        set_rng_state(state["rng"])
+        start, elapsed = int(state["next_step"]), float(state["elapsed"])
+        rows = history.truncate_to_steps(history_path, start)
+        history.truncate_to_steps(probs_path, start)
+        log(f"resuming at step {start} ({elapsed:.0f} s already spent)")
+    else:
+        start, elapsed, rows = 0, 0.0, []
+        for path in (history_path, probs_path):
+            path.unlink(missing_ok=True)
+        if search.warmup_epochs:
+            rng = np.random.default_rng(config.seed)
+            log(f"warm-up: {search.warmup_epochs} supernet epochs on random architectures")
+            evaluator.warmup(lambda: sample_architecture(space, rng), search.warmup_epochs)
+
+    stopped_by = "steps"
+    for step in range(start, search.steps):
+        if budget_seconds is not None and elapsed >= budget_seconds:
+            stopped_by = "budget"
+            break
+        began = time.perf_counter()
+        train_stats = evaluator.train(strategy.ask, search.child_steps)
+        archs = [strategy.ask() for _ in range(search.archs_per_step)]
+        scores = evaluator.score_many(archs)
+        for arch, score in zip(archs, scores, strict=True):
+            strategy.tell(arch, score.reward)
+        strategy_stats = strategy.step_end()
+        seconds = time.perf_counter() - began
+        elapsed += seconds
+
+        step_rows = [
+            {
+                "step": step,
+                "index": i,
+                "arch_hash": arch.hash,
+                "tokens": list(arch.to_tokens()),
+                "reward": _finite_or_none(score.reward),
+                "valid": score.valid,
+                "metrics": {k: _finite_or_none(v) for k, v in score.metrics.items()},
+                "seconds": score.seconds,
+                "error": score.error,
+            }
+            for i, (arch, score) in enumerate(zip(archs, scores, strict=True))
+        ]
+        history.append_jsonl(history_path, step_rows)
+        rows += step_rows
+        history.append_jsonl(
+            probs_path,
+            [{"step": step, **strategy.probabilities(), "stats": _plain(strategy_stats)}],
+        )
+        history.write_history_csv(run_dir / history.HISTORY_CSV, rows)
+        save_search_state(
+            run_dir,
+            {
+                "next_step": step + 1,
+                "elapsed": elapsed,
+                "strategy": strategy.state_dict(),
+                "evaluator": evaluator.state_dict(),
+                "rng": get_rng_state(),
+            },
+        )
+        rewards = [r["reward"] for r in step_rows if r["reward"] is not None]
+        mean_reward = float(np.mean(rewards)) if rewards else None
+        log(
+            f"step {step + 1}/{search.steps}: reward mean {_fmt(mean_reward)}"
+            f" best {_fmt(max(rewards) if rewards else None)}"
+            f" | supernet loss {_fmt(train_stats.get('loss'))} | {seconds:.1f} s"
+        )
+
+    if not rows:
+        raise GenasError(f"{run_dir}: the search scored no architecture (budget too small?)")
+    best, best_reward = choose_final(space, rows, strategy, search.final)
+    steps_done = max(r["step"] for r in rows) + 1
+    record = best.to_json_dict(space)
+    record.update(
+        {
+            "reward": best_reward,
+            "chosen_by": search.final,
+            "steps_done": steps_done,
+            "search_seconds": elapsed,
+            "stopped_by": stopped_by,
+        }
+    )
+    atomic_write_json(run_dir / BEST_ARCHITECTURE, record)
+    return SearchResult(run_dir, space, best, best_reward, steps_done, elapsed, stopped_by)
+
+
+def choose_final(
+    space: ModelSpace, rows: list[dict], strategy, rule: str
+) -> tuple[Architecture, float]:
+    """AMBER's rule (best reward of the last completed step) or the policy's most likely arch."""
+    if rule == "most_likely":
+        arch = strategy.most_likely()
+        scored = [r["reward"] for r in rows if r["arch_hash"] == arch.hash and r["reward"]]
+        return arch, (max(scored) if scored else math.nan)
+    last = max(r["step"] for r in rows)
+    candidates = [r for r in rows if r["step"] == last and r["reward"] is not None]
+    if not candidates:
+        candidates = [r for r in rows if r["reward"] is not None]
+    if not candidates:
+        raise GenasError("no architecture of the search got a finite reward")
+    best = max(candidates, key=lambda r: r["reward"])
+    return Architecture.from_tokens(space, best["tokens"]), best["reward"]
+
+
+def _finite_or_none(value):
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return float(value) if isinstance(value, np.floating) else value
+
+
+def _plain(stats: dict) -> dict:
+    return {k: _finite_or_none(float(v)) for k, v in stats.items() if isinstance(v, int | float)}
+
+
+def _fmt(value) -> str:
+    return "nan" if value is None or not math.isfinite(value) else f"{value:.4f}"

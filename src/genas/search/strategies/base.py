@@ -1,0 +1,118 @@
+"""The ask/tell interface every search strategy implements.
+
+The search loop drives a strategy like this (one controller step)::
+
+    for _ in range(archs_per_step):
+        arch = strategy.ask()
+        strategy.tell(arch, evaluator(arch))   # NaN / -inf for an architecture that failed
+    stats = strategy.step_end()                 # the rl strategy learns here
+    write(strategy.probabilities())             # controller_probabilities.jsonl
+
+A strategy works on any :class:`~genas.space.ModelSpace`, also one whose ops are labels only:
+it never builds networks.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from genas.space import Architecture, ModelSpace
+
+if TYPE_CHECKING:
+    from genas.config import SearchConfig
+
+
+class Strategy(ABC):
+    """Proposes architectures of ``space`` and learns from their rewards (higher is better).
+
+    Subclasses implement :meth:`ask`, :meth:`tell`, :meth:`step_end`, :meth:`probabilities`,
+    :meth:`most_likely`, :meth:`state_dict` and :meth:`load_state_dict`.
+    """
+
+    #: Short name, as in ``SearchConfig.strategy``.
+    name: str = ""
+
+    def __init__(self, space: ModelSpace) -> None:
+        self.space = space
+
+    @abstractmethod
+    def ask(self) -> Architecture:
+        """The next architecture to evaluate."""
+
+    @abstractmethod
+    def tell(self, arch: Architecture, reward: float) -> None:
+        """Report ``arch``'s reward. NaN / ±inf mark an invalid architecture: it counts as the
+        lowest finite reward seen. ``arch`` need not come from :meth:`ask`."""
+
+    @abstractmethod
+    def step_end(self) -> dict[str, Any]:
+        """Close a controller step (learn from the rewards told since the last call); stats."""
+
+    @abstractmethod
+    def probabilities(self) -> dict[str, list[list[float]]]:
+        """``{"ops": [[p per op] per layer], "skips": [[p per earlier layer] per layer]}``.
+
+        ``skips[i]`` has ``i`` entries (``skips[0] == []``); all 0.0 when the space does not
+        search skips.
+        """
+
+    @abstractmethod
+    def most_likely(self) -> Architecture:
+        """The architecture the strategy currently favours."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume bit-identically; only tensors, numbers, strings,
+        None, lists, tuples and dicts (``torch.load(weights_only=True)`` reads it)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output (of a strategy of the same kind and space)."""
+
+    def _check_arch(self, arch: Architecture) -> None:
+        if not isinstance(arch, Architecture):
+            raise TypeError(f"tell() takes an Architecture, got {type(arch).__name__}")
+        arch.validate(self.space)
+
+    def _check_state(self, state: dict[str, Any]) -> None:
+        kind = state.get("strategy") if isinstance(state, dict) else None
+        if kind != self.name:
+            raise ValueError(f"state is of strategy {kind!r}, not {self.name!r}")
+        if state.get("n_tokens") != self.space.n_tokens:
+            raise ValueError(
+                f"state is for a space of {state.get('n_tokens')} tokens, this space "
+                f"{self.space.name!r} has {self.space.n_tokens}"
+            )
+
+
+def finite_rewards(rewards: Sequence[float], floor: float | None) -> tuple[list[float], int]:
+    """Replace non-finite rewards by the lowest finite reward (of ``rewards`` and ``floor``).
+
+    Returns the rewards and the number replaced. With no finite reward at all, invalid ones
+    become 0.0.
+    """
+    finite = [float(r) for r in rewards if math.isfinite(r)]
+    candidates = finite + ([floor] if floor is not None else [])
+    low = min(candidates) if candidates else 0.0
+    out = [float(r) if math.isfinite(r) else low for r in rewards]
+    return out, len(rewards) - len(finite)
+
+
+def uniform_skip_rows(n_layers: int, p: float) -> list[list[float]]:
+    """``[[p] * i for i in range(n_layers)]``: the skip rows of :meth:`Strategy.probabilities`."""
+    return [[p] * i for i in range(n_layers)]
+
+
+def make_strategy(space: ModelSpace, search_config: SearchConfig, seed: int) -> Strategy:
+    """The strategy ``search_config.strategy`` names, configured and seeded."""
+    from genas.search.strategies.random import RandomStrategy
+    from genas.search.strategies.rl import ReinforceStrategy
+
+    if search_config.strategy == "rl":
+        return ReinforceStrategy(space, search_config.controller, seed=seed)
+    if search_config.strategy == "random":
+        return RandomStrategy(space, search_config.random, seed=seed)
+    raise ValueError(f"unknown search strategy {search_config.strategy!r} (rl, random)")

@@ -1,0 +1,102 @@
+"""`genas compare RUN_DIR`: the searched model beside random architectures and references.
+
+The analogue of the paper's Fig. 2: k architectures drawn uniformly from the same space
+(AMBER's baseline: round(0.4 × possible skips) skips) and the named reference networks are
+trained with the run's own training settings and data, each into ``RUN_DIR/compare/NAME``;
+the table goes to ``RUN_DIR/comparison.json`` and ``comparison.tsv``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from genas.config import ModelConfig, load_config
+from genas.data import DataSplits, load_splits
+from genas.errors import GenasError
+from genas.fileio import atomic_write_json, atomic_write_text
+from genas.space import get_space, sample_architecture
+from genas.workflows.train_run import train_run
+
+COLUMNS = ("model", "parameters", "test_mean_auroc", "test_median_auroc", "test_mean_auprc")
+
+
+def random_baseline_architectures(space_name: str, k: int, seed: int) -> list:
+    """k uniformly drawn architectures with AMBER's fixed skip count."""
+    space = get_space(space_name)
+    n_possible = space.n_layers * (space.n_layers - 1) // 2
+    n_skips = round(0.4 * n_possible) if space.skips else None
+    rng = np.random.default_rng([seed, 7])
+    return [sample_architecture(space, rng, n_skips=n_skips) for _ in range(k)]
+
+
+def compare_run(
+    run_dir: str | Path,
+    *,
+    n_random: int = 5,
+    references: tuple[str, ...] = ("deepbind",),
+    splits: DataSplits | None = None,
+    progress: bool = True,
+    log=print,
+) -> list[dict]:
+    """Train the baselines and write the comparison table; returns its rows."""
+    run_dir = Path(run_dir)
+    config = load_config(run_dir / "config.yaml")
+    metrics_path = run_dir / "metrics.json"
+    if not metrics_path.is_file():
+        raise GenasError(f"{metrics_path}: not found (retrain the searched model first)")
+    splits = splits or load_splits(config.data, config.seed)
+    rows = [_row("searched (genas)", json.loads(metrics_path.read_text()), run_dir)]
+
+    models: dict[str, ModelConfig] = {}
+    if config.search is not None and n_random:
+        space_name = config.search.space
+        for i, arch in enumerate(random_baseline_architectures(space_name, n_random, config.seed)):
+            models[f"random_{i + 1}"] = ModelConfig(space=space_name, architecture=arch.to_tokens())
+    for name in references:
+        models[name] = ModelConfig(reference=name)
+    for name, model in models.items():
+        out = run_dir / "compare" / name
+        log(f"training {name} -> {out}")
+        trained = config.model_copy(deep=True)
+        trained.model = model
+        result = train_run(trained, out, progress=progress, splits=splits)
+        rows.append(_row(name, result.metrics, out))
+
+    randoms = [r["test_mean_auroc"] for r in rows if r["model"].startswith("random_")]
+    summary = {
+        "rows": rows,
+        "random_median_test_auroc": float(np.median(randoms)) if randoms else None,
+    }
+    atomic_write_json(run_dir / "comparison.json", summary)
+    lines = ["\t".join(COLUMNS + ("train_seconds", "run_dir"))]
+    for row in rows:
+        lines.append("\t".join(_cell(row[c]) for c in COLUMNS + ("train_seconds", "run_dir")))
+    atomic_write_text(run_dir / "comparison.tsv", "\n".join(lines) + "\n")
+    return rows
+
+
+def _row(name: str, metrics: dict, run_dir: Path) -> dict:
+    test = metrics.get("test") or metrics.get("valid")
+    summary = test["summary"]
+    return {
+        "model": name,
+        "parameters": metrics.get("parameters"),
+        "test_mean_auroc": summary["mean_auroc"],
+        "test_median_auroc": summary["median_auroc"],
+        "test_mean_auprc": summary["mean_auprc"],
+        "groups": {g: v["mean_auroc"] for g, v in (test.get("groups") or {}).items()},
+        "train_seconds": metrics.get("train_seconds"),
+        "run_dir": str(run_dir),
+    }
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4f}"
+    return str(value)

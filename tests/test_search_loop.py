@@ -1,0 +1,144 @@
+"""The search loop: files of a run, resume after a stop or a kill, budget, corrupt checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from genas.config import parse_config
+from genas.data import load_splits
+from genas.errors import ConfigError, GenasError
+from genas.search.budget import parse_budget
+from genas.search.history import read_jsonl
+from genas.search.loop import run_search
+
+
+def _config(data: dict, **search):
+    raw = {
+        "seed": 2,
+        "data": data,
+        "search": {
+            "space": "small",
+            "steps": 4,
+            "child_steps": 3,
+            "archs_per_step": 3,
+            "reward_sequences": 60,
+            **search,
+        },
+        "train": {"batch_size": 32},
+    }
+    raw["search"]["supernet"] = {"batch_size": 32}
+    return parse_config(raw, Path("."))
+
+
+def _search(config, run_dir: Path, **kwargs):
+    splits = load_splits(config.data, config.seed)
+    return run_search(config, run_dir, splits, log=lambda _: None, **kwargs)
+
+
+def _strip_seconds(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in ("seconds", "stats")} for row in rows]
+
+
+def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
+    straight = _search(_config(tiny_fasta), tmp_path / "a")
+    for name in (
+        "history.jsonl",
+        "history.csv",
+        "controller_probabilities.jsonl",
+        "best_architecture.json",
+        "search_state.pt",
+    ):
+        assert (tmp_path / "a" / name).is_file()
+    rows = read_jsonl(tmp_path / "a" / "history.jsonl")
+    assert len(rows) == 4 * 3 and {r["step"] for r in rows} == {0, 1, 2, 3}
+    probs = read_jsonl(tmp_path / "a" / "controller_probabilities.jsonl")
+    assert len(probs) == 4 and len(probs[0]["ops"]) == 6
+
+    _search(_config(tiny_fasta, steps=2), tmp_path / "b")
+    resumed = _search(_config(tiny_fasta), tmp_path / "b", resume=True)
+    assert _strip_seconds(read_jsonl(tmp_path / "b" / "history.jsonl")) == _strip_seconds(rows)
+    assert resumed.best == straight.best
+    best = json.loads((tmp_path / "b" / "best_architecture.json").read_text())
+    assert best["tokens"] == list(straight.best.to_tokens())
+
+
+def test_budget_stops_within_one_step(tiny_fasta, tmp_path: Path):
+    result = _search(_config(tiny_fasta, steps=1000), tmp_path, budget_seconds=1.0)
+    assert result.stopped_by == "budget"
+    step_seconds = result.seconds / result.steps_done
+    assert result.steps_done < 1000
+    assert result.seconds < 1.0 + step_seconds + 0.5
+
+
+def test_corrupt_checkpoint_falls_back_to_previous(tiny_fasta, tmp_path: Path):
+    _search(_config(tiny_fasta, steps=2), tmp_path)
+    (tmp_path / "search_state.pt").write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="search_state.pt"):
+        _search(_config(tiny_fasta, steps=3), tmp_path, resume=True)
+    assert {r["step"] for r in read_jsonl(tmp_path / "history.jsonl")} == {0, 1, 2}
+    (tmp_path / "search_state.pt").write_bytes(b"garbage")
+    (tmp_path / "search_state.prev.pt").write_bytes(b"garbage")
+    with pytest.raises(GenasError, match="search_state.pt: corrupt search checkpoint"):
+        _search(_config(tiny_fasta, steps=4), tmp_path, resume=True)
+
+
+_KILLABLE = """
+import sys, time
+from pathlib import Path
+import yaml
+from genas.config import parse_config
+from genas.data import load_splits
+from genas.search.loop import run_search
+config = parse_config(yaml.safe_load(Path(sys.argv[1]).read_text()), Path("."))
+run_search(config, Path(sys.argv[2]), load_splits(config.data, config.seed),
+           resume=len(sys.argv) > 3, log=lambda _: None)
+"""
+
+
+def test_kill_9_then_resume_matches_uninterrupted(tiny_fasta, tmp_path: Path):
+    import yaml
+
+    config = _config(tiny_fasta, steps=6)
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    script = tmp_path / "run.py"
+    script.write_text(_KILLABLE)
+    straight = tmp_path / "straight"
+    subprocess.run([sys.executable, script, config_path, straight], check=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, script, config_path, killed])
+    deadline = time.time() + 60
+    while time.time() < deadline and len(read_jsonl(killed / "history.jsonl")) < 6:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    subprocess.run([sys.executable, script, config_path, killed, "resume"], check=True)
+    assert _strip_seconds(read_jsonl(killed / "history.jsonl")) == _strip_seconds(
+        read_jsonl(straight / "history.jsonl")
+    )
+    assert (
+        json.loads((killed / "best_architecture.json").read_text())["tokens"]
+        == json.loads((straight / "best_architecture.json").read_text())["tokens"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("1h30m", 5400), ("45", 45)]
+)
+def test_parse_budget(text, seconds):
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["ten minutes", "5x", "-3m", "0"])
+def test_parse_budget_errors(text):
+    with pytest.raises(ConfigError, match="budget"):
+        parse_budget(text)
