@@ -229,12 +229,14 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo runs.")] = Path(
         "runs/demo"
     ),
+    budget: Annotated[str, typer.Option(help="Wall-clock budget of the search.")] = "3m",
+    random: Annotated[int, typer.Option(help="Random architectures to compare against.")] = 3,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
-    """Train on the bundled NFE2 ChIP-seq set and compare models (runs offline, CPU is fine)."""
+    """Search, retrain and compare on the bundled NFE2 ChIP-seq set (offline, CPU is fine)."""
     from genas.workflows.demo import run_demo
 
-    run_demo(out, progress=not quiet, console=console)
+    run_demo(out, budget=budget, n_random=random, progress=not quiet, console=console)
 
 
 def _print_metrics(metrics: dict) -> None:

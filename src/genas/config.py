@@ -168,11 +168,17 @@ class ModelConfig(StrictModel):
         None, description="Architecture JSON file, or its token list."
     )
     width: float = Field(1.0, gt=0, description="Width multiplier of a space architecture.")
+    options: dict[str, int | float] = Field(
+        default_factory=dict,
+        description="Keyword options of a reference, e.g. {hidden: 128, dropout: 0.2}.",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> ModelConfig:
         if (self.reference is None) == (self.space is None):
             raise ValueError("give either `reference` or `space` (with `architecture`)")
+        if self.options and self.reference is None:
+            raise ValueError("`options` apply to a `reference` network only")
         if self.space is not None and self.architecture is None:
             raise ValueError("`space` needs an `architecture` (JSON file or token list)")
         return self

@@ -1,7 +1,8 @@
 """`genas demo`: the whole job on the bundled NFE2 set, offline, in a few CPU minutes.
 
-Trains the DeepBind-like reference and one architecture drawn from the `small` space on the
-same data and budget, and prints their test AUROC beside the gkm-SVM scores shipped with
+Searches the `small` space with AMBER's controller and a weight-sharing supernet, retrains
+the chosen architecture, trains random architectures of the same space and the DeepBind-like
+reference the same way, and prints their test AUROC beside the gkm-SVM scores shipped with
 the data (an outside reference: Lee 2016, computed here from the shipped score files).
 """
 
@@ -13,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
 from genas.fileio import atomic_write_json
-from genas.space import get_space, sample_architecture
-from genas.workflows.train_run import train_run
+from genas.report.tables import comparison_table
+from genas.workflows.compare_run import compare_run
+from genas.workflows.search_run import search_run
 
 DEMO_SEED = 1
 
@@ -30,7 +31,7 @@ def demo_data_dir() -> Path:
     return Path(str(resources.files("genas") / "demo_data"))
 
 
-def demo_config(out: Path, model: dict) -> RunConfig:
+def demo_config(out: Path) -> RunConfig:
     """Config of the bundled set: 1288 train sequences (10 % held out for validation), 138 test."""
     data = demo_data_dir()
     raw = {
@@ -45,8 +46,16 @@ def demo_config(out: Path, model: dict) -> RunConfig:
             "valid_fraction": 0.1,
             "rc_augment": True,
         },
-        "model": model,
         "train": {"max_epochs": 30, "patience": 6, "batch_size": 64, "rc_predict": True},
+        "search": {
+            "space": "small",
+            "strategy": "rl",
+            "evaluator": "shared",
+            "warmup_epochs": 2,
+            "steps": 40,
+            "child_steps": 20,
+            "archs_per_step": 10,
+        },
         "output": {"dir": str(out)},
     }
     return parse_config(raw, data, "<demo>")
@@ -64,63 +73,46 @@ def gkm_svm_scores() -> tuple[np.ndarray, np.ndarray]:
     return np.array(labels), np.array(scores)
 
 
-def run_demo(out: str | Path, *, progress: bool = True, console: Console | None = None) -> dict:
-    """Train the two models, print the comparison table, write `OUT/summary.json`."""
+def run_demo(
+    out: str | Path,
+    *,
+    budget: str = "3m",
+    n_random: int = 3,
+    progress: bool = True,
+    console: Console | None = None,
+) -> dict:
+    """Search, retrain, compare; print the table and write `OUT/summary.json`.
+
+    The search (AMBER controller × shared supernet over the `small` space) runs for at most
+    `budget`; the chosen architecture is retrained from scratch, then `n_random` random
+    architectures of the same space and the DeepBind-like reference are trained the same way.
+    """
     console = console or Console()
     out = Path(out)
-    space = get_space("small")
-    arch = sample_architecture(space, np.random.default_rng(DEMO_SEED))
-    models = {
-        "DeepBind-like (reference)": {"reference": "deepbind"},
-        f"small space, architecture {arch.hash}": {
-            "space": "small",
-            "architecture": list(arch.to_tokens()),
-        },
-    }
-    splits = load_splits(demo_config(out, {"reference": "deepbind"}).data, DEMO_SEED)
-    rows = []
-    for label, model in models.items():
-        run_dir = out / ("deepbind" if "reference" in model else "small_space")
-        console.print(f"[bold]training {label}[/] -> {run_dir}")
-        result = train_run(demo_config(run_dir, model), run_dir, progress=progress, splits=splits)
-        test = result.metrics["test"]["summary"]
-        rows.append(
-            {
-                "model": label,
-                "parameters": result.parameters,
-                "test_auroc": test["mean_auroc"],
-                "test_auprc": test["mean_auprc"],
-                "train_seconds": result.fit.seconds,
-                "run_dir": str(run_dir),
-            }
-        )
+    log = lambda line: console.print(line, highlight=False)  # noqa: E731
+    config = demo_config(out)
+    splits = load_splits(config.data, DEMO_SEED)
+    log(f"[bold]searching the small space on NFE2 (budget {budget})[/] -> {out}")
+    search_run(config, out, budget=budget, retrain=True, progress=progress, log=log, splits=splits)
+    rows = compare_run(
+        out, n_random=n_random, references=("deepbind",), splits=splits, progress=progress, log=log
+    )
     labels, scores = gkm_svm_scores()
+    auroc = float(roc_auc_score(labels, scores))
+    auprc = float(average_precision_score(labels, scores))
     rows.append(
         {
             "model": "gkm-SVM (shipped scores)",
             "parameters": None,
-            "test_auroc": float(roc_auc_score(labels, scores)),
-            "test_auprc": float(average_precision_score(labels, scores)),
+            "test_mean_auroc": auroc,
+            "test_median_auroc": auroc,
+            "test_mean_auprc": auprc,
             "train_seconds": None,
             "run_dir": None,
         }
     )
-    console.print(_table(rows))
+    console.print(comparison_table(rows, title="NFE2 test set (69 peaks + 69 background)"))
     summary = {"dataset": "NFE2 GM12878 (bundled)", "results": rows}
     atomic_write_json(out / "summary.json", summary)
+    log(f"run folder: {out} (predict with: genas predict {out} sequences.fa -o scores.tsv)")
     return summary
-
-
-def _table(rows: list[dict]) -> Table:
-    table = Table(title="NFE2 test set (69 peaks + 69 background)")
-    for column in ("model", "parameters", "test AUROC", "test AUPRC", "train s"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for row in rows:
-        table.add_row(
-            row["model"],
-            "-" if row["parameters"] is None else f"{row['parameters']:,}",
-            f"{row['test_auroc']:.3f}",
-            f"{row['test_auprc']:.3f}",
-            "-" if row["train_seconds"] is None else f"{row['train_seconds']:.0f}",
-        )
-    return table

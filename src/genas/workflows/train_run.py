@@ -27,7 +27,7 @@ class TrainRunResult:
 def model_spec(model: ModelConfig) -> dict:
     """The build spec stored in model.json: a reference name, or space + architecture + width."""
     if model.reference is not None:
-        return {"reference": model.reference}
+        return {"reference": model.reference, **model.options}
     space = get_space(model.space)
     if isinstance(model.architecture, Path):
         arch = Architecture.from_json(model.architecture)
