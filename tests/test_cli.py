@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,48 +12,25 @@ import yaml
 from typer.testing import CliRunner
 
 from genas.cli import app
-from genas.seq.fasta import FastaRecord, write_fasta
 
 runner = CliRunner()
-MOTIF = "TGACTCAGCA"  # an NFE2/AP-1-like site
-
-
-def _random_seqs(rng: np.random.Generator, n: int, length: int, motif: str | None) -> list[str]:
-    seqs = []
-    for _ in range(n):
-        s = "".join(rng.choice(list("ACGT"), size=length))
-        if motif:
-            at = int(rng.integers(0, length - len(motif)))
-            s = s[:at] + motif + s[at + len(motif) :]
-        seqs.append(s)
-    return seqs
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    """A config over 400 + 400 100-bp sequences; positives carry MOTIF."""
+def tiny(tiny_fasta, tmp_path_factory) -> Path:
+    """A folder with `config.yaml` over the shared tiny FASTA set, and its test FASTA files."""
     root = tmp_path_factory.mktemp("tiny")
-    rng = np.random.default_rng(0)
-    for name, motif, n in (("pos", MOTIF, 400), ("neg", None, 400), ("tpos", MOTIF, 60)):
-        seqs = _random_seqs(rng, n, 100, motif)
-        write_fasta(root / f"{name}.fa", [FastaRecord(f"{name}{i}", s) for i, s in enumerate(seqs)])
-    write_fasta(
-        root / "tneg.fa",
-        [FastaRecord(f"tneg{i}", s) for i, s in enumerate(_random_seqs(rng, 60, 100, None))],
-    )
     config = {
         "seed": 3,
-        "data": {
-            "format": "fasta",
-            "task": "site",
-            "train": {"positives": [str(root / "pos.fa")], "negatives": [str(root / "neg.fa")]},
-            "test": {"positives": [str(root / "tpos.fa")], "negatives": [str(root / "tneg.fa")]},
-        },
+        "data": tiny_fasta,
         "model": {"reference": "deepbind"},
         "train": {"max_epochs": 6, "patience": 6, "lr": 3e-3},
         "output": {"dir": str(root / "run")},
     }
     (root / "config.yaml").write_text(yaml.safe_dump(config))
+    test = tiny_fasta["test"]
+    for name, path in (("tpos", test["positives"][0]), ("tneg", test["negatives"][0])):
+        shutil.copy(path, root / f"{name}.fa")
     return root
 
 

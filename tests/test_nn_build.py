@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import random
 
+import numpy as np
 import pytest
 import torch
 
 from genas.errors import ConfigError
 from genas.nn import ChildNet, SuperNet, build_model, count_parameters, describe_layers
-from genas.space import Architecture, ModelSpace, get_space
-
-
-def random_arch(space: ModelSpace, rng: random.Random) -> Architecture:
-    """A uniformly random architecture of ``space`` (test helper)."""
-    ops = tuple(rng.randrange(space.num_ops(i)) for i in range(space.n_layers))
-    skips = (
-        tuple(tuple(rng.randint(0, 1) for _ in range(i)) for i in range(space.n_layers))
-        if space.skips
-        else None
-    )
-    return Architecture(ops, skips, skip_tokens=space.skips)
+from genas.space import Architecture, get_space, sample_architecture
 
 
 def test_reference_spec() -> None:
@@ -33,7 +22,7 @@ def test_reference_spec() -> None:
 
 def test_space_spec_rebuilds_the_same_network() -> None:
     space = get_space("small")
-    arch = random_arch(space, random.Random(8))
+    arch = sample_architecture(space, np.random.default_rng(8))
     net = ChildNet(space, arch, 240, 4, width=1.5).eval()
     spec = json.loads(json.dumps(net.to_spec()))  # what model.json stores
     rebuilt = build_model(spec, 240, 4).eval()

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import random
-
+import numpy as np
 import pytest
 import torch
 
 from genas.errors import ConfigError
 from genas.nn import ChildNet, SuperNet, count_parameters, needed_reductions
-from genas.space import Architecture, ModelSpace, get_space
+from genas.space import Architecture, ModelSpace, get_space, sample_architecture
 
 torch.set_num_threads(min(4, torch.get_num_threads()))
-
-
-def random_arch(space: ModelSpace, rng: random.Random) -> Architecture:
-    """A uniformly random architecture of ``space`` (test helper)."""
-    ops = tuple(rng.randrange(space.num_ops(i)) for i in range(space.n_layers))
-    skips = (
-        tuple(tuple(rng.randint(0, 1) for _ in range(i)) for i in range(space.n_layers))
-        if space.skips
-        else None
-    )
-    return Architecture(ops, skips, skip_tokens=space.skips)
 
 
 @pytest.mark.parametrize(
@@ -30,10 +18,10 @@ def random_arch(space: ModelSpace, rng: random.Random) -> Architecture:
 )
 def test_random_children_give_logits(name: str, lengths: tuple[int, ...]) -> None:
     space = get_space(name)
-    rng = random.Random(3)
+    rng = np.random.default_rng(3)
     for length in lengths:
         for n_tasks in (1, 5):
-            arch = random_arch(space, rng)
+            arch = sample_architecture(space, rng)
             net = ChildNet(space, arch, length, n_tasks)
             out = net(torch.randn(2, 4, length))
             assert out.shape == (2, n_tasks)
@@ -42,7 +30,7 @@ def test_random_children_give_logits(name: str, lengths: tuple[int, ...]) -> Non
 
 def test_child_holds_only_its_path() -> None:
     space = get_space("amber-deepsea")
-    arch = random_arch(space, random.Random(4))
+    arch = sample_architecture(space, np.random.default_rng(4))
     net = ChildNet(space, arch, 1000, 3)
     for i, layer in enumerate(net.layers):
         assert list(layer.ops) == [str(arch.ops[i])]
@@ -61,7 +49,7 @@ def test_no_skips_child_has_plain_chain() -> None:
 
 def test_width_scales_filters() -> None:
     space = get_space("small")
-    arch = random_arch(space, random.Random(5))
+    arch = sample_architecture(space, np.random.default_rng(5))
     narrow = ChildNet(space, arch, 240, 2)
     wide = ChildNet(space, arch, 240, 2, width=2.0)
     assert wide.filters == [2 * f for f in narrow.filters]
@@ -76,14 +64,14 @@ def test_supernet_equals_child_with_copied_weights(name: str, length: int) -> No
     supernet = SuperNet(space, length, 4)
     # Make BatchNorm statistics non-trivial so the comparison covers them too.
     supernet.train()
-    rng = random.Random(6)
+    rng = np.random.default_rng(6)
     with torch.no_grad():
         for _ in range(3):
-            supernet(torch.randn(4, 4, length), random_arch(space, rng))
+            supernet(torch.randn(4, 4, length), sample_architecture(space, rng))
     supernet.eval()
     x = torch.randn(3, 4, length)
     for _ in range(4):
-        arch = random_arch(space, rng)
+        arch = sample_architecture(space, rng)
         child = supernet.child(arch).eval()
         torch.testing.assert_close(child(x), supernet(x, arch))
         # the same by hand: a child's state dict is a subset of the supernet's
@@ -113,7 +101,7 @@ def test_supernet_runs_only_the_chosen_path() -> None:
 def test_supernet_gradients_reach_only_the_path() -> None:
     space = get_space("small")
     supernet = SuperNet(space, 240, 1)
-    arch = random_arch(space, random.Random(7))
+    arch = sample_architecture(space, np.random.default_rng(7))
     supernet(torch.randn(4, 4, 240), arch).sum().backward()
     for i, layer in enumerate(supernet.layers):
         for k, op in layer.ops.items():

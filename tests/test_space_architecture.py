@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from genas.errors import InputError
-from genas.space import Architecture, ModelSpace, get_space
-
-
-def random_arch(space: ModelSpace, rng: random.Random) -> Architecture:
-    ops = tuple(rng.randrange(space.num_ops(i)) for i in range(space.n_layers))
-    skips = (
-        tuple(tuple(rng.randint(0, 1) for _ in range(i)) for i in range(space.n_layers))
-        if space.skips
-        else None
-    )
-    return Architecture(ops, skips, skip_tokens=space.skips)
+from genas.space import Architecture, ModelSpace, get_space, sample_architecture
 
 
 @pytest.fixture(params=["amber-deepsea", "small"])
@@ -29,9 +19,9 @@ def space(request: pytest.FixtureRequest) -> ModelSpace:
 
 
 def test_token_round_trip(space: ModelSpace) -> None:
-    rng = random.Random(0)
+    rng = np.random.default_rng(0)
     for _ in range(50):
-        arch = random_arch(space, rng)
+        arch = sample_architecture(space, rng)
         tokens = arch.to_tokens()
         assert len(tokens) == space.n_tokens
         assert Architecture.from_tokens(space, tokens) == arch
@@ -90,8 +80,8 @@ def test_validate_mismatches() -> None:
 
 
 def test_json_round_trip(space: ModelSpace, tmp_path: Path) -> None:
-    rng = random.Random(1)
-    arch = random_arch(space, rng)
+    rng = np.random.default_rng(1)
+    arch = sample_architecture(space, rng)
     path = tmp_path / "best_architecture.json"
     arch.to_json(path, space)
     data = json.loads(path.read_text())
@@ -127,8 +117,8 @@ def test_hash_is_stable_and_distinct() -> None:
     zero = Architecture.from_tokens(space, [0] * 78)
     expected = hashlib.sha1(",".join(["0"] * 78).encode()).hexdigest()[:12]
     assert zero.hash == expected == "da6b2fdd5fe6"
-    rng = random.Random(2)
-    hashes = {random_arch(space, rng).hash for _ in range(200)}
+    rng = np.random.default_rng(2)
+    hashes = {sample_architecture(space, rng).hash for _ in range(200)}
     assert len(hashes) == 200
 
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from genas.search.evaluators.scoring import ScoringSet
+from genas.search.evaluators.seeding import derive_seed
 from genas.space.architecture import Architecture
 
 #: An architecture, or its token list.
@@ -71,6 +73,24 @@ class Evaluator(ABC):
     @abstractmethod
     def score(self, arch: ArchLike) -> Score:
         """The reward of one architecture on the validation data. Never raises for ``arch``."""
+
+    @property
+    def scoring_set(self) -> ScoringSet:
+        """The validation sequences on the device, read on first use and kept.
+
+        Subclasses set ``splits``, ``device``, ``n_value``, ``search``, ``seed`` and
+        ``_scoring = None``.
+        """
+        if self._scoring is None:
+            self._scoring = ScoringSet(
+                self.splits.valid,
+                self.splits.task_names,
+                self.device,
+                self.n_value,
+                self.search.reward_sequences,
+                derive_seed(self.seed, "scoring-set"),
+            )
+        return self._scoring
 
     def score_many(self, archs: Iterable[ArchLike]) -> list[Score]:
         """:meth:`score` of each architecture, in order."""

@@ -70,20 +70,6 @@ class IndependentEvaluator(Evaluator):
         self.seed = int(config.seed if seed is None else seed)
         self._scoring: ScoringSet | None = None
 
-    @property
-    def scoring_set(self) -> ScoringSet:
-        """The validation sequences on the device, read on first use and kept."""
-        if self._scoring is None:
-            self._scoring = ScoringSet(
-                self.splits.valid,
-                self.splits.task_names,
-                self.device,
-                self.n_value,
-                self.search.reward_sequences,
-                derive_seed(self.seed, "scoring-set"),
-            )
-        return self._scoring
-
     def _train_child(self, arch: Architecture, seed: int) -> tuple[ChildNet, float, int]:
         """(trained child, mean training loss, steps) — in the caller's torch RNG context."""
         ind = self.search.independent

@@ -165,20 +165,6 @@ class SharedEvaluator(Evaluator):
 
     # ------------------------------------------------------------------ scoring
 
-    @property
-    def scoring_set(self) -> ScoringSet:
-        """The validation sequences on the device, read on first use and kept."""
-        if self._scoring is None:
-            self._scoring = ScoringSet(
-                self.splits.valid,
-                self.splits.task_names,
-                self.device,
-                self.n_value,
-                self.search.reward_sequences,
-                derive_seed(self.seed, "scoring-set"),
-            )
-        return self._scoring
-
     def score(self, arch: ArchLike) -> Score:
         """The reward of ``arch``'s path with the shared weights; never raises for ``arch``."""
         started = time.perf_counter()

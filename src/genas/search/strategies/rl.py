@@ -1,23 +1,28 @@
-"""AMBER's search strategy: the LSTM controller trained with REINFORCE.
+"""AMBER's search strategy: the LSTM controller trained with REINFORCE and a replay buffer.
 
-After each controller step (:meth:`ReinforceStrategy.step_end`) the batch of ``B``
-architectures told since the last update is re-scored by the current policy and the
-controller takes ``updates_per_step`` Adam steps on
+After each controller step (:meth:`ReinforceStrategy.step_end`) the architectures told since the
+last update get their advantages ``A_b = r_b − baseline`` (clipped to ±``advantage_clip``; not
+normalised, AMBER's std normalisation is commented out) and join a buffer that keeps the last
+``buffer_steps`` steps, each with the advantages of its own step (AMBER
+``amber/architect/buffer.py: Buffer.finish_path``, the default ``'ordinal'`` buffer). The
+controller then trains ``updates_per_step`` epochs (AMBER ``train_pi_iter``) over the buffer,
+shuffled into minibatches of ``batch_size`` architectures (``Buffer.get_data``), one Adam step
+per minibatch (``GeneralController.train``) on
 
     loss = Σ_b NLL(arch_b)·A_b + skip_weight · mean_b KL_b − entropy_weight · Σ_b H_b
 
-with advantage ``A_b = r_b − baseline`` (clipped to ±``advantage_clip`` if set). As in
-AMBER (``amber/architect/buffer.py: Buffer.finish_path``) the baseline of the first step is
-that step's mean reward and afterwards an exponential moving average of the step means,
-``baseline ← decay·baseline + (1 − decay)·mean(previous step)``; the policy term is summed over
-the batch (``tensordot(log_prob, advantage)``) and the skip KL averaged
-(``generalController._build_train_op``). ENAS's entropy bonus is the optional last term.
+As in AMBER the baseline of the first step is that step's mean reward and afterwards an
+exponential moving average of the step means, ``baseline ← decay·baseline + (1 − decay)·mean(
+previous step)``; the policy term is summed over the minibatch (``tensordot(log_prob,
+advantage)``) and the skip KL averaged (``_build_train_op``). Defaults are AMBER's
+``GeneralController`` ones: ``buffer_size=15``, ``batch_size=5``, ``train_pi_iter=20``,
+``clip_advantage=10``. ENAS's entropy bonus is the optional last term.
 
 Differences from AMBER, on purpose: KL uses the skip probability the controller actually
 samples with (AMBER/ENAS apply ``sigmoid`` to the ``[-q, q]`` logits, which is not the
-softmax they sample from); only the current step's batch is used (AMBER keeps a buffer of the
-last 15 steps and trains ``train_pi_iter`` epochs over it; ``updates_per_step`` is the number
-of passes here).
+softmax they sample from); no KL early stopping (AMBER's ``kl_threshold`` check only runs with
+``verbose > 0``); the controller trains from the first step on (AMBER's ``EnasTrainEnv``
+does too, its plain ``ControllerTrainEnvironment`` waits until the buffer is full).
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class ReinforceStrategy(Strategy):
         self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=c.lr)
         self.baseline: float | None = None
         self._pending: list[tuple[list[int], float]] = []
+        self._buffer: list[tuple[torch.Tensor, torch.Tensor]] = []  # (tokens, advantage)/step
         self._min_reward: float | None = None
         self._steps = 0
 
@@ -85,34 +91,47 @@ class ReinforceStrategy(Strategy):
             self._min_reward = reward
 
     def step_end(self) -> dict[str, Any]:
-        """One REINFORCE update over the architectures told since the last call; stats."""
+        """Store the architectures told since the last call in the buffer and train on it; stats.
+
+        The step's advantages ``r_b − baseline`` are computed once, against the baseline of
+        this step, and kept with the token lists for ``buffer_steps`` steps (AMBER's ordinal
+        ``Buffer``). The controller then trains ``updates_per_step`` epochs over the buffer in
+        shuffled minibatches of ``batch_size`` architectures, one Adam step each.
+        """
         self._steps += 1
         pending, self._pending = self._pending, []
         stats: dict[str, Any] = {"step": self._steps, "n_archs": len(pending)}
         if not pending:
             return stats
+        c = self.config
         rewards, n_invalid = finite_rewards([r for _, r in pending], self._min_reward)
         tokens = torch.tensor([t for t, _ in pending], dtype=torch.long)  # (B, T)
         reward_t = torch.tensor(rewards, dtype=torch.float32)  # (B,)
         mean_reward = float(reward_t.mean())
         baseline = mean_reward if self.baseline is None else self.baseline
         advantage = reward_t - baseline
-        if self.config.advantage_clip is not None:
-            advantage = advantage.clamp(-self.config.advantage_clip, self.config.advantage_clip)
-        first: Rollout | None = None
+        if c.advantage_clip is not None:
+            advantage = advantage.clamp(-c.advantage_clip, c.advantage_clip)
+        self._buffer.append((tokens, advantage))
+        del self._buffer[: -c.buffer_steps]
+        all_tokens = torch.cat([t for t, _ in self._buffer])
+        all_adv = torch.cat([a for _, a in self._buffer])
+        n = all_tokens.shape[0]
+        size = n if c.batch_size is None else min(c.batch_size, n)
         losses = []
-        for _ in range(self.config.updates_per_step):
-            rollout = self.controller(tokens)
-            if first is None:
-                first = rollout
-            loss = self._loss(rollout, advantage)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            losses.append(float(loss.detach()))
-        decay = self.config.baseline_decay
+        for _ in range(c.updates_per_step):
+            order = torch.arange(n) if size == n else torch.randperm(n, generator=self.generator)
+            for start in range(0, n, size):
+                idx = order[start : start + size]
+                loss = self._loss(self.controller(all_tokens[idx]), all_adv[idx])
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                losses.append(float(loss.detach()))
+        decay = c.baseline_decay
         self.baseline = decay * baseline + (1 - decay) * mean_reward
-        assert first is not None
+        with torch.no_grad():
+            scored = self.controller(tokens)
         n_skip_tokens = self.space.n_layers * (self.space.n_layers - 1) // 2
         skip_rate = (
             float(tokens[:, _skip_columns(self.space)].float().mean())
@@ -121,15 +140,17 @@ class ReinforceStrategy(Strategy):
         )
         stats.update(
             n_invalid=n_invalid,
-            loss=losses[-1],
+            n_buffer=n,
+            n_updates=len(losses),
+            loss=sum(losses) / len(losses),
             baseline=baseline,
             reward_mean=mean_reward,
             reward_max=float(reward_t.max()),
             advantage_mean=float(advantage.mean()),
-            entropy=float(first.entropy.detach().mean()),
-            skip_kl=float(first.skip_kl.detach().mean()),
+            entropy=float(scored.entropy.mean()),
+            skip_kl=float(scored.skip_kl.mean()),
             skip_rate=skip_rate,
-            log_prob_mean=float(first.log_prob.detach().mean()),
+            log_prob_mean=float(scored.log_prob.mean()),
         )
         return stats
 
@@ -173,6 +194,7 @@ class ReinforceStrategy(Strategy):
             "baseline": self.baseline,
             "min_reward": self._min_reward,
             "pending": [{"tokens": list(t), "reward": r} for t, r in self._pending],
+            "buffer": [{"tokens": t.clone(), "advantage": a.clone()} for t, a in self._buffer],
             "steps": self._steps,
         }
 
@@ -185,6 +207,13 @@ class ReinforceStrategy(Strategy):
         self._min_reward = None if state["min_reward"] is None else float(state["min_reward"])
         self._pending = [
             ([int(t) for t in p["tokens"]], float(p["reward"])) for p in state["pending"]
+        ]
+        self._buffer = [
+            (
+                torch.as_tensor(b["tokens"], dtype=torch.long).clone(),
+                torch.as_tensor(b["advantage"], dtype=torch.float32).clone(),
+            )
+            for b in state["buffer"]
         ]
         self._steps = int(state["steps"])
 
