@@ -206,9 +206,8 @@ def test_rl_tell_accepts_archs_it_did_not_ask(label_space):
     assert stats["n_archs"] == 5 and math.isfinite(stats["loss"])
 
 
-# One Adam step per controller step on that step's batch only (no replay buffer): AMBER's
-# defaults (buffer of 15 steps, minibatches of 5, 20 epochs) take ~600 Adam steps per controller
-# step, too slow for unit tests.
+# One Adam step per controller step on that step's batch only (no replay buffer), to keep the
+# learning tests fast and comparable across strategies.
 _ONE_UPDATE = ControllerConfig(buffer_steps=1, batch_size=None, updates_per_step=1)
 
 # 200 steps x 10 archs reach ~0.79 (seed 0); 0.9 is not reached yet, with or without the buffer.
