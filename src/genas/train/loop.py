@@ -20,11 +20,11 @@ from genas.train.checkpoint import (
     load_train_state,
     save_train_state,
 )
-from genas.train.device import autocast, batch_to_float, resolve_device, to_device
-from genas.train.loss import masked_bce_sum
+from genas.train.device import resolve_device
 from genas.train.predict import evaluate
 from genas.train.progress import TrainProgress
 from genas.train.seeding import get_rng_state, seed_everything, set_rng_state
+from genas.train.step import train_step
 
 #: ReduceLROnPlateau: multiply the learning rate by this when the monitored score stalls.
 PLATEAU_FACTOR = 0.5
@@ -122,17 +122,10 @@ def _train_epoch(
     )
     for batch in batches:
         x, y = batch[0], batch[1]
-        xf = batch_to_float(x, device, n_value)
-        y = to_device(y, device).float()
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(device):
-            logits = model(xf)
-        total, known = masked_bce_sum(logits, y)
-        (total / known.clamp(min=1.0)).backward()
-        if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        loss_sum += total.detach()
+        total, known = train_step(
+            model, model, optimizer, x, y, device, n_value=n_value, grad_clip=config.grad_clip
+        )
+        loss_sum += total
         count += known
         n_seqs += int(x.shape[0])
         bar.advance(int(x.shape[0]), running_loss)

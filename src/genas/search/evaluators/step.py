@@ -1,14 +1,15 @@
-"""One optimisation step on a batch, shared by the supernet and the independent children."""
+"""The optimizer of the supernet and of independent children (the step is genas.train.step)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from genas.train.device import autocast, batch_to_float, to_device
-from genas.train.loss import masked_bce_sum
+from genas.train.step import train_step
+
+__all__ = ["SGD_MOMENTUM", "build_optimizer", "train_step"]
 
 #: Momentum of the ``sgd`` optimizer (Nesterov), as in ENAS's shared-weight training.
 SGD_MOMENTUM = 0.9
@@ -33,41 +34,3 @@ def build_optimizer(
             params, lr=lr, momentum=SGD_MOMENTUM, nesterov=True, weight_decay=weight_decay
         )
     raise ValueError(f"unknown optimizer {name!r} (adam, adamw, sgd)")
-
-
-def train_step(
-    model: nn.Module,
-    forward: Callable[[Tensor], Tensor],
-    optimizer: torch.optim.Optimizer,
-    x: Tensor,
-    y: Tensor,
-    device: torch.device,
-    n_value: float = 0.25,
-    grad_clip: float | None = None,
-) -> tuple[Tensor, Tensor]:
-    """Forward, masked BCE, backward, clip, step on one batch.
-
-    Args:
-        model: the module whose parameters ``forward`` uses (in training mode).
-        forward: float32 (B, 4, L) on ``device`` → logits (B, T).
-        optimizer: over ``model``'s parameters.
-        x: uint8 (B, 4, L) one-hot (CPU or ``device``); converted on the device.
-        y: float32 (B, T) labels, NaN = unknown.
-        device: where ``model`` lives; bf16 autocast on CUDA.
-        n_value: channel value of an unknown base N.
-        grad_clip: clip the gradient norm (of the parameters that have one) to this.
-
-    Returns:
-        (loss sum, known labels): detached 0-d float32 tensors on ``device`` (no sync).
-    """
-    xf = batch_to_float(x, device, n_value)
-    y = to_device(y, device).float()
-    optimizer.zero_grad(set_to_none=True)
-    with autocast(device):
-        logits = forward(xf)
-    total, known = masked_bce_sum(logits, y)
-    (total / known.clamp(min=1.0)).backward()
-    if grad_clip is not None:
-        nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], grad_clip)
-    optimizer.step()
-    return total.detach(), known
