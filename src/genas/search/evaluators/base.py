@@ -13,9 +13,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
+from genas.config import RunConfig, SearchConfig
+from genas.data import DataSplits
+from genas.errors import GenasError
 from genas.search.evaluators.scoring import ScoringSet
 from genas.search.evaluators.seeding import derive_seed
+from genas.space import ModelSpace, get_space
 from genas.space.architecture import Architecture
+from genas.train.device import resolve_device
 
 #: An architecture, or its token list.
 ArchLike = Architecture | Sequence[int]
@@ -58,6 +65,24 @@ class Evaluator(ABC):
     #: ``"shared"`` or ``"independent"``.
     kind: str = ""
 
+    def __init__(
+        self,
+        space: ModelSpace | str,
+        splits: DataSplits,
+        config: RunConfig,
+        device: str | torch.device = "auto",
+        seed: int | None = None,
+    ):
+        if splits.valid is None or len(splits.valid) == 0:
+            raise GenasError(f"the {self.kind} evaluator needs a validation split to score on")
+        self.space = get_space(space)
+        self.splits = splits
+        self.search: SearchConfig = config.search or SearchConfig()
+        self.n_value = float(config.data.n_value)
+        self.device = resolve_device(device)
+        self.seed = int(config.seed if seed is None else seed)
+        self._scoring: ScoringSet | None = None
+
     def train(self, sample: Callable[[], Architecture], n_steps: int) -> dict[str, Any]:
         """Train shared weights for ``n_steps`` minibatches, each on a fresh ``sample()``.
 
@@ -76,11 +101,7 @@ class Evaluator(ABC):
 
     @property
     def scoring_set(self) -> ScoringSet:
-        """The validation sequences on the device, read on first use and kept.
-
-        Subclasses set ``splits``, ``device``, ``n_value``, ``search``, ``seed`` and
-        ``_scoring = None``.
-        """
+        """The validation sequences on the device, read on first use and kept."""
         if self._scoring is None:
             self._scoring = ScoringSet(
                 self.splits.valid,

@@ -12,21 +12,17 @@ from typing import Any
 
 import torch
 
-from genas.config import RunConfig, SearchConfig, TrainConfig
+from genas.config import RunConfig, TrainConfig
 from genas.data.dataset import DataSplits
-from genas.errors import GenasError
 from genas.nn.network import ChildNet
 from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
 from genas.search.evaluators.reward import reward_from_metrics
-from genas.search.evaluators.scoring import ScoringSet
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
 from genas.search.evaluators.shared import as_architecture
 from genas.search.evaluators.step import build_optimizer, train_step
 from genas.search.evaluators.stream import TrainStream
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
-from genas.space.presets import get_space
-from genas.train.device import resolve_device
 
 
 class IndependentEvaluator(Evaluator):
@@ -57,18 +53,10 @@ class IndependentEvaluator(Evaluator):
         device: str | torch.device = "auto",
         seed: int | None = None,
     ):
-        if splits.valid is None or len(splits.valid) == 0:
-            raise GenasError("the independent evaluator needs a validation split to score on")
-        self.space = get_space(space)
-        self.splits = splits
-        self.search: SearchConfig = config.search or SearchConfig()
+        super().__init__(space, splits, config, device, seed)
         self.train_config: TrainConfig = config.train
         self.rc_augment = bool(config.data.rc_augment)
         self.max_shift = int(config.data.max_shift)
-        self.n_value = float(config.data.n_value)
-        self.device = resolve_device(device)
-        self.seed = int(config.seed if seed is None else seed)
-        self._scoring: ScoringSet | None = None
 
     def _train_child(self, arch: Architecture, seed: int) -> tuple[ChildNet, float, int]:
         """(trained child, mean training loss, steps) — in the caller's torch RNG context."""

@@ -16,20 +16,17 @@ from typing import Any
 
 import torch
 
-from genas.config import RunConfig, SearchConfig
+from genas.config import RunConfig
 from genas.data.dataset import DataSplits
-from genas.errors import GenasError
 from genas.nn.network import SuperNet
 from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
 from genas.search.evaluators.reward import reward_from_metrics
-from genas.search.evaluators.scoring import BatchNormMode, ScoringSet
+from genas.search.evaluators.scoring import BatchNormMode
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
 from genas.search.evaluators.step import build_optimizer, train_step
 from genas.search.evaluators.stream import TrainStream
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
-from genas.space.presets import get_space
-from genas.train.device import resolve_device
 
 STATE_VERSION = 1
 
@@ -83,16 +80,9 @@ class SharedEvaluator(Evaluator):
         seed: int | None = None,
         bn: BatchNormMode = "batch",
     ):
-        if splits.valid is None or len(splits.valid) == 0:
-            raise GenasError("the shared evaluator needs a validation split to score on")
         if bn not in ("batch", "running"):
             raise ValueError(f"bn must be 'batch' or 'running', got {bn!r}")
-        self.space = get_space(space)
-        self.splits = splits
-        self.search: SearchConfig = config.search or SearchConfig()
-        self.n_value = float(config.data.n_value)
-        self.device = resolve_device(device)
-        self.seed = int(config.seed if seed is None else seed)
+        super().__init__(space, splits, config, device, seed)
         self.bn: BatchNormMode = bn
         sn = self.search.supernet
         with isolated_torch_rng(derive_seed(self.seed, "supernet-init"), self.device):
@@ -110,7 +100,6 @@ class SharedEvaluator(Evaluator):
             max_shift=config.data.max_shift,
         )
         self.steps = 0
-        self._scoring: ScoringSet | None = None
 
     # ------------------------------------------------------------------ training
 
