@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from common import print_table, write_result
 
 from genas.nn import SuperNet
 from genas.search.evaluators.step import build_optimizer, train_step
@@ -88,13 +89,7 @@ def main() -> None:
     device = resolve_device(args.device)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    print(
-        f"device: {device}"
-        + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
-    )
-    print(
-        f"{'space':<14} {'arch':<12} {'batch':>5} {'supernet ms':>12} {'child ms':>9} {'ratio':>6}"
-    )
+    rows = []
     ratios: dict[str, list[float]] = {}
     for name, length, n_tasks, batch, n_archs, repeats in CASES:
         if args.quick:
@@ -111,17 +106,29 @@ def main() -> None:
             arch = sample_architecture(space, rng)
             ts, tc = bench_arch(net, opt, arch, x, y, device, repeats, warmup=3)
             ratios.setdefault(name, []).append(ts / tc)
-            print(
-                f"{name:<14} {arch.hash:<12} {batch:>5} {ts * 1e3:>12.2f} {tc * 1e3:>9.2f}"
-                f" {ts / tc:>6.2f}"
-            )
-    print()
-    for name, values in ratios.items():
-        print(
-            f"{name}: median ratio supernet/child = {statistics.median(values):.2f} (target 1.25)"
-        )
+            rows.append([name, arch.hash, batch, ts * 1e3, tc * 1e3, ts / tc])
     every = [r for values in ratios.values() for r in values]
-    print(f"all: median ratio {statistics.median(every):.2f}, max {max(every):.2f}")
+    table = {
+        "title": f"one training step on {device}: supernet path vs standalone child, same batch",
+        "columns": ["space", "architecture", "batch", "supernet ms", "child ms", "ratio"],
+        "rows": rows,
+    }
+    summary = {
+        "title": "median ratio supernet / child (target <= 1.25)",
+        "columns": ["space", "median ratio", "max ratio"],
+        "rows": [[n, statistics.median(v), max(v)] for n, v in ratios.items()]
+        + [["all", statistics.median(every), max(every)]],
+    }
+    print_table(table)
+    print_table(summary)
+    write_result(
+        "supernet_step",
+        "Cost of weight sharing: supernet step vs child step",
+        [summary, table],
+        quick=args.quick,
+        notes=["Median of interleaved repeats, same process, same batch; the child's weights "
+               "are copied from the supernet."],
+    )
 
 
 if __name__ == "__main__":

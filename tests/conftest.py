@@ -56,3 +56,36 @@ def tiny_fasta(tmp_path_factory) -> dict:
         "test": {"positives": [str(root / "tpos.fa")], "negatives": [str(root / "tneg.fa")]},
         "valid_fraction": 0.2,
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_fasta, tmp_path_factory) -> Path:
+    """A searched (2 steps), retrained and compared run folder on `tiny_fasta` (seconds).
+
+    `search_run(retrain=True)` writes its `report.html` itself (before `comparison.json`).
+    """
+    from genas.config import parse_config
+    from genas.data import load_splits
+    from genas.workflows.compare_run import compare_run
+    from genas.workflows.search_run import search_run
+
+    run_dir = tmp_path_factory.mktemp("tiny_run") / "run"
+    raw = {
+        "seed": 3,
+        "data": tiny_fasta,
+        "search": {
+            "space": "small",
+            "steps": 2,
+            "child_steps": 3,
+            "archs_per_step": 3,
+            "reward_sequences": 60,
+            "supernet": {"batch_size": 32},
+        },
+        "train": {"batch_size": 32, "max_epochs": 2, "patience": 2},
+    }
+    config = parse_config(raw, Path("."))
+    splits = load_splits(config.data, config.seed)
+    quiet = {"progress": False, "log": lambda _: None, "splits": splits}
+    search_run(config, run_dir, retrain=True, **quiet)
+    compare_run(run_dir, n_random=1, references=(), **quiet)
+    return run_dir

@@ -16,6 +16,7 @@ from genas.config import parse_config
 from genas.data import load_splits
 from genas.errors import ConfigError, GenasError
 from genas.search.budget import parse_budget
+from genas.search.checkpoint import load_search_state
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
 
@@ -71,11 +72,22 @@ def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
 
 
 def test_budget_stops_within_one_step(tiny_fasta, tmp_path: Path):
-    result = _search(_config(tiny_fasta, steps=1000), tmp_path, budget_seconds=1.0)
-    assert result.stopped_by == "budget"
-    step_seconds = result.seconds / result.steps_done
-    assert result.steps_done < 1000
-    assert result.seconds < 1.0 + step_seconds + 0.5
+    """The budget is checked before each step: the last step is the first to end past it."""
+    config = _config(tiny_fasta, steps=1000)
+    ends: list[float] = []  # wall clock at the end of each step (its log line)
+
+    def log(line: str) -> None:
+        if line.startswith("step "):
+            ends.append(time.perf_counter())
+
+    splits = load_splits(config.data, config.seed)
+    result = run_search(config, tmp_path, splits, budget_seconds=1.0, log=log)
+    assert result.stopped_by == "budget" and 1 <= result.steps_done < 1000
+    assert len(ends) == result.steps_done
+    spent = load_search_state(tmp_path)["elapsed"]
+    last_step = ends[-1] - ends[-2] if len(ends) > 1 else spent
+    assert spent >= 1.0
+    assert spent - last_step < 1.0 + 0.05  # the budget was not yet spent when it began
 
 
 def test_corrupt_checkpoint_falls_back_to_previous(tiny_fasta, tmp_path: Path):

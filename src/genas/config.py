@@ -202,6 +202,11 @@ class TrainConfig(StrictModel):
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1 ...")
     num_workers: int = Field(0, ge=0)
     max_steps_per_epoch: int | None = Field(None, gt=0)
+    compile: bool = Field(
+        False,
+        description="torch.compile the network for training (standalone and independent "
+        "children; worth it on a GPU for long trainings, not for the supernet).",
+    )
 
 
 # ---------------------------------------------------------------------------- search
@@ -295,6 +300,39 @@ class SearchConfig(StrictModel):
     independent: IndependentConfig = Field(default_factory=IndependentConfig)
 
 
+# ---------------------------------------------------------------------------- executor
+
+
+class ExecutorConfig(StrictModel):
+    """Where independent work runs (:mod:`genas.parallel`): children of the `independent`
+    evaluator, replicate searches, the models of `compare` and `retrain --top-k`.
+
+    ``executor: ray`` in YAML is short for ``executor: {backend: ray}``.
+    """
+
+    backend: Literal["inprocess", "ray"] = Field(
+        "inprocess", description="inprocess: one after another in this process; ray: in parallel."
+    )
+    address: str | None = Field(
+        None,
+        description="Ray cluster to join: 'auto' (the one running on this machine), "
+        "'ray://head:10001'; None starts a local Ray instance on this machine.",
+    )
+    cpus_per_trial: float = Field(1.0, gt=0, description="CPUs Ray reserves for each trial.")
+    gpus_per_trial: float | None = Field(
+        None,
+        ge=0,
+        description="GPUs per trial (0.5: two trials share a GPU); None: 1 when the Ray "
+        "cluster has GPUs, else 0.",
+    )
+    retries: int = Field(1, ge=0, description="Reruns of a trial that raised or whose worker died.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"backend": value} if isinstance(value, str) else value
+
+
 # ---------------------------------------------------------------------------- run
 
 
@@ -312,6 +350,7 @@ class RunConfig(StrictModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     search: SearchConfig | None = None
     output: OutputConfig = Field(default_factory=OutputConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
 
 # ---------------------------------------------------------------------------- loading

@@ -7,7 +7,7 @@ from genas.nn.build import build_model, count_parameters
 from genas.nn.network import ArchNetwork, ChildNet, SuperNet, needed_reductions, scaled_filters
 from genas.nn.ops import Reduction, SameConv1d, SamePool1d, Stem, build_op, same_padding
 from genas.nn.references import REFERENCES, basset, danq, deepbind, deepsea, minimum_length
-from genas.nn.summary import describe_layers
+from genas.nn.summary import describe_layers, forward_flops
 
 __all__ = [
     "REFERENCES",
@@ -26,6 +26,7 @@ __all__ = [
     "deepbind",
     "deepsea",
     "describe_layers",
+    "forward_flops",
     "minimum_length",
     "needed_reductions",
     "same_padding",

@@ -93,3 +93,42 @@ def describe_layers(
             h.remove()
         model.train(was_training)
     return [rows[name] for name in dict.fromkeys(order)]
+
+
+def forward_flops(model: nn.Module, input_length: int, arch: Architecture | None = None) -> int:
+    """Floating-point operations of one sequence's forward pass through the convolutions and
+    dense layers (a multiply-add counts 2), counted analytically from their shapes.
+
+    Conv1d: ``2 · C_in/groups · K · C_out · L_out``; Linear: ``2 · in · out``. Pooling,
+    normalisation and activations are left out (memory-bound, a few % of the total). A
+    training step costs about 3× this (forward, and twice for the backward pass).
+    """
+    total = 0
+    handles = []
+
+    def conv_hook(m: nn.Conv1d, _inp: Any, out: torch.Tensor) -> None:
+        nonlocal total
+        total += 2 * (m.in_channels // m.groups) * m.kernel_size[0] * m.out_channels * out.shape[-1]
+
+    def linear_hook(m: nn.Linear, _inp: Any, _out: torch.Tensor) -> None:
+        nonlocal total
+        total += 2 * m.in_features * m.out_features
+
+    for module in model.modules():
+        if isinstance(module, nn.Conv1d):
+            handles.append(module.register_forward_hook(conv_hook))
+        elif isinstance(module, nn.Linear):
+            handles.append(module.register_forward_hook(linear_hook))
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            x = torch.zeros(1, 4, input_length, device=device)
+            model(x, arch) if isinstance(model, SuperNet) else model(x)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return total

@@ -3,7 +3,9 @@
 One controller step (DESIGN.md §1):
   1. the evaluator trains for ``child_steps`` minibatches, each on an architecture freshly
      asked from the strategy (shared weights; a no-op for the independent evaluator);
-  2. ``archs_per_step`` architectures are asked, scored and told;
+  2. ``archs_per_step`` architectures are asked, scored (the independent evaluator trains
+     them as trials of a :mod:`genas.parallel` executor: at once on Ray) and told in the
+     order they were asked, so in-process and Ray runs write the same history;
   3. the strategy updates (REINFORCE for `rl`), and the step is written: history rows,
      controller probabilities, then the checkpoint.
 The loop stops after ``steps`` steps or once the wall-clock budget is spent (checked before
@@ -25,6 +27,7 @@ from genas.config import RunConfig
 from genas.data import DataSplits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json
+from genas.parallel import Executor, make_executor
 from genas.search import history
 from genas.search.checkpoint import load_search_state, save_search_state
 from genas.search.evaluators import make_evaluator
@@ -55,16 +58,34 @@ def run_search(
     budget_seconds: float | None = None,
     device: torch.device | str = "cpu",
     log: Callable[[str], None] = print,
+    executor: Executor | None = None,
 ) -> SearchResult:
-    """Run (or resume) the configured search in `run_dir`; returns the chosen architecture."""
+    """Run (or resume) the configured search in `run_dir`; returns the chosen architecture.
+
+    ``executor`` trains the independent evaluator's children; None: the one
+    ``config.executor`` names, started here and closed at the end (the shared evaluator
+    needs none).
+    """
     search = config.search
     if search is None:
         raise GenasError("the config has no `search:` section")
+    if executor is None and search.evaluator == "independent":
+        with make_executor(config.executor) as own:
+            return run_search(
+                config,
+                run_dir,
+                splits,
+                resume=resume,
+                budget_seconds=budget_seconds,
+                device=device,
+                log=log,
+                executor=own,
+            )
     space = get_space(search.space)
     run_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
     strategy = make_strategy(space, search, config.seed)
-    evaluator = make_evaluator(space, splits, config, device, config.seed)
+    evaluator = make_evaluator(space, splits, config, device, config.seed, executor)
     history_path = run_dir / history.HISTORY_JSONL
     probs_path = run_dir / history.PROBABILITIES_JSONL
 
@@ -99,7 +120,6 @@ def run_search(
             strategy.tell(arch, score.reward)
         strategy_stats = strategy.step_end()
         seconds = time.perf_counter() - began
-        elapsed += seconds
 
         step_rows = [
             {
@@ -126,12 +146,13 @@ def run_search(
             run_dir,
             {
                 "next_step": step + 1,
-                "elapsed": elapsed,
+                "elapsed": elapsed + time.perf_counter() - began,  # the writes count too
                 "strategy": strategy.state_dict(),
                 "evaluator": evaluator.state_dict(),
                 "rng": get_rng_state(),
             },
         )
+        elapsed += time.perf_counter() - began
         rewards = [r["reward"] for r in step_rows if r["reward"] is not None]
         mean_reward = float(np.mean(rewards)) if rewards else None
         log(

@@ -104,10 +104,12 @@ def _train_epoch(
     device: torch.device,
     n_value: float,
     bar,
+    forward=None,
 ) -> tuple[float, int]:
     """One pass over `loader`: (mean masked BCE over known labels, sequences seen).
 
     The loss stays on the device; it is read once at the end (and whenever `bar` shows it).
+    ``forward`` (default: ``model``) runs the network, e.g. a ``torch.compile`` of it.
     """
     model.train()
     loss_sum = torch.zeros((), device=device)
@@ -123,7 +125,14 @@ def _train_epoch(
     for batch in batches:
         x, y = batch[0], batch[1]
         total, known = train_step(
-            model, model, optimizer, x, y, device, n_value=n_value, grad_clip=config.grad_clip
+            model,
+            forward or model,
+            optimizer,
+            x,
+            y,
+            device,
+            n_value=n_value,
+            grad_clip=config.grad_clip,
         )
         loss_sum += total
         count += known
@@ -200,8 +209,10 @@ def fit(
             ``set_epoch(epoch)`` method, if present, is called before every epoch.
         config: optimizer (adam/adamw), lr, weight_decay, max_epochs, patience, lr_schedule
             (constant/plateau/cosine), grad_clip, rc_predict (validation averages the
-            reverse complement), device, max_steps_per_epoch. ``batch_size`` and
-            ``num_workers`` belong to whoever built the loaders.
+            reverse complement), device, max_steps_per_epoch, compile (training steps run
+            a ``torch.compile`` of the model; weights, evaluation and checkpoints use the
+            model itself). ``batch_size`` and ``num_workers`` belong to whoever built the
+            loaders.
         task_names, task_groups: for the validation metrics.
         n_value: channel value of an unknown base N.
         checkpoint_dir: if given, ``train_state.pt`` is written there (atomically) after
@@ -224,6 +235,7 @@ def fit(
     device = resolve_device(config.device)
     seed_everything(seed)
     model.to(device)
+    forward = torch.compile(model) if config.compile else model
     optimizer = build_optimizer(model, config)
     scheduler = build_scheduler(optimizer, config)
     path = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir)
@@ -254,7 +266,7 @@ def fit(
         lr = float(optimizer.param_groups[0]["lr"])
         with reporter.epoch(epoch, config.max_epochs, total_steps or 0) as bar:
             train_loss, n_seqs = _train_epoch(
-                model, train_loader, optimizer, config, device, n_value, bar
+                model, train_loader, optimizer, config, device, n_value, bar, forward
             )
         train_seconds = time.perf_counter() - epoch_start
         metrics = evaluate(

@@ -3,14 +3,18 @@
 The analogue of the paper's Fig. 2: k architectures drawn uniformly from the same space
 (AMBER's baseline: round(0.4 × possible skips) skips) and the named reference networks are
 trained with the run's own training settings and data, each into ``RUN_DIR/compare/NAME``;
-the table goes to ``RUN_DIR/comparison.json`` and ``comparison.tsv``.
+the table goes to ``RUN_DIR/comparison.json`` and ``comparison.tsv``. The models train as
+trials of the run's executor (at once on Ray); one that fails twice gets a row with its
+error and empty metrics.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,8 +22,10 @@ from genas.config import ModelConfig, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
+from genas.parallel import executor_config
+from genas.search.evaluators.base import failure_message
 from genas.space import get_space, sample_architecture
-from genas.workflows.train_run import train_run
+from genas.workflows.train_many import train_many
 
 COLUMNS = ("model", "parameters", "test_mean_auroc", "test_median_auroc", "test_mean_auprc")
 
@@ -41,10 +47,16 @@ def compare_run(
     splits: DataSplits | None = None,
     progress: bool = True,
     log=print,
+    executor: Mapping[str, Any] | None = None,
 ) -> list[dict]:
-    """Train the baselines and write the comparison table; returns its rows."""
+    """Train the baselines and write the comparison table; returns its rows.
+
+    ``executor``: overrides of the run's ``executor:`` settings (e.g. ``{"backend": "ray",
+    "address": "auto"}``).
+    """
     run_dir = Path(run_dir)
     config = load_config(run_dir / "config.yaml")
+    config.executor = executor_config(config.executor, executor)
     metrics_path = run_dir / "metrics.json"
     if not metrics_path.is_file():
         raise GenasError(f"{metrics_path}: not found (retrain the searched model first)")
@@ -58,15 +70,25 @@ def compare_run(
             models[f"random_{i + 1}"] = ModelConfig(space=space_name, architecture=arch.to_tokens())
     for name in references:
         models[name] = ModelConfig(reference=name)
-    for name, model in models.items():
+    results = train_many(
+        config,
+        {name: (model, run_dir / "compare" / name) for name, model in models.items()},
+        splits=splits,
+        progress=progress,
+        log=log,
+    )
+    for name, result in results.items():
         out = run_dir / "compare" / name
-        log(f"training {name} -> {out}")
-        trained = config.model_copy(deep=True)
-        trained.model = model
-        result = train_run(trained, out, progress=progress, splits=splits)
-        rows.append(_row(name, result.metrics, out))
+        if result.ok:
+            rows.append(_row(name, result.value.metrics, out))
+        else:
+            rows.append(_failed_row(name, failure_message(result.error), out))
 
-    randoms = [r["test_mean_auroc"] for r in rows if r["model"].startswith("random_")]
+    randoms = [
+        r["test_mean_auroc"]
+        for r in rows
+        if r["model"].startswith("random_") and r["test_mean_auroc"] is not None
+    ]
     summary = {
         "rows": rows,
         "random_median_test_auroc": float(np.median(randoms)) if randoms else None,
@@ -92,6 +114,11 @@ def _row(name: str, metrics: dict, run_dir: Path) -> dict:
         "train_seconds": metrics.get("train_seconds"),
         "run_dir": str(run_dir),
     }
+
+
+def _failed_row(name: str, error: str, run_dir: Path) -> dict:
+    row = dict.fromkeys(COLUMNS[1:] + ("train_seconds",))
+    return {"model": name, **row, "groups": {}, "run_dir": str(run_dir), "error": error}
 
 
 def _cell(value) -> str:

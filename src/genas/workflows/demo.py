@@ -21,6 +21,7 @@ from genas.data import load_splits
 from genas.fileio import atomic_write_json
 from genas.report.tables import comparison_table
 from genas.workflows.compare_run import compare_run
+from genas.workflows.report_run import report_run
 from genas.workflows.search_run import search_run
 
 DEMO_SEED = 1
@@ -81,7 +82,7 @@ def run_demo(
     progress: bool = True,
     console: Console | None = None,
 ) -> dict:
-    """Search, retrain, compare; print the table and write `OUT/summary.json`.
+    """Search, retrain, compare; print the table, write `OUT/summary.json` and `OUT/report.html`.
 
     The search (AMBER controller × shared supernet over the `small` space) runs for at most
     `budget`; the chosen architecture is retrained from scratch, then `n_random` random
@@ -93,7 +94,16 @@ def run_demo(
     config = demo_config(out)
     splits = load_splits(config.data, DEMO_SEED)
     log(f"[bold]searching the small space on NFE2 (budget {budget})[/] -> {out}")
-    search_run(config, out, budget=budget, retrain=True, progress=progress, log=log, splits=splits)
+    search_run(
+        config,
+        out,
+        budget=budget,
+        retrain=True,
+        progress=progress,
+        log=log,
+        splits=splits,
+        report=False,  # written below, once the comparison is in
+    )
     rows = compare_run(
         out, n_random=n_random, references=("deepbind",), splits=splits, progress=progress, log=log
     )
@@ -114,5 +124,6 @@ def run_demo(
     console.print(comparison_table(rows, title="NFE2 test set (69 peaks + 69 background)"))
     summary = {"dataset": "NFE2 GM12878 (bundled)", "results": rows}
     atomic_write_json(out / "summary.json", summary)
+    report_run(out, log=log)
     log(f"run folder: {out} (predict with: genas predict {out} sequences.fa -o scores.tsv)")
     return summary

@@ -1,18 +1,36 @@
-"""`genas search`, `genas retrain`: search a space, then train the chosen architecture."""
+"""`genas search`, `genas retrain`: search a space, then train the chosen architecture.
+
+Also the parallel forms: replicate searches (`genas search --replicates N`) and the
+retraining of the K best architectures (`genas retrain --top-k K`), run as trials of the
+run's :mod:`genas.parallel` executor.
+"""
 
 from __future__ import annotations
 
 import csv
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from genas.config import ModelConfig, RunConfig, dump_config, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
-from genas.fileio import atomic_write_text
+from genas.fileio import atomic_write_json, atomic_write_text
+from genas.parallel import TrialResult, executor_config, make_executor, require_shared_dir
 from genas.search.budget import parse_budget
+from genas.search.evaluators.base import failure_message
+from genas.search.history import HISTORY_JSONL, read_jsonl
 from genas.search.loop import BEST_ARCHITECTURE, SearchResult, run_search
+from genas.space import Architecture, get_space
 from genas.train import resolve_device
-from genas.workflows.train_run import TrainRunResult, train_run
+from genas.workflows.train_many import train_many
+from genas.workflows.train_run import TrainRunResult
+
+REPLICATES_JSON = "replicates.json"
+TOP_K_JSON = "retrain_top_k.json"
+TOP_K_DIR = "top_k"
 
 
 def search_run(
@@ -25,10 +43,14 @@ def search_run(
     progress: bool = True,
     log=print,
     splits: DataSplits | None = None,
+    executor: Mapping[str, Any] | None = None,
+    report: bool = True,
 ) -> tuple[SearchResult, TrainRunResult | None]:
-    """Search (resumable), write `best_architecture.json`; with `retrain`, train it too.
+    """Search (resumable), write `best_architecture.json`; with `retrain`, train it too
+    (and, with `report`, write `report.html`).
 
-    `budget` (e.g. "30m") overrides the config's ``search.budget``.
+    `budget` (e.g. "30m") overrides the config's ``search.budget``; `executor` overrides
+    its ``executor:`` settings (e.g. ``{"backend": "ray", "address": "auto"}``).
     """
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
@@ -36,6 +58,7 @@ def search_run(
     run_dir = Path(out) if out is not None else config.output.dir
     config = config.model_copy(deep=True)
     config.output.dir = run_dir.resolve()
+    config.executor = executor_config(config.executor, executor)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.yaml", dump_config(config))
     splits = splits or load_splits(config.data, config.seed)
@@ -53,7 +76,11 @@ def search_run(
         f"{result.stopped_by}); best architecture {result.best.hash}, "
         f"reward {result.best_reward:.4f}"
     )
-    trained = retrain_run(run_dir, splits=splits, progress=progress) if retrain else None
+    trained = retrain_run(run_dir, splits=splits, progress=progress, log=log) if retrain else None
+    if trained is not None and report:
+        from genas.workflows.report_run import report_run
+
+        report_run(run_dir, log=log)
     return result, trained
 
 
@@ -63,21 +90,191 @@ def retrain_run(
     width: float | None = None,
     splits: DataSplits | None = None,
     progress: bool = True,
+    top_k: int = 1,
+    executor: Mapping[str, Any] | None = None,
+    log=print,
 ) -> TrainRunResult:
-    """Train the search's chosen architecture from scratch into the same run folder."""
+    """Train the search's chosen architecture from scratch into the same run folder.
+
+    With ``top_k`` K > 1, the K - 1 best other architectures of the history (distinct, by
+    search reward) are trained as well, each into ``RUN/top_k/rank_R``; all K train as
+    trials of the run's executor (``executor`` overrides its settings) and their metrics
+    are listed in ``RUN/retrain_top_k.json``. Returns the chosen architecture's result.
+
+    Raises:
+        GenasError: no search in the folder, or the chosen architecture failed to train.
+    """
     run_dir = Path(run_dir)
     arch_path = run_dir / BEST_ARCHITECTURE
     if not arch_path.is_file():
         raise GenasError(f"{arch_path}: not found (run `genas search` first)")
+    if top_k < 1:
+        raise GenasError(f"--top-k must be at least 1, got {top_k}")
     config = load_config(run_dir / "config.yaml")
     if config.search is None:
         raise GenasError(f"{run_dir / 'config.yaml'}: no `search:` section")
-    config.model = ModelConfig(
-        space=config.search.space,
-        architecture=arch_path,
-        width=width if width is not None else config.search.retrain_width,
+    config.executor = executor_config(config.executor, executor)
+    space, width = config.search.space, width if width is not None else config.search.retrain_width
+    chosen = Architecture.from_json(arch_path, get_space(space))
+    reward = json.loads(arch_path.read_text()).get("reward")
+    ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
+    ranked += top_architectures(read_jsonl(run_dir / HISTORY_JSONL), top_k - 1, {chosen.hash})
+    models = {"rank_1": (ModelConfig(space=space, architecture=arch_path, width=width), run_dir)}
+    for rank, row in enumerate(ranked[1:], start=2):
+        model = ModelConfig(space=space, architecture=row["tokens"], width=width)
+        models[f"rank_{rank}"] = (model, run_dir / TOP_K_DIR / f"rank_{rank}")
+    if len(ranked) < top_k:
+        log(f"the history holds only {len(ranked)} distinct scored architectures")
+    results = train_many(config, models, splits=splits, progress=progress, log=log)
+    if top_k > 1:
+        rows = [
+            _top_k_row(rank, row, models[f"rank_{rank}"][1], results[f"rank_{rank}"])
+            for rank, row in enumerate(ranked, start=1)
+        ]
+        atomic_write_json(run_dir / TOP_K_JSON, {"rows": rows})
+    first = results["rank_1"]
+    if not first.ok:
+        raise GenasError(
+            f"{run_dir}: training the chosen architecture failed ({failure_message(first.error)})"
+        )
+    return first.value
+
+
+def top_architectures(rows: list[dict], k: int, exclude: set[str]) -> list[dict]:
+    """The ``k`` distinct architectures of history ``rows`` with the highest rewards (each
+    with its best reward; ties keep history order), leaving out the hashes in ``exclude``."""
+    best: dict[str, dict] = {}
+    for row in rows:
+        if row["reward"] is None or row["arch_hash"] in exclude:
+            continue
+        kept = best.get(row["arch_hash"])
+        if kept is None or row["reward"] > kept["reward"]:
+            best[row["arch_hash"]] = row
+    return sorted(best.values(), key=lambda r: -r["reward"])[: max(k, 0)]
+
+
+def _top_k_row(rank: int, arch: dict, out: Path, result: TrialResult) -> dict:
+    row = {
+        "rank": rank,
+        "arch_hash": arch["arch_hash"],
+        "tokens": list(arch["tokens"]),
+        "search_reward": arch.get("reward"),
+        "run_dir": str(Path(out).resolve()),
+        "attempts": result.attempts,
+        "error": None if result.ok else failure_message(result.error),
+    }
+    if result.ok:
+        metrics = result.value.metrics
+        row["parameters"] = metrics.get("parameters")
+        for split in ("valid", "test"):
+            summary = (metrics.get(split) or {}).get("summary", {})
+            row[f"{split}_mean_auroc"] = summary.get("mean_auroc")
+            row[f"{split}_mean_auprc"] = summary.get("mean_auprc")
+    return row
+
+
+@dataclass(frozen=True)
+class ReplicateContext:
+    """What the trials of one :func:`search_replicates` share."""
+
+    config: RunConfig
+    budget: str | None
+    retrain: bool
+    resume: bool
+    splits: DataSplits | None
+
+
+def replicate_trial(item: tuple[int, int, str], context: ReplicateContext, attempt: int) -> dict:
+    """One replicate search ``(number, seed, run folder)``; a retry resumes it."""
+    number, seed, out = item
+    config = context.config.model_copy(deep=True)
+    config.seed = seed
+    prefix = f"[replicate {number}] "
+    result, trained = search_run(
+        config,
+        require_shared_dir(out),
+        resume=context.resume or attempt > 1,
+        budget=context.budget,
+        retrain=context.retrain,
+        progress=False,
+        log=lambda line: print(prefix + line, flush=True),
+        splits=context.splits,
+        executor={"backend": "inprocess"},  # a replicate runs its own children in turn
     )
-    return train_run(config, run_dir, progress=progress, splits=splits)
+    summary = {
+        "best_arch_hash": result.best.hash,
+        "best_tokens": result.best.to_tokens(),
+        "best_reward": result.best_reward,
+        "steps_done": result.steps_done,
+        "search_seconds": result.seconds,
+        "stopped_by": result.stopped_by,
+    }
+    if trained is not None:
+        test = trained.metrics.get("test") or trained.metrics.get("valid")
+        summary["test_mean_auroc"] = test["summary"]["mean_auroc"]
+        summary["test_mean_auprc"] = test["summary"]["mean_auprc"]
+    return summary
+
+
+def search_replicates(
+    config: RunConfig,
+    n: int,
+    out: str | Path | None = None,
+    *,
+    resume: bool = False,
+    budget: str | None = None,
+    retrain: bool = False,
+    executor: Mapping[str, Any] | None = None,
+    splits: DataSplits | None = None,
+    log=print,
+) -> list[dict]:
+    """``n`` independent searches of one config, as trials of its executor (at once on Ray).
+
+    Replicate r (1-based) uses seed ``config.seed + r - 1`` for everything, the data's
+    random hold-out included (unless ``splits`` is given), and is a complete search run
+    folder ``OUT/replicate_r`` (retrained with ``retrain``); ``OUT/replicates.json`` lists
+    them. A replicate that fails twice is recorded with its error and the others go on;
+    ``resume`` continues every replicate from its checkpoint.
+
+    Raises:
+        GenasError: ``n`` < 1, no `search:` section, a bad budget, or every replicate failed.
+    """
+    if n < 1:
+        raise GenasError(f"--replicates must be at least 1, got {n}")
+    if config.search is None:
+        raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
+    parse_budget(budget if budget is not None else config.search.budget)  # fail early
+    run_dir = Path(out) if out is not None else config.output.dir
+    config = config.model_copy(deep=True)
+    config.output.dir = run_dir.resolve()
+    config.executor = executor_config(config.executor, executor)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    items = []
+    for number in range(1, n + 1):
+        folder = run_dir / f"replicate_{number}"
+        folder.mkdir(exist_ok=True)
+        items.append((number, config.seed + number - 1, str(folder.resolve())))
+    context = ReplicateContext(config, budget, retrain, resume, splits)
+
+    def done(index: int, result: TrialResult) -> None:
+        if result.ok:
+            log(f"replicate {index + 1} done: reward {result.value['best_reward']:.4f}")
+        else:
+            log(f"replicate {index + 1} failed: {failure_message(result.error)}")
+
+    with make_executor(config.executor) as pool:
+        log(f"{n} replicate searches -> {run_dir}/replicate_* ({pool.name} executor)")
+        results = pool.map(replicate_trial, items, context, on_done=done)
+    rows = []
+    for (number, seed, folder), result in zip(items, results, strict=True):
+        row = {"replicate": number, "seed": seed, "run_dir": folder, "attempts": result.attempts}
+        row.update(result.value if result.ok else {"error": failure_message(result.error)})
+        rows.append(row)
+    atomic_write_json(run_dir / REPLICATES_JSON, {"replicates": rows})
+    if not any(result.ok for result in results):
+        raise GenasError(f"{run_dir}: every replicate search failed ({rows[0]['error']})")
+    return rows
 
 
 def search_plan(config: RunConfig) -> dict:
@@ -102,6 +299,7 @@ def search_plan(config: RunConfig) -> dict:
         "sequences trained per step": search.child_steps * search.supernet.batch_size,
         "architectures scored per step": search.archs_per_step,
         "budget": search.budget or "none",
+        "executor": config.executor.backend,
         "input length": input_length,
         "tasks": n_tasks,
     }

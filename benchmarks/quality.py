@@ -1,0 +1,274 @@
+"""Does the search pay off? The paper's Fig. 2 on the data we have.
+
+    .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
+        [--seeds 1,2,3] [--budget 10m]
+
+For every dataset and seed, in one process:
+
+- ``rl × shared``: AMBER's controller with the weight-sharing supernet, for ``--budget``;
+  the chosen architecture retrained from scratch (early stopping on validation AUROC);
+- ``random × shared``: random search with the same budget and supernet, its best retrained;
+- 5 architectures sampled uniformly from the same space and trained like the final model
+  (the paper's baseline; ``genas compare``), and the reference networks trained the same way;
+- on NFE2 also the gkm-SVM scores shipped with the data.
+
+Test AUROC / AUPRC are reported as mean ± sd over seeds, with parameters and seconds. The
+anytime curve (best validation reward vs architectures scored, ``rl`` vs ``random``) comes
+from the two searches' histories and is drawn to ``results/anytime_<dataset>.png``.
+Data come from ``../shared/data`` (missing sets are skipped, with a note); the synthetic set
+is made with ``genas simulate`` (32 tasks, 1000 bp) into the work folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import RESULTS_DIR, print_table, write_result
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from genas.config import RunConfig, parse_config
+from genas.data import load_splits
+from genas.search.history import HISTORY_JSONL, read_jsonl
+from genas.workflows.compare_run import compare_run
+from genas.workflows.search_run import search_run
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+REFERENCES = ("deepbind", "deepsea", "basset", "danq")
+
+
+def dataset_config(name: str, work: Path, quick: bool) -> tuple[dict, Path] | None:
+    """(data section, base folder) of a dataset, or None when its files are absent."""
+    if name == "nfe2":
+        base = SHARED / "nfe2_gm12878"
+        data = {
+            "format": "fasta", "task": "NFE2", "length": 250, "fit_length": "pad",
+            "train": {"positives": ["nfe2.tr.fa"], "negatives": ["nfe2.neg.tr.fa"]},
+            "test": {"positives": ["nfe2.test.fa"], "negatives": ["nfe2.neg.test.fa"]},
+        }
+    elif name == "oct4_mafk":
+        base = SHARED / "janggu_oct4_mafk"
+        data = {
+            "format": "fasta", "task": "Oct4_vs_MafK", "length": 200, "fit_length": "pad",
+            "train": {"positives": ["sample.fa"], "negatives": ["sample2.fa"]},
+            "test": {"positives": ["sample_test.fa"], "negatives": ["sample2_test.fa"]},
+        }
+    elif name == "synthetic":
+        from genas.data.simulate import simulate
+
+        base = work / "synthetic"
+        sizes = (1000, 300, 300) if quick else (2000, 500, 500)  # sized for a CPU
+        if not (base / "manifest.json").is_file():
+            simulate(base, n_tasks=32, length=1000, n_train=sizes[0], n_valid=sizes[1],
+                     n_test=sizes[2], seed=1, write_mat=False)
+        data = {"format": "hdf5", "train": "train.h5", "valid": "valid.h5", "test": "test.h5"}
+    else:
+        raise SystemExit(f"unknown dataset {name!r}")
+    if not base.is_dir():
+        return None
+    data.update({"rc_augment": True})
+    if name != "synthetic":
+        data["valid_fraction"] = 0.1
+    return data, base
+
+
+def run_config(data: dict, base: Path, seed: int, strategy: str, args) -> RunConfig:
+    raw = {
+        "seed": seed,
+        "data": data,
+        "train": {"max_epochs": args.max_epochs, "patience": 6, "batch_size": 64,
+                  "rc_predict": True},
+        "search": {"space": "small", "strategy": strategy, "evaluator": "shared",
+                   "warmup_epochs": 1 if args.quick else 2, "steps": 1000, "child_steps": 20,
+                   "archs_per_step": 10},
+    }
+    return parse_config(raw, base, "<benchmark>")
+
+
+def best_so_far(run_dir: Path) -> list[float]:
+    """Best validation reward after each scored architecture, in history order."""
+    best, out = -np.inf, []
+    for row in read_jsonl(run_dir / HISTORY_JSONL):
+        reward = row.get("reward")
+        if reward is not None and np.isfinite(reward):
+            best = max(best, reward)
+        out.append(float(best))
+    return out
+
+
+def gkm_row() -> dict | None:
+    base = SHARED / "nfe2_gm12878"
+    labels, scores = [], []
+    for name, label in (("nfe2.test.pred.txt", 1), ("nfe2.neg.test.pred.txt", 0)):
+        path = base / name
+        if not path.is_file():
+            return None
+        for line in path.read_text().splitlines():
+            if line.strip():
+                scores.append(float(line.split()[1]))
+                labels.append(label)
+    return {"model": "gkm-SVM (shipped scores)", "parameters": None,
+            "test_mean_auroc": float(roc_auc_score(labels, scores)),
+            "test_mean_auprc": float(average_precision_score(labels, scores)),
+            "train_seconds": None}
+
+
+def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> dict[str, Any]:
+    """Rows {model: row} and the two anytime curves of one dataset and seed."""
+    splits = load_splits(run_config(data, base, seed, "rl", args).data, seed)
+    rows: dict[str, dict] = {}
+    curves = {}
+    for strategy in ("rl", "random"):
+        out = work / f"{name}_seed{seed}_{strategy}"
+        config = run_config(data, base, seed, strategy, args)
+        result, trained = search_run(config, out, budget=args.budget, retrain=True,
+                                         progress=False, log=lambda _: None, splits=splits,
+                                         report=False)
+        curves[strategy] = best_so_far(out)
+        metrics = json.loads((out / "metrics.json").read_text())
+        label = "searched (rl × shared)" if strategy == "rl" else "random search (× shared)"
+        rows[label] = {
+            "model": label,
+            "parameters": json.loads((out / "model.json").read_text())["parameters"],
+            "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
+            "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
+            "search_seconds": result.seconds,
+            "train_seconds": metrics.get("train_seconds"),
+            "archs_scored": len(curves[strategy]),
+        }
+        if strategy == "rl":
+            compared = compare_run(out, n_random=args.random, references=args.references,
+                                   splits=splits, progress=False, log=lambda _: None)
+            randoms = [r for r in compared if r["model"].startswith("random architecture")]
+            aurocs = [r["test_mean_auroc"] for r in randoms if r["test_mean_auroc"] is not None]
+            rows["random architectures (median)"] = {
+                "model": "random architectures (median)",
+                "parameters": statistics.median(r["parameters"] for r in randoms),
+                "test_mean_auroc": statistics.median(aurocs) if aurocs else None,
+                "test_mean_auprc": statistics.median(
+                    r["test_mean_auprc"] for r in randoms if r["test_mean_auprc"] is not None
+                ) if aurocs else None,
+                "train_seconds": statistics.median(r["train_seconds"] or 0 for r in randoms),
+            }
+            for r in compared:
+                if r["model"] not in {"searched (genas)"} and r not in randoms:
+                    rows[r["model"]] = r
+    if name == "nfe2" and (gkm := gkm_row()):
+        rows[gkm["model"]] = gkm
+    return {"rows": rows, "curves": curves}
+
+
+def summarise(per_seed: list[dict]) -> list[list]:
+    """One row per model: mean ± sd over seeds of the test metrics, parameters, seconds."""
+    models = list(dict.fromkeys(m for s in per_seed for m in s["rows"]))
+    table = []
+    for model in models:
+        got = [s["rows"][model] for s in per_seed if model in s["rows"]]
+
+        def stat(key: str, got=got) -> tuple[float | None, float | None]:
+            values = [g[key] for g in got if g.get(key) is not None]
+            if not values:
+                return None, None
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else None
+            return float(np.mean(values)), sd
+
+        auroc, auroc_sd = stat("test_mean_auroc")
+        auprc, auprc_sd = stat("test_mean_auprc")
+        params, _ = stat("parameters")
+        search_s, _ = stat("search_seconds")
+        train_s, _ = stat("train_seconds")
+        table.append([model, len(got), auroc, auroc_sd, auprc, auprc_sd,
+                      None if params is None else int(params), search_s, train_s])
+    return table
+
+
+def anytime(name: str, per_seed: list[dict]) -> dict:
+    """The mean best-so-far curves of rl and random and a PNG of them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    out = {}
+    for strategy, colour in (("rl", "tab:blue"), ("random", "tab:orange")):
+        curves = [s["curves"][strategy] for s in per_seed]
+        n = min(len(c) for c in curves)
+        mean = np.mean([c[:n] for c in curves], axis=0) if n else np.array([])
+        ax.plot(np.arange(1, n + 1), mean, color=colour, label=f"{strategy} × shared")
+        out[strategy] = [float(v) for v in mean]
+    ax.set_xlabel("architectures scored")
+    ax.set_ylabel("best validation reward so far (mean AUROC)")
+    ax.set_title(f"anytime performance, {name} (mean of {len(per_seed)} seeds)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS_DIR / f"anytime_{name}.png")
+    plt.close(fig)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="NFE2, 1 seed, 1-minute searches")
+    parser.add_argument("--datasets", default=None)
+    parser.add_argument("--seeds", default=None)
+    parser.add_argument("--budget", default=None, help="search budget per run (e.g. 10m)")
+    parser.add_argument("--work", default=None, help="folder for the runs (default: temporary)")
+    parser.add_argument("--references", default=None,
+                        help=f"comma-separated (default: {','.join(REFERENCES)}; quick: deepbind)")
+    parser.add_argument("--random", type=int, default=None, help="random architectures (5)")
+    parser.add_argument("--max-epochs", type=int, default=None, help="training epochs (30)")
+    args = parser.parse_args()
+    datasets = (args.datasets or ("nfe2" if args.quick else "nfe2,oct4_mafk,synthetic")).split(",")
+    seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2,3")).split(",")]
+    args.budget = args.budget or ("1m" if args.quick else "10m")
+    args.references = tuple(
+        (args.references or ("deepbind" if args.quick else ",".join(REFERENCES))).split(",")
+    )
+    args.random = args.random if args.random is not None else (2 if args.quick else 5)
+    args.max_epochs = args.max_epochs or (5 if args.quick else 30)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.work) if args.work else Path(tmp)
+        for name in datasets:
+            found = dataset_config(name, work, args.quick)
+            if found is None:
+                print(f"{name}: data not found under {SHARED}, skipped")
+                continue
+            per_seed = [one_seed(name, *found, seed, work, args) for seed in seeds]
+            table = {
+                "title": f"{name}: test set, {len(seeds)} seed(s), search budget {args.budget}, "
+                f"training up to {args.max_epochs} epochs",
+                "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
+                            "search s", "train s"],
+                "rows": summarise(per_seed),
+            }
+            print_table(table)
+            curves = anytime(name, per_seed)
+            notes = []
+            for strategy in ("rl", "random"):
+                c = curves[strategy]
+                if c:
+                    marks = [c[max(0, round(f * len(c)) - 1)] for f in (0.25, 0.5, 1.0)]
+                    notes.append(
+                        f"anytime, {strategy}: best validation reward after 25/50/100 % of "
+                        f"{len(c)} architectures: " + " / ".join(f"{m:.4f}" for m in marks)
+                        + f" (plot: results/anytime_{name}.png)"
+                    )
+            write_result(
+                f"quality_{name}",
+                f"Search vs random vs hand-designed: {name}",
+                [table],
+                quick=args.quick,
+                notes=notes,
+                extra={"anytime": curves, "figures": [f"results/anytime_{name}.png"]},
+            )
+
+
+if __name__ == "__main__":
+    main()

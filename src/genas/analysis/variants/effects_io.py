@@ -1,0 +1,272 @@
+"""Effect tables: chunks to DataFrames, streamed writers (TSV, Parquet, HDF5) and a reader.
+
+Layouts:
+
+- long (default): one row per (variant, task): the key columns, ``task``, then the scores
+  (:data:`~genas.analysis.variants.scoring.SCORES`).
+- wide: one row per variant: the key columns, then ``<task>.<score>`` for every task and
+  score.
+- HDF5 (``.h5``/``.hdf5``) is always matrix-shaped: one dataset per key column (n,), one per
+  score (n, T) float32, and ``task_names`` (T,).
+
+Key columns are ``chrom, pos, id, ref, alt, ref_match`` for variants and
+``pair, ref_name, alt_name`` for sequence pairs. ``ref`` and ``alt`` are the alleles; the
+predictions for them are ``ref_prob`` and ``alt_prob``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from genas.analysis.variants.scoring import SCORES
+from genas.errors import InputError
+from genas.fileio import atomic_path
+
+FORMATS = {".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS |= {".h5": "hdf5", ".hdf5": "hdf5"}
+_FLOAT_FORMAT = "%.6g"
+
+
+def output_format(path: str | Path) -> str:
+    """``"tsv"``, ``"tsv.gz"``, ``"parquet"`` or ``"hdf5"`` from the file name.
+
+    Raises:
+        InputError: an unknown extension.
+    """
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    ext = suffixes[-2] if gz and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    kind = FORMATS.get(ext)
+    if kind is None or (gz and kind != "tsv"):
+        raise InputError(path, "unknown output format: use .tsv, .tsv.gz, .parquet or .h5 (HDF5)")
+    return "tsv.gz" if gz else kind
+
+
+def effects_frame(
+    keys: Mapping[str, Sequence | np.ndarray],
+    scores: Mapping[str, np.ndarray],
+    task_names: Sequence[str],
+    wide: bool = False,
+) -> pd.DataFrame:
+    """The rows of one chunk: n variants x T tasks (long) or n rows (wide)."""
+    n, t = len(next(iter(scores.values()))), len(task_names)
+    if wide:
+        columns = {k: np.asarray(v) for k, v in keys.items()}
+        for task_index, task in enumerate(task_names):
+            for name in SCORES:
+                columns[f"{task}.{name}"] = scores[name][:, task_index]
+        return pd.DataFrame(columns)
+    columns = {k: np.repeat(np.asarray(v), t) for k, v in keys.items()}
+    columns["task"] = np.tile(np.asarray(task_names, dtype=object), n)
+    for name in SCORES:
+        columns[name] = scores[name].reshape(-1)
+    return pd.DataFrame(columns)
+
+
+@contextlib.contextmanager
+def open_effects_writer(
+    path: str | Path,
+    task_names: Sequence[str],
+    key_names: Sequence[str],
+    wide: bool = False,
+) -> Iterator[EffectsWriter]:
+    """An :class:`EffectsWriter` whose file appears (atomically) when the block succeeds.
+
+    Args:
+        path: output; the format follows the extension (:func:`output_format`).
+        task_names: the model's T task names.
+        key_names: the key columns, in order.
+        wide: wide layout (TSV/Parquet).
+    """
+    kind = output_format(path)
+    with atomic_path(path) as tmp:
+        writer = EffectsWriter(tmp, kind, task_names, key_names, wide)
+        try:
+            yield writer
+            writer.finish()
+        finally:
+            writer.release()
+
+
+class EffectsWriter:
+    """Appends chunks to a file of format ``kind``; made by :func:`open_effects_writer`."""
+
+    def __init__(
+        self,
+        path: Path,
+        kind: str,
+        task_names: Sequence[str],
+        key_names: Sequence[str],
+        wide: bool = False,
+    ):
+        self.path = Path(path)
+        self.kind = kind
+        self.task_names = list(task_names)
+        self.key_names = list(key_names)
+        self.wide = wide
+        self.rows = 0
+        self._handle = None
+        self._parquet = None
+        if kind == "hdf5":
+            self._handle = h5py.File(self.path, "w")
+        elif kind.startswith("tsv"):
+            opener = gzip.open if kind == "tsv.gz" else open
+            self._handle = opener(self.path, "wt", encoding="utf-8", newline="")
+
+    def write(self, keys: Mapping[str, Sequence | np.ndarray], scores: Mapping[str, np.ndarray]):
+        """Append n rows: key columns of n values, scores of (n, T)."""
+        n = len(next(iter(scores.values())))
+        if n == 0:
+            return
+        self._write(keys, scores, n)
+        self.rows += n
+
+    def _write(self, keys, scores, n: int) -> None:
+        if self.kind == "hdf5":
+            self._write_hdf5(keys, scores, n)
+            return
+        frame = effects_frame(keys, scores, self.task_names, self.wide)
+        if self.kind == "parquet":
+            self._write_parquet(frame)
+        else:
+            frame.to_csv(
+                self._handle,
+                sep="\t",
+                index=False,
+                header=self.rows == 0,
+                float_format=_FLOAT_FORMAT,
+                lineterminator="\n",
+            )
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(str(self.path), table.schema)
+        self._parquet.write_table(table.cast(self._parquet.schema))
+
+    def _write_hdf5(self, keys, scores, n: int) -> None:
+        h5 = self._handle
+        if "task_names" not in h5:
+            names = np.array(self.task_names, dtype=object)
+            h5.create_dataset("task_names", data=names, dtype=h5py.string_dtype())
+            h5.attrs["layout"] = "one dataset per key column (n,), one per score (n, T)"
+        for name in self.key_names:
+            values = np.asarray(keys[name])
+            if values.dtype.kind in "OUS":
+                self._append(name, values.astype(object), h5py.string_dtype(), n)
+            else:
+                self._append(name, values, values.dtype, n)
+        for name in SCORES:
+            self._append(name, scores[name], np.float32, n)
+
+    def _append(self, name: str, values: np.ndarray, dtype, n: int) -> None:
+        h5 = self._handle
+        tail = tuple(values.shape[1:])
+        if name not in h5:
+            h5.create_dataset(
+                name,
+                shape=(0, *tail),
+                maxshape=(None, *tail),
+                dtype=dtype,
+                chunks=(max(1024, n), *tail),
+            )
+        dataset = h5[name]
+        old = dataset.shape[0]
+        dataset.resize(old + n, axis=0)
+        dataset[old:] = values
+
+    def finish(self) -> None:
+        """Complete the file: with no rows, a header-only TSV, empty Parquet or HDF5 datasets."""
+        if self.rows:
+            return
+        t = len(self.task_names)
+        keys: dict[str, np.ndarray] = {}
+        for k in self.key_names:
+            dtype = np.int64 if k in ("pos", "pair") else bool if k == "ref_match" else object
+            keys[k] = np.array([], dtype=dtype)
+        self._write(keys, {name: np.zeros((0, t), np.float32) for name in SCORES}, 0)
+
+    def release(self) -> None:
+        """Close the open file handles."""
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def read_effects(path: str | Path, task: str, score: str = "diff") -> pd.DataFrame:
+    """One task's score from an effects file (any layout): the key columns and ``score``.
+
+    Raises:
+        InputError: an unreadable file, an unknown task or score.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    if score not in SCORES:
+        raise InputError(path, f"unknown score {score!r} (scores: {', '.join(SCORES)})")
+    kind = output_format(path)
+    try:
+        if kind == "hdf5":
+            return _read_hdf5(path, task, score)
+        frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, sep="\t")
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise InputError(path, f"cannot read effects table ({error})") from None
+    if "task" in frame.columns:
+        if score not in frame.columns:
+            raise InputError(path, f"no column {score!r}")
+        keys = [c for c in frame.columns if c not in SCORES and c != "task"]
+        if frame.empty:  # nothing was scored: no task names to check against
+            return frame[[*keys, score]]
+        tasks = list(dict.fromkeys(frame["task"].astype(str)))
+        if task not in tasks:
+            raise InputError(path, f"unknown task {task!r} (tasks: {_shown(tasks)})")
+        rows = frame[frame["task"].astype(str) == task]
+        return rows[[*keys, score]].reset_index(drop=True)
+    column = f"{task}.{score}"
+    if column not in frame.columns:
+        tasks = list(dict.fromkeys(c.rsplit(".", 1)[0] for c in frame.columns if "." in c))
+        if task not in tasks:
+            raise InputError(path, f"unknown task {task!r} (tasks: {_shown(tasks)})")
+        raise InputError(path, f"no column {column!r}")
+    keys = [c for c in frame.columns if "." not in c]
+    out = frame[[*keys, column]].rename(columns={column: score})
+    return out.reset_index(drop=True)
+
+
+def _read_hdf5(path: Path, task: str, score: str) -> pd.DataFrame:
+    with h5py.File(path, "r") as h5:
+        if "task_names" not in h5 or score not in h5:
+            raise InputError(path, f"not a genas effects file (needs task_names and {score})")
+        tasks = [t.decode() if isinstance(t, bytes) else str(t) for t in h5["task_names"][:]]
+        if task not in tasks:
+            raise InputError(path, f"unknown task {task!r} (tasks: {_shown(tasks)})")
+        columns = {}
+        for name in h5:
+            dataset = h5[name]
+            if name in SCORES or name == "task_names" or dataset.ndim != 1:
+                continue
+            values = dataset[:]
+            if values.dtype.kind in "OS":
+                values = np.array(
+                    [v.decode() if isinstance(v, bytes) else v for v in values], dtype=object
+                )
+            columns[name] = values
+        columns[score] = h5[score][:, tasks.index(task)]
+    return pd.DataFrame(columns)
+
+
+def _shown(names: Sequence[str], n: int = 8) -> str:
+    return ", ".join(names[:n]) + (", ..." if len(names) > n else "")

@@ -1,0 +1,108 @@
+"""The executor interface: run independent trials, retry a failed one, keep the order.
+
+A *trial* is one call ``fn(item, context, attempt)`` of a module-level function (so a Ray
+worker can import it): ``item`` is what differs between the trials of one :meth:`map`
+(an architecture's tokens, a replicate's seed, a model to train), ``context`` what they
+share (data, config; sent to each worker once), ``attempt`` is 1, then 2 on the retry (a
+trial that writes a run folder resumes from its checkpoint on a retry). A context used by
+several maps can be sent once with :meth:`Executor.share` and its handle passed instead.
+
+A trial that raises, or whose worker process dies, is run again up to ``retries`` times;
+after that its :class:`TrialResult` carries the error and the other trials go on. Results
+always come back in the order of the items, whatever order the trials finished in, so a
+caller that tells them to a search strategy does so deterministically.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: ``fn(item, context, attempt) -> value``: a trial function (module level, importable).
+TrialFn = Callable[[Any, Any, int], Any]
+#: Called as each trial finishes: ``on_done(index, result)``.
+DoneFn = Callable[[int, "TrialResult"], None]
+
+
+@dataclass
+class TrialResult:
+    """The outcome of one trial.
+
+    Attributes:
+        value: what the trial function returned (None when it failed).
+        error: the exception of the last attempt (None on success); for a worker that died,
+            the executor's exception saying so.
+        attempts: how many times the trial ran (1, or 2 after one retry).
+        seconds: wall time from the first submission to the final outcome.
+    """
+
+    value: Any = None
+    error: BaseException | None = None
+    attempts: int = 1
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Executor(ABC):
+    """Runs independent trials (see the module docstring); a context manager.
+
+    Attributes:
+        name: ``"inprocess"`` or ``"ray"``.
+        in_process: trials run in this process (they may share live objects with it).
+        retries: how many times a failed trial is run again.
+    """
+
+    name: str = ""
+    in_process: bool = True
+
+    def __init__(self, retries: int = 1):
+        if retries < 0:
+            raise ValueError(f"retries must be >= 0, got {retries}")
+        self.retries = int(retries)
+
+    @abstractmethod
+    def map(
+        self,
+        fn: TrialFn,
+        items: Sequence[Any],
+        context: Any = None,
+        on_done: DoneFn | None = None,
+    ) -> list[TrialResult]:
+        """Run ``fn(item, context, attempt)`` for every item; one result per item, in order.
+
+        ``context`` may be a handle from :meth:`share`.
+        """
+
+    def share(self, context: Any) -> Any:
+        """A handle for ``context`` that :meth:`map` accepts in its place, so a context
+        used by many maps is sent to the workers once (in process: ``context`` itself)."""
+        return context
+
+    def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
+        """Release what the executor started (a no-op unless it started something)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_attempts(fn: TrialFn, item: Any, context: Any, retries: int) -> TrialResult:
+    """Call ``fn`` in this process until it returns, at most ``1 + retries`` times."""
+    started = time.perf_counter()
+    error: BaseException | None = None
+    for attempt in range(1, retries + 2):
+        try:
+            value = fn(item, context, attempt)
+        except Exception as caught:  # any failure of a trial is recorded, not raised
+            error = caught
+            continue
+        return TrialResult(value, None, attempt, time.perf_counter() - started)
+    return TrialResult(None, error, retries + 1, time.perf_counter() - started)

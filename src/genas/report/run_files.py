@@ -1,0 +1,101 @@
+"""Read what a run folder holds, for the report: each file optional, each error one line."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from genas.config import RunConfig, load_config
+from genas.errors import GenasError, InputError
+from genas.search.history import HISTORY_JSONL, PROBABILITIES_JSONL, read_jsonl
+from genas.search.loop import BEST_ARCHITECTURE
+from genas.space import Architecture, ModelSpace, get_space
+from genas.workflows.model_file import MODEL_META, MODEL_WEIGHTS
+
+METRICS_JSON = "metrics.json"
+COMPARISON_JSON = "comparison.json"
+
+
+@dataclass
+class RunFiles:
+    """The contents of a run folder; ``None`` / ``[]`` for what is absent.
+
+    ``space`` and ``arch`` are the searched model space and the final architecture: from
+    ``model.json`` when the run was (re)trained, else from ``best_architecture.json``.
+    """
+
+    run_dir: Path
+    config: RunConfig | None
+    history: list[dict]
+    probabilities: list[dict]
+    best: dict | None
+    metrics: dict | None
+    comparison: dict | None
+    model_meta: dict | None
+    space: ModelSpace | None
+    arch: Architecture | None
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_meta is not None and (self.run_dir / MODEL_WEIGHTS).is_file()
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON file's object, None if the file is absent; InputError if it is not JSON."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+
+
+def load_run_files(run_dir: str | Path) -> RunFiles:
+    """Read a search and/or training run folder.
+
+    Raises:
+        GenasError: not a folder, or a folder with none of a run's files.
+        InputError: a corrupt JSON file.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise GenasError(f"{run_dir}: not a folder")
+    config_path = run_dir / "config.yaml"
+    config = load_config(config_path) if config_path.is_file() else None
+    history = read_jsonl(run_dir / HISTORY_JSONL)
+    probabilities = read_jsonl(run_dir / PROBABILITIES_JSONL)
+    best = read_json(run_dir / BEST_ARCHITECTURE)
+    metrics = read_json(run_dir / METRICS_JSON)
+    comparison = read_json(run_dir / COMPARISON_JSON)
+    model_meta = read_json(run_dir / MODEL_META)
+    if not any((history, best, metrics, model_meta)):
+        raise GenasError(
+            f"{run_dir}: no run files here (history.jsonl, best_architecture.json, metrics.json "
+            "or model.json); is it a genas run folder?"
+        )
+    space, arch = _space_and_arch(run_dir, config, best, model_meta)
+    return RunFiles(
+        run_dir, config, history, probabilities, best, metrics, comparison, model_meta, space, arch
+    )
+
+
+def _space_and_arch(
+    run_dir: Path, config: RunConfig | None, best: dict | None, meta: dict | None
+) -> tuple[ModelSpace | None, Architecture | None]:
+    spec = (meta or {}).get("spec") or {}
+    try:
+        if isinstance(spec.get("space"), dict):
+            space = ModelSpace.from_dict(spec["space"])
+            return space, Architecture.from_dict(spec["architecture"])
+        name = (config.search.space if config and config.search else None) or (best or {}).get(
+            "space"
+        )
+        if name is None:
+            return None, None
+        space = get_space(name)
+        if best is None:
+            return space, None
+        return space, Architecture.from_tokens(space, best["tokens"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GenasError(f"{run_dir}: cannot read the run's architecture ({exc})") from None

@@ -1,0 +1,85 @@
+"""Train several models of one run at once: `genas compare`, `genas retrain --top-k`.
+
+Each model is a trial of a :mod:`genas.parallel` executor that writes a complete trained
+run folder (:func:`~genas.workflows.train_run.train_run`); a retried trial resumes from the
+epoch checkpoint its first attempt left in that folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from genas.config import ModelConfig, RunConfig
+from genas.data import DataSplits
+from genas.parallel import TrialResult, make_executor, require_shared_dir
+from genas.search.evaluators.base import failure_message
+from genas.workflows.train_run import TrainRunResult, train_run
+
+
+@dataclass(frozen=True)
+class TrainContext:
+    """What the trials of one :func:`train_many` share."""
+
+    config: RunConfig
+    splits: DataSplits | None
+    progress: bool
+
+
+def train_trial(
+    item: tuple[str, ModelConfig, str], context: TrainContext, attempt: int
+) -> TrainRunResult:
+    """Train one ``(name, model, run folder)``; a retry resumes from its checkpoint."""
+    _, model, out = item
+    config = context.config.model_copy(deep=True)
+    config.model = model
+    return train_run(
+        config,
+        require_shared_dir(out),
+        resume=attempt > 1,
+        progress=context.progress,
+        splits=context.splits,
+    )
+
+
+def train_many(
+    config: RunConfig,
+    models: Mapping[str, tuple[ModelConfig, Path]],
+    *,
+    splits: DataSplits | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, TrialResult]:
+    """Train each ``name -> (model, run folder)`` with ``config``'s data and training
+    settings, through the executor ``config.executor`` names.
+
+    Args:
+        splits: data already loaded (shipped to Ray workers through the object store);
+            None: each trial loads it from ``config.data``.
+        progress: progress bars (only in process; Ray trials train silently).
+
+    Returns:
+        name -> :class:`~genas.parallel.TrialResult` whose value is a
+        :class:`~genas.workflows.train_run.TrainRunResult` (in the order of ``models``).
+    """
+    names = list(models)
+    items = []
+    for name in names:
+        model, out = models[name]
+        Path(out).mkdir(parents=True, exist_ok=True)
+        items.append((name, model, str(Path(out).resolve())))
+
+    def done(index: int, result: TrialResult) -> None:
+        name = names[index]
+        if result.ok:
+            log(f"trained {name} ({result.value.fit.seconds:.0f} s) -> {items[index][2]}")
+        else:
+            log(f"{name} failed after {result.attempts} attempts: {failure_message(result.error)}")
+
+    with make_executor(config.executor) as executor:
+        context = TrainContext(config, splits, progress and executor.in_process)
+        plural = "s" if len(items) != 1 else ""
+        log(f"training {len(items)} model{plural} ({executor.name} executor)")
+        results = executor.map(train_trial, items, context, on_done=done)
+    return dict(zip(names, results, strict=True))

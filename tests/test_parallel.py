@@ -1,0 +1,211 @@
+"""genas.parallel without Ray: the in-process executor, executor settings, and the parallel
+workflows (independent children with faults, replicate searches, retrain --top-k) in process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from genas.cli import app
+from genas.config import ExecutorConfig, parse_config
+from genas.data import load_splits
+from genas.errors import ConfigError
+from genas.parallel import InProcessExecutor, executor_config, make_executor
+from genas.search.evaluators.independent import IndependentEvaluator
+from genas.search.history import read_jsonl
+from genas.search.loop import run_search
+from genas.workflows.search_run import retrain_run, search_replicates, search_run
+
+
+def _flaky(item, context, attempt):
+    """Fails on the attempts listed for the item in ``context``; else returns item * 10."""
+    if attempt in context.get(item, ()):
+        raise RuntimeError(f"item {item} attempt {attempt}")
+    return item * 10
+
+
+def test_inprocess_keeps_order_retries_once_then_records():
+    plan = {1: (1,), 2: (1, 2)}  # item 1 fails once, item 2 always
+    seen = []
+    results = InProcessExecutor().map(
+        _flaky, [0, 1, 2, 3], plan, on_done=lambda i, r: seen.append(i)
+    )
+    assert [r.value for r in results] == [0, 10, None, 30]
+    assert [r.attempts for r in results] == [1, 2, 2, 1]
+    assert results[2].error is not None and "item 2 attempt 2" in str(results[2].error)
+    assert not results[2].ok and results[1].ok
+    assert seen == [0, 1, 2, 3]
+
+
+def test_inprocess_without_retries_records_first_failure():
+    results = InProcessExecutor(retries=0).map(_flaky, [1], {1: (1,)})
+    assert results[0].attempts == 1 and not results[0].ok
+
+
+def test_executor_settings_and_overrides():
+    config = parse_config({"data": {"format": "hdf5", "train": "x.h5"}, "executor": "ray"}, Path())
+    assert config.executor.backend == "ray" and config.executor.retries == 1
+    merged = executor_config(ExecutorConfig(), {"address": "auto", "gpus_per_trial": None})
+    assert (merged.backend, merged.address, merged.gpus_per_trial) == ("ray", "auto", None)
+    assert executor_config(merged, {"backend": "inprocess"}).backend == "inprocess"
+    assert isinstance(make_executor(ExecutorConfig()), InProcessExecutor)
+    with pytest.raises(ConfigError, match="executor options: backend"):
+        executor_config(None, {"backend": "dask"})
+    with pytest.raises(ConfigError, match="executor.gpus_per_trial"):
+        parse_config(
+            {"data": {"format": "hdf5", "train": "x.h5"}, "executor": {"gpus_per_trial": -1}},
+            Path(),
+        )
+    with pytest.raises(ConfigError, match="unknown key 'gpus' in executor"):
+        parse_config({"data": {"format": "hdf5", "train": "x.h5"}, "executor": {"gpus": 1}}, Path())
+
+
+def test_cli_rejects_a_bad_executor(tiny_fasta, tmp_path: Path):
+    import yaml
+
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": tiny_fasta, "search": {"steps": 1}}))
+    result = CliRunner().invoke(app, ["search", str(config), "--executor", "dask"])
+    assert result.exit_code == 1
+    assert "executor options: backend: Input should be 'inprocess' or 'ray'" in result.output
+    assert "Traceback" not in result.output
+
+
+def independent_config(data: dict, seed: int = 3, **search):
+    """A small `independent`-evaluator search (2 steps x 3 children of 4 minibatches)."""
+    raw = {
+        "seed": seed,
+        "data": data,
+        "search": {
+            "space": "small",
+            "evaluator": "independent",
+            "steps": 2,
+            "child_steps": 1,
+            "archs_per_step": 3,
+            "reward_sequences": 60,
+            "independent": {"epochs": 1, "max_steps": 4, "batch_size": 32},
+            **search,
+        },
+        "train": {"batch_size": 32, "max_epochs": 1, "max_steps_per_epoch": 3},
+    }
+    return parse_config(raw, Path("."))
+
+
+def test_failing_child_is_retried_then_recorded(tiny_fasta, tmp_path: Path, monkeypatch):
+    config = independent_config(tiny_fasta)
+    splits = load_splits(config.data, config.seed)
+    calls: dict[str, int] = {}
+    original = IndependentEvaluator._train_child
+
+    def train_child(self, arch, seed):
+        calls[arch.hash] = calls.get(arch.hash, 0) + 1
+        order = list(calls)
+        if arch.hash == order[0]:
+            raise RuntimeError("out of luck")  # the first child always fails
+        if arch.hash == order[1] and calls[arch.hash] == 1:
+            raise RuntimeError("once")  # the second fails on its first attempt only
+        return original(self, arch, seed)
+
+    monkeypatch.setattr(IndependentEvaluator, "_train_child", train_child)
+    run_search(config, tmp_path, splits, log=lambda _: None)
+    rows = read_jsonl(tmp_path / "history.jsonl")
+    assert len(rows) == 6
+    first, second = list(calls)[:2]
+    assert calls[first] >= 2 and calls[second] >= 2
+    failed = [r for r in rows if r["arch_hash"] == first]
+    assert all(r["reward"] is None and not r["valid"] for r in failed)
+    assert all(r["error"] == "RuntimeError: out of luck" for r in failed)
+    retried = [r for r in rows if r["arch_hash"] == second]
+    assert all(r["reward"] is not None and r["error"] is None for r in retried)
+
+
+def test_replicates_in_process(tiny_fasta, tmp_path: Path):
+    config = independent_config(tiny_fasta, evaluator="shared", steps=1, archs_per_step=2)
+    rows = search_replicates(config, 2, tmp_path, log=lambda _: None)
+    assert [(r["replicate"], r["seed"]) for r in rows] == [(1, 3), (2, 4)]
+    summary = json.loads((tmp_path / "replicates.json").read_text())["replicates"]
+    assert [r["best_arch_hash"] for r in summary] == [r["best_arch_hash"] for r in rows]
+    for row in rows:
+        folder = Path(row["run_dir"])
+        best = json.loads((folder / "best_architecture.json").read_text())
+        assert best["hash"] == row["best_arch_hash"] and row["attempts"] == 1
+        assert f"seed: {row['seed']}" in (folder / "config.yaml").read_text()
+
+
+def test_retrain_top_k_trains_the_next_best(tiny_fasta, tmp_path: Path):
+    config = independent_config(tiny_fasta, evaluator="shared", steps=1, archs_per_step=4)
+    search_run(config, tmp_path, progress=False, log=lambda _: None)
+    result = retrain_run(tmp_path, top_k=3, progress=False, log=lambda _: None)
+    assert (tmp_path / "model.safetensors").is_file() and result.run_dir == tmp_path
+    rows = json.loads((tmp_path / "retrain_top_k.json").read_text())["rows"]
+    history = read_jsonl(tmp_path / "history.jsonl")
+    chosen = json.loads((tmp_path / "best_architecture.json").read_text())["hash"]
+    others = sorted(
+        {r["arch_hash"]: r["reward"] for r in history if r["arch_hash"] != chosen}.items(),
+        key=lambda kv: -kv[1],
+    )
+    assert [r["arch_hash"] for r in rows] == [chosen] + [h for h, _ in others[:2]]
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    best_reward = json.loads((tmp_path / "best_architecture.json").read_text())["reward"]
+    assert rows[0]["search_reward"] == best_reward and rows[0]["run_dir"] == str(tmp_path)
+    for row in rows[1:]:
+        assert (Path(row["run_dir"]) / "model.safetensors").is_file()
+        assert row["error"] is None and 0 <= row["test_mean_auroc"] <= 1
+
+
+def test_train_compile_setting_compiles_the_training_forward(tiny_fasta, tmp_path, monkeypatch):
+    compiled = []
+
+    def fake_compile(model, *args, **kwargs):
+        compiled.append(type(model).__name__)
+        return model
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    config = independent_config(tiny_fasta, evaluator="independent", steps=1, archs_per_step=1)
+    config.train.compile = True
+    run_search(config, tmp_path, load_splits(config.data, config.seed), log=lambda _: None)
+    assert compiled == ["ChildNet"]
+
+
+class _FakeRay:
+    """Just enough of the ``ray`` module for RayExecutor's start-up checks."""
+
+    def __init__(self, init_error: Exception | None = None):
+        self.init_error, self.started, self.stopped = init_error, False, False
+
+    def is_initialized(self) -> bool:
+        return self.started and not self.stopped
+
+    def init(self, **kwargs) -> None:
+        if self.init_error is not None:
+            raise self.init_error
+        self.started = True
+
+    def cluster_resources(self) -> dict:
+        return {"CPU": 2.0}
+
+    def shutdown(self) -> None:
+        self.stopped = True
+
+
+def test_ray_executor_errors_are_one_line(monkeypatch):
+    import sys
+
+    from genas.errors import GenasError
+    from genas.parallel.ray_executor import RayExecutor
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # not installed
+    with pytest.raises(GenasError, match=r"needs Ray \(pip install 'genas\[ray\]'\)"):
+        RayExecutor()
+    monkeypatch.setitem(sys.modules, "ray", _FakeRay(ConnectionError("no cluster there")))
+    with pytest.raises(GenasError, match="Ray: cannot start or join auto .no cluster there."):
+        RayExecutor(address="auto")
+    fake = _FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    with pytest.raises(GenasError, match="a trial asks for 4 CPUs, the cluster has 2"):
+        RayExecutor(cpus_per_trial=4)
+    assert fake.stopped  # the local instance it started is shut down again

@@ -1,0 +1,174 @@
+"""The HTML report: written by `search --retrain` and `genas report`, self-contained, renders in
+headless Chromium without console errors."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from genas.cli import app
+from genas.errors import GenasError, InputError
+from genas.report import html
+from genas.workflows.report_run import report_run
+
+runner = CliRunner()
+CHROMIUM = next(
+    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+)
+SEARCH_PLOTS = {
+    "search_rewards",
+    "search_op_probabilities",
+    "search_entropy",
+    "search_skip_heatmap",
+    "search_skip_last_layer",
+}
+MODEL_PLOTS = {
+    "architecture",
+    "performance_by_group",
+    "performance_roc_pr",
+    "filter_logos",
+    "attribution_ism",
+    "attribution_deeplift_shap",
+}
+
+
+def section_ids(page: str) -> list[str]:
+    return re.findall(r'<section id="([^"]+)"', page)
+
+
+def check_self_contained(page: str) -> int:
+    """No reference outside the file; every image an embedded PNG. Returns the image count."""
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", page), "external reference"
+    assert "<script" not in page
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    for data in images:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.count("<img") == len(images)
+    return len(images)
+
+
+def test_search_with_retrain_writes_the_report(tiny_run: Path):
+    page = (tiny_run / "report.html").read_text()
+    ids = section_ids(page)
+    assert ids[:2] == ["summary", "architecture"]
+    assert {"search", "performance", "motifs", "attributions"} <= set(ids)
+    assert check_self_contained(page) == len(SEARCH_PLOTS | MODEL_PLOTS)
+    assert {p.stem for p in (tiny_run / "plots").glob("*.png")} >= SEARCH_PLOTS | MODEL_PLOTS
+    assert "small (6 layers, 21 tokens)" in page
+    assert "test mean AUROC" in page and "TOMTOM" in page
+
+
+def test_genas_report_adds_the_comparison(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "report.html").unlink()
+    result = runner.invoke(app, ["report", str(run), "--no-motifs", "--no-attributions"])
+    assert result.exit_code == 0, result.output
+    page = (run / "report.html").read_text()
+    assert "comparison" in section_ids(page) and "motifs" not in section_ids(page)
+    assert "searched (genas)" in page and "random_1" in page
+    assert (run / "plots" / "performance_vs_baselines.png").stat().st_size > 5000
+    check_self_contained(page)
+
+
+def test_report_of_a_search_without_a_model(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "search_only"
+    run.mkdir()
+    for name in ("config.yaml", "history.jsonl", "controller_probabilities.jsonl"):
+        shutil.copy(tiny_run / name, run / name)
+    shutil.copy(tiny_run / "best_architecture.json", run)
+    report_run(run, log=lambda _: None)
+    page = (run / "report.html").read_text()
+    assert section_ids(page) == ["summary", "architecture", "search"]
+    assert "appear once the architecture is retrained" in page
+    assert {p.stem for p in (run / "plots").glob("*.png")} == SEARCH_PLOTS | {"architecture"}
+
+
+def test_report_with_a_random_search_beside(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    log = []
+    report_run(run, random_run=tiny_run, motifs=False, attributions=False, log=log.append)
+    assert "report:" in log[-1]
+    with pytest.raises(GenasError, match="--random-run"):
+        report_run(run, random_run=tmp_path, motifs=False, attributions=False)
+
+
+def test_report_bad_input(tiny_run: Path, tmp_path: Path):
+    def fails(args: list[str], *needles: str) -> None:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        for needle in needles:
+            assert needle in result.output
+
+    fails(["report", str(tmp_path / "nope")], "nope: not a folder")
+    fails(["report", str(tmp_path)], "no run files here")
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "metrics.json").write_text('{"test": ')
+    fails(["report", str(run)], "metrics.json:1", "not valid JSON")
+    with pytest.raises(InputError):
+        report_run(run)
+
+
+def test_report_notes_unreadable_data(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    config = (run / "config.yaml").read_text()
+    moved = re.sub(r"(/[^\s\]]+)/pos\.fa", str(tmp_path / "gone") + "/pos.fa", config)
+    assert moved != config
+    (run / "config.yaml").write_text(moved)
+    report_run(run, log=lambda _: None)
+    page = (run / "report.html").read_text()
+    assert "could not be read" in page
+    assert "attributions" not in section_ids(page)
+
+
+def test_html_helpers_escape_and_format():
+    assert html.esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    table = html.table(["a", "b"], [[1234567, 0.123456], [None, float("nan")], ["<x>", 1e-7]])
+    assert "1,234,567" in table and "0.1235" in table and "nan" in table
+    assert "&lt;x&gt;" in table and "1.00e-07" in table and "<td>-</td>" in table
+    page = html.render_page("t<", "s", [html.Section("a", "A", [html.paragraph("p&")])])
+    assert page.startswith("<!DOCTYPE html>") and "t&lt;" in page and "p&amp;" in page
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (`make test` installs Debian's chromium package "
+    "where apt-get is available)",
+)
+def test_report_renders_in_headless_chromium(tiny_run: Path, tmp_path: Path):
+    from matplotlib.image import imread
+
+    shot = tmp_path / "report.png"
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1280,2400",
+        f"--screenshot={shot}",
+        (tiny_run / "report.html").resolve().as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-2000:]
+    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    assert not console, "console messages:\n" + "\n".join(console)
+    assert "ERR_FILE_NOT_FOUND" not in log
+    pixels = imread(shot)
+    assert pixels.shape[:2] == (2400, 1280)
+    assert np.std(pixels[..., :3]) > 0.05  # not a blank page
