@@ -101,6 +101,36 @@ def best_so_far(run_dir: Path) -> list[float]:
     return out
 
 
+def search_and_retrain(config: RunConfig, out: Path, splits, budget: str) -> float:
+    """Search (resuming a stopped one in ``out``) and retrain; the search's seconds.
+
+    A run folder that already holds a retrained model is reused as it is.
+    """
+    best = out / "best_architecture.json"
+    if (out / "metrics.json").is_file() and best.is_file():
+        return json.loads(best.read_text())["search_seconds"]
+    result, _ = search_run(config, out, resume=(out / "search_state.pt").is_file(),
+                           budget=budget, retrain=True, progress=False, log=lambda _: None,
+                           splits=splits, report=False)
+    return result.seconds
+
+
+def median_row(randoms: list[dict]) -> dict:
+    """The median over the random architectures of each column."""
+
+    def median(key: str) -> float | None:
+        values = [r[key] for r in randoms if r.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    return {
+        "model": f"random architectures (median of {len(randoms)})",
+        "parameters": median("parameters"),
+        "test_mean_auroc": median("test_mean_auroc"),
+        "test_mean_auprc": median("test_mean_auprc"),
+        "train_seconds": median("train_seconds"),
+    }
+
+
 def gkm_row() -> dict | None:
     base = SHARED / "nfe2_gm12878"
     labels, scores = [], []
@@ -126,9 +156,7 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
     for strategy in ("rl", "random"):
         out = work / f"{name}_seed{seed}_{strategy}"
         config = run_config(data, base, seed, strategy, args)
-        result, trained = search_run(config, out, budget=args.budget, retrain=True,
-                                         progress=False, log=lambda _: None, splits=splits,
-                                         report=False)
+        search_seconds = search_and_retrain(config, out, splits, args.budget)
         curves[strategy] = best_so_far(out)
         metrics = json.loads((out / "metrics.json").read_text())
         label = "searched (rl × shared)" if strategy == "rl" else "random search (× shared)"
@@ -137,26 +165,22 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             "parameters": json.loads((out / "model.json").read_text())["parameters"],
             "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
-            "search_seconds": result.seconds,
+            "search_seconds": search_seconds,
             "train_seconds": metrics.get("train_seconds"),
             "archs_scored": len(curves[strategy]),
         }
         if strategy == "rl":
-            compared = compare_run(out, n_random=args.random, references=args.references,
-                                   splits=splits, progress=False, log=lambda _: None)
-            randoms = [r for r in compared if r["model"].startswith("random architecture")]
-            aurocs = [r["test_mean_auroc"] for r in randoms if r["test_mean_auroc"] is not None]
-            rows["random architectures (median)"] = {
-                "model": "random architectures (median)",
-                "parameters": statistics.median(r["parameters"] for r in randoms),
-                "test_mean_auroc": statistics.median(aurocs) if aurocs else None,
-                "test_mean_auprc": statistics.median(
-                    r["test_mean_auprc"] for r in randoms if r["test_mean_auprc"] is not None
-                ) if aurocs else None,
-                "train_seconds": statistics.median(r["train_seconds"] or 0 for r in randoms),
-            }
+            done = out / "comparison.json"
+            compared = (
+                json.loads(done.read_text())["rows"]
+                if done.is_file()
+                else compare_run(out, n_random=args.random, references=args.references,
+                                 splits=splits, progress=False, log=lambda _: None)
+            )
+            randoms = [r for r in compared if r["model"].startswith("random_")]
+            rows["random architectures (median)"] = median_row(randoms)
             for r in compared:
-                if r["model"] not in {"searched (genas)"} and r not in randoms:
+                if r["model"] != "searched (genas)" and r not in randoms:
                     rows[r["model"]] = r
     if name == "nfe2" and (gkm := gkm_row()):
         rows[gkm["model"]] = gkm
@@ -218,7 +242,9 @@ def main() -> None:
     parser.add_argument("--datasets", default=None)
     parser.add_argument("--seeds", default=None)
     parser.add_argument("--budget", default=None, help="search budget per run (e.g. 10m)")
-    parser.add_argument("--work", default=None, help="folder for the runs (default: temporary)")
+    parser.add_argument("--work", default=None, help="folder for the runs (default: temporary); "
+                        "a rerun with the same folder resumes stopped searches and reuses "
+                        "finished runs")
     parser.add_argument("--references", default=None,
                         help=f"comma-separated (default: {','.join(REFERENCES)}; quick: deepbind)")
     parser.add_argument("--random", type=int, default=None, help="random architectures (5)")
@@ -266,7 +292,7 @@ def main() -> None:
                 [table],
                 quick=args.quick,
                 notes=notes,
-                extra={"anytime": curves, "figures": [f"results/anytime_{name}.png"]},
+                extra={"anytime": curves, "images": [f"results/anytime_{name}.png"]},
             )
 
 

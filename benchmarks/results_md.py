@@ -78,7 +78,7 @@ def _section(data: dict[str, Any]) -> list[str]:
         lines += [f"| {k} | {_cell(v)} |" for k, v in _flat_figures(data)]
         lines.append("")
     lines += [f"- {note}" for note in data.get("notes", [])]
-    lines += [f"\n![{Path(f).stem}]({f})" for f in data.get("figures", [])]
+    lines += [f"\n![{Path(f).stem}]({f})" for f in data.get("images", [])]
     return [*lines, ""]
 
 

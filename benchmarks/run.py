@@ -1,6 +1,6 @@
 """Run the benchmark suite, then regenerate ``benchmarks/RESULTS.md``.
 
-    .venv/bin/python benchmarks/run.py --quick     # `make bench`: a few minutes on a laptop CPU
+    .venv/bin/python benchmarks/run.py --quick     # `make bench`: ~15 minutes on a 2-core CPU
     .venv/bin/python benchmarks/run.py             # full mode: hours on a CPU; use a GPU
 
 Each benchmark runs in its own process, one after another (never two at once: they time
@@ -28,6 +28,7 @@ SUITE = [
     ("gpu_projection.py", []),
     ("vep_throughput.py", []),
     ("ism_throughput.py", []),
+    ("heritability_recovery.py", []),
     ("quality.py", []),
 ]
 

@@ -28,9 +28,6 @@ Writes ``benchmarks/results/vep_throughput.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 from dataclasses import replace
@@ -39,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pysam
 import torch
+from common import print_table, write_result
 
 from genas.analysis.variants import VepSummary, iter_variant_effects, open_effects_writer
 from genas.analysis.variants.pipeline import write_effects
@@ -51,8 +49,6 @@ from genas.seq.vcf import VcfReader
 from genas.space import get_space, sample_architecture
 from genas.train.device import autocast, resolve_device
 from genas.workflows.model_file import LoadedModel, save_model
-
-RESULTS = Path(__file__).resolve().parent / "results" / "vep_throughput.json"
 
 
 def make_inputs(folder: Path, n_variants: int, rng: np.random.Generator) -> tuple[Path, Path]:
@@ -150,16 +146,6 @@ def vep_pass(loaded, vcf, genome_path, batch, rc_average, device, out=None) -> t
     return time.perf_counter() - start, timed_model.seconds
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer variants and repeats")
@@ -224,55 +210,37 @@ def main() -> None:
                 row[f"{name}_overhead_in_run"] = float(np.median(in_run[name]))
             rows.append(row)
 
-    result = {
-        "benchmark": "vep_throughput",
-        "machine": {
-            "cpu": cpu_name(),
-            "cores": os.cpu_count(),
-            "device": str(device),
-            "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(),
-        },
-        "settings": {
-            "space": "small",
-            "architecture": arch.to_tokens(),
-            "input_length": args.length,
-            "tasks": args.tasks,
-            "batch_size_variants": args.batch_size,
-            "vcf_records": n_variants,
-            "repeats": repeats,
-            "quick": args.quick,
-        },
-        "rows": rows,
-        "target_overhead": 0.15,
+    table = {
+        "title": f"variant effects vs raw forward, small-space model, L={args.length}, "
+        f"{args.tasks} tasks, batch {args.batch_size} variants, {device} "
+        f"({torch.get_num_threads()} torch threads), {n_variants} VCF records",
+        "columns": ["strands", "raw forward var/s", "vep var/s", "overhead vs raw",
+                    "overhead in run", "vep + TSV var/s", "TSV overhead vs raw",
+                    "TSV overhead in run", "preparation only var/s"],
+        "rows": [
+            ["both (RC averaged)" if row["rc_average"] else "forward",
+             row["raw_forward_variants_per_s"], row["vep_variants_per_s"],
+             row["vep_overhead_vs_raw"], row["vep_overhead_in_run"],
+             row["vep_tsv_variants_per_s"], row["vep_tsv_overhead_vs_raw"],
+             row["vep_tsv_overhead_in_run"], row["preparation_variants_per_s"]]
+            for row in rows
+        ],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-
-    print(
-        f"variant effects, small-space model, L={args.length}, {args.tasks} tasks, "
-        f"batch {args.batch_size} variants, {device} ({torch.get_num_threads()} torch threads)\n"
+    print_table(table)
+    write_result(
+        "vep_throughput",
+        "Variant effect scoring throughput",
+        [table],
+        quick=args.quick,
+        notes=[
+            "overhead vs raw: 1 − vep variants/s ÷ raw forward variants/s (separate passes, "
+            "same batch size, same run); in run: the share of the vep pass's wall time spent "
+            "outside the model's forward calls (reading, windows, encoding, writing). Target "
+            "≤ 0.15.",
+        ],
+        extra={"settings": {"space": "small", "architecture": arch.to_tokens(),
+                            "repeats": repeats}, "rows": rows},
     )
-    print(
-        f"{'strands':<8} {'raw fwd var/s':>14} {'vep var/s':>10} {'vs raw':>7} {'in run':>7}"
-        f" {'vep+TSV var/s':>14} {'vs raw':>7} {'in run':>7} {'prep-only var/s':>16}"
-    )
-    for row in rows:
-        print(
-            f"{'both' if row['rc_average'] else 'forward':<8} "
-            f"{row['raw_forward_variants_per_s']:>14.1f} {row['vep_variants_per_s']:>10.1f} "
-            f"{100 * row['vep_overhead_vs_raw']:>6.1f}% {100 * row['vep_overhead_in_run']:>6.1f}% "
-            f"{row['vep_tsv_variants_per_s']:>14.1f} {100 * row['vep_tsv_overhead_vs_raw']:>6.1f}% "
-            f"{100 * row['vep_tsv_overhead_in_run']:>6.1f}% "
-            f"{row['preparation_variants_per_s']:>16.0f}"
-        )
-    print(
-        "\noverhead vs raw: 1 - vep variants/s / raw forward variants/s (separate passes); "
-        "in run: the share of the vep pass's wall time spent outside the model."
-    )
-    print(f"\nwrote {RESULTS}")
-
 
 if __name__ == "__main__":
     main()
