@@ -87,3 +87,19 @@ def test_describe_layers() -> None:
         supernet, 240, arch=Architecture.from_tokens(get_space("small"), [1] * 6 + [0] * 15)
     )
     assert len([r for r in sn_rows if r["name"].startswith("layers.")]) == 6
+
+
+def test_forward_flops_counts_convolutions_and_dense_layers() -> None:
+    from torch import nn
+
+    from genas.nn import forward_flops
+
+    model = nn.Sequential(
+        nn.Conv1d(4, 8, 3, padding=1),  # 2 · 4 · 3 · 8 · 10 = 1920
+        nn.ReLU(),
+        nn.Conv1d(8, 8, 3, padding=1, groups=4),  # 2 · 2 · 3 · 8 · 10 = 960
+        nn.Flatten(),
+        nn.Linear(80, 2),  # 2 · 80 · 2 = 320
+    )
+    assert forward_flops(model, 10) == 1920 + 960 + 320
+    assert model.training  # the training mode is restored

@@ -77,6 +77,15 @@ def describe_layers(
             "params": sum(p.numel() for p in module.parameters()),
         }
         handles.append(module.register_forward_hook(hook))
+    _run_once(model, input_length, arch, handles)
+    return [rows[name] for name in dict.fromkeys(order)]
+
+
+def _run_once(
+    model: nn.Module, input_length: int, arch: Architecture | None, handles: list
+) -> None:
+    """One eval-mode forward of a zero (1, 4, L) input (so the hooks fire); then remove the
+    hooks and restore the training mode."""
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     was_training = model.training
@@ -84,15 +93,11 @@ def describe_layers(
     try:
         with torch.no_grad():
             x = torch.zeros(1, 4, input_length, device=device)
-            if isinstance(model, SuperNet):
-                model(x, arch)
-            else:
-                model(x)
+            model(x, arch) if isinstance(model, SuperNet) else model(x)
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
-    return [rows[name] for name in dict.fromkeys(order)]
 
 
 def forward_flops(model: nn.Module, input_length: int, arch: Architecture | None = None) -> int:
@@ -119,16 +124,5 @@ def forward_flops(model: nn.Module, input_length: int, arch: Architecture | None
             handles.append(module.register_forward_hook(conv_hook))
         elif isinstance(module, nn.Linear):
             handles.append(module.register_forward_hook(linear_hook))
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            x = torch.zeros(1, 4, input_length, device=device)
-            model(x, arch) if isinstance(model, SuperNet) else model(x)
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _run_once(model, input_length, arch, handles)
     return total
