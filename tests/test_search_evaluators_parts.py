@@ -100,6 +100,18 @@ def test_scoring_set_is_in_memory_and_fixed() -> None:
     assert probs.shape == (40, 1) and loss == pytest.approx(math.log(2), rel=1e-5)
 
 
+def test_scoring_batches_mix_classes_of_a_sorted_validation_set() -> None:
+    """One FASTA per class gives a label-sorted set; batch-statistics BatchNorm on a batch of
+    one class would erase the class signal, so every scoring batch must hold both classes."""
+    x = np.zeros((400, 4, 8), np.uint8)
+    x[:, 0] = 1
+    y = np.repeat([[1.0], [0.0]], 200, axis=0).astype(np.float32)
+    scoring = ScoringSet(ArrayDataset(x, y), ["site"], torch.device("cpu"), batch_size=100)
+    batch_means = [float(scoring.y[lo:hi].mean()) for lo, hi in scoring.bounds]
+    assert len(batch_means) == 4 and all(0.25 < m < 0.75 for m in batch_means)
+    assert sorted(scoring.y_host[:, 0].tolist()) == sorted(y[:, 0].tolist())
+
+
 def test_batch_statistics_restores_modes_and_buffers() -> None:
     net = torch.nn.Sequential(torch.nn.Conv1d(4, 8, 3), torch.nn.BatchNorm1d(8))
     net.eval()

@@ -11,7 +11,10 @@ each path. Scoring with them measures a blend of paths. So shared-weight scoring
 with the statistics of each scoring batch instead (ENAS-style "train-mode" BatchNorm), under
 ``inference_mode``, without touching the running statistics; dropout is off. The batches
 are fixed (the same sequences, the same order, equal sizes), so a score is deterministic
-and does not depend on which architectures were scored before. A standalone child (the
+and does not depend on which architectures were scored before. Their order is a seeded
+shuffle, not the file's: validation data read from one FASTA per class is sorted by label,
+and a batch of one class normalised by its own statistics loses the very signal it is
+scored on. A standalone child (the
 independent evaluator) has statistics of its own path and is scored in plain eval mode.
 """
 
@@ -102,11 +105,13 @@ class ScoringSet:
             x, y = dataset.get_batch(rows[lo : lo + _LOAD_ROWS])
             xs.append(np.asarray(x, dtype=np.uint8))
             ys.append(np.asarray(y, dtype=np.float32))
+        # rows are read in file order (on-disk datasets want sorted reads), then mixed
+        mixed = np.random.default_rng([seed, 0x5C0F]).permutation(len(rows))
         self.task_names = [str(t) for t in task_names]
         self.device = device
         self.n_value = float(n_value)
-        self.y_host = np.concatenate(ys)  # float32 (N, T), for the metrics
-        self.x = torch.from_numpy(np.concatenate(xs)).to(device)  # uint8 (N, 4, L)
+        self.y_host = np.concatenate(ys)[mixed]  # float32 (N, T), for the metrics
+        self.x = torch.from_numpy(np.concatenate(xs)[mixed]).to(device)  # uint8 (N, 4, L)
         self.y = torch.from_numpy(self.y_host).to(device)  # float32 (N, T)
         n_batches = max(1, -(-len(rows) // batch_size))
         parts = np.array_split(np.arange(len(rows)), n_batches)
