@@ -119,20 +119,21 @@ def retrain_run(
     reward = json.loads(arch_path.read_text()).get("reward")
     ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
     ranked += top_architectures(read_jsonl(run_dir / HISTORY_JSONL), top_k - 1, {chosen.hash})
-    models = {"rank_1": (ModelConfig(space=space, architecture=arch_path, width=width), run_dir)}
-    for rank, row in enumerate(ranked[1:], start=2):
+    names = ["the chosen architecture"] + [f"rank_{rank}" for rank in range(2, len(ranked) + 1)]
+    models = {names[0]: (ModelConfig(space=space, architecture=arch_path, width=width), run_dir)}
+    for name, row in zip(names[1:], ranked[1:], strict=True):
         model = ModelConfig(space=space, architecture=row["tokens"], width=width)
-        models[f"rank_{rank}"] = (model, run_dir / TOP_K_DIR / f"rank_{rank}")
+        models[name] = (model, run_dir / TOP_K_DIR / name)
     if len(ranked) < top_k:
         log(f"the history holds only {len(ranked)} distinct scored architectures")
     results = train_many(config, models, splits=splits, progress=progress, log=log)
     if top_k > 1:
         rows = [
-            _top_k_row(rank, row, models[f"rank_{rank}"][1], results[f"rank_{rank}"])
-            for rank, row in enumerate(ranked, start=1)
+            _top_k_row(rank, row, models[name][1], results[name])
+            for rank, (name, row) in enumerate(zip(names, ranked, strict=True), start=1)
         ]
         atomic_write_json(run_dir / TOP_K_JSON, {"rows": rows})
-    first = results["rank_1"]
+    first = results[names[0]]
     if not first.ok:
         raise GenasError(
             f"{run_dir}: training the chosen architecture failed ({failure_message(first.error)})"
