@@ -43,11 +43,15 @@ def ragged_space() -> ModelSpace:
     return ModelSpace.from_dict({"name": "ragged", "layers": layers})
 
 
-def _run(strategy: Strategy, reward_fn, steps: int, per_step: int) -> list[list[int]]:
+def _run(
+    strategy: Strategy, reward_fn, steps: int, per_step: int, batched: bool = False
+) -> list[list[int]]:
+    """``steps`` rounds of ``per_step`` asks and tells (``batched``: one ``ask_many`` each)."""
     asked = []
     for _ in range(steps):
-        for _ in range(per_step):
-            arch = strategy.ask()
+        archs = strategy.ask_many(per_step) if batched else None
+        for i in range(per_step):
+            arch = archs[i] if batched else strategy.ask()
             asked.append(arch.to_tokens())
             strategy.tell(arch, reward_fn(arch))
         strategy.step_end()
@@ -210,13 +214,23 @@ def test_rl_tell_accepts_archs_it_did_not_ask(label_space):
 # learning tests fast and comparable across strategies.
 _ONE_UPDATE = ControllerConfig(buffer_steps=1, batch_size=None, updates_per_step=1)
 
-# 200 steps x 10 archs reach ~0.79 (seed 0): every op token right, ~75 % of the skips. The
-# skip attention shares v·tanh(W1·h_j + W2·h_i) across all 66 skips, so sharpening it helps
-# the reward while most skips lean right and locks the others at the c·tanh bound, where
-# their gradient vanishes. Supervised training of the same controller reaches 100 % in 100
-# Adam steps (capacity is not the limit); lr, entropy bonus, skip_weight, baseline decay,
-# unsquashed skip logits and 50 archs per step did not pass 0.83. Issue 3 keeps 0.9 open.
-MOST_LIKELY_MATCH = 0.75
+# Settings of the target test, and why. With AMBER's skip KL (toward 0.4, weight 0.8) the shared
+# skip attention v·tanh(W1·h_j + W2·h_i) sharpens while most skips lean right and pins the
+# others at the c·tanh bound (p ≈ 0.05 / 0.95), where their gradient vanishes: ~0.8 of the
+# tokens, also with 50 or 200 archs per step, other lr, entropy bonus, skip temperature or
+# tanh constant, advantage normalisation, PPO-style epochs or a larger init. The target
+# switches on half of the skips, so the test centres the KL on skip_target=0.5 (KL(p ‖ 0.5) =
+# log 2 − the skip's entropy) and weights it 50: the skips stay off the bound until their own
+# reward signal has set each one's side. A KL toward 0.4 at that weight drags the on-skips
+# under p = 0.5 (0.81 / 0.83 of the tokens, seeds 0 / 1). Fewer archs than 200 steps x 50
+# fall short (150 x 50: 0.95 / 0.87; 100 x 30 with 5 updates per step: 0.82-0.94 by seed);
+# 10 archs per step need ~1000 steps. sample_batch=50 draws a step's archs in one controller
+# pass (ask_many), which keeps the 10,000 asks fast. Controller seeds 0-7: 0.99 0.96 0.96 0.96 0.99
+# 0.91 0.99 0.97 of the tokens (two other targets, seeds 0-2: 0.96-1.0).
+_TARGET_CONFIG = _ONE_UPDATE.model_copy(
+    update={"lr": 1e-2, "skip_target": 0.5, "skip_weight": 50.0}
+)
+MOST_LIKELY_MATCH = 0.9
 
 
 def test_rl_finds_hidden_target_faster_than_random():
@@ -232,16 +246,41 @@ def test_rl_finds_hidden_target_faster_than_random():
     def reward(arch: Architecture) -> float:
         return float((np.array(arch.to_tokens()) == target).mean())
 
-    steps, per_step = 200, 10
-    rl = ReinforceStrategy(space, _ONE_UPDATE.model_copy(update={"lr": 5e-3}), seed=0)
+    steps, per_step = 200, 50
+    rl = ReinforceStrategy(space, _TARGET_CONFIG, seed=0)
     rl_rewards = [
-        reward(Architecture.from_tokens(space, t)) for t in _run(rl, reward, steps, per_step)
+        reward(Architecture.from_tokens(space, t))
+        for t in _run(rl, reward, steps, per_step, batched=True)
     ]
     random = RandomStrategy(space, RandomSearchConfig(), seed=0)
     random_best = max(reward(random.ask()) for _ in range(steps * per_step))
     assert max(rl_rewards) > random_best
-    assert np.mean(rl_rewards[-100:]) > np.mean(rl_rewards[:100]) + 0.1
+    assert np.mean(rl_rewards[-500:]) > np.mean(rl_rewards[:500]) + 0.1
     assert reward(rl.most_likely()) >= MOST_LIKELY_MATCH
+
+
+@pytest.mark.parametrize("kind", ["rl", "random"])
+def test_ask_many_is_one_draw_of_the_same_policy(label_space, kind):
+    """rl: one controller pass of batch n (the samples of that pass); random: n asks."""
+    config = SearchConfig(strategy=kind)
+    many = make_strategy(label_space, config, seed=4)
+    twin = make_strategy(label_space, config, seed=4)
+    if kind == "rl":
+        passes = []
+        original = many.controller.forward
+
+        def counting_forward(*args, **kwargs):
+            passes.append(kwargs.get("batch"))
+            return original(*args, **kwargs)
+
+        many.controller.forward = counting_forward
+        with torch.no_grad():
+            expected = twin.controller(batch=5, generator=twin.generator).tokens.tolist()
+    else:
+        expected = [twin.ask().to_tokens() for _ in range(5)]
+    assert [a.to_tokens() for a in many.ask_many(5)] == expected
+    if kind == "rl":
+        assert passes == [5]
 
 
 # ---------------------------------------------------------------- invalid rewards

@@ -114,7 +114,7 @@ def run_search(
             break
         began = time.perf_counter()
         train_stats = evaluator.train(strategy.ask, search.child_steps)
-        archs = [strategy.ask() for _ in range(search.archs_per_step)]
+        archs = strategy.ask_many(search.archs_per_step)
         scores = evaluator.score_many(archs)
         for arch, score in zip(archs, scores, strict=True):
             strategy.tell(arch, score.reward)

@@ -42,6 +42,10 @@ class Strategy(ABC):
     def ask(self) -> Architecture:
         """The next architecture to evaluate."""
 
+    def ask_many(self, n: int) -> list[Architecture]:
+        """``n`` architectures to evaluate, drawn from the same policy (no update between)."""
+        return [self.ask() for _ in range(n)]
+
     @abstractmethod
     def tell(self, arch: Architecture, reward: float) -> None:
         """Report ``arch``'s reward. NaN / ±inf mark an invalid architecture: it counts as the

@@ -83,6 +83,12 @@ class ReinforceStrategy(Strategy):
             rollout = self.controller(batch=1, generator=self.generator)
         return Architecture.from_tokens(self.space, rollout.tokens[0].tolist())
 
+    def ask_many(self, n: int) -> list[Architecture]:
+        """``n`` architectures sampled in one controller pass (batch ``n``)."""
+        with torch.no_grad():
+            rollout = self.controller(batch=n, generator=self.generator)
+        return [Architecture.from_tokens(self.space, t) for t in rollout.tokens.tolist()]
+
     def tell(self, arch: Architecture, reward: float) -> None:
         self._check_arch(arch)
         reward = float(reward)
