@@ -224,9 +224,9 @@ _ONE_UPDATE = ControllerConfig(buffer_steps=1, batch_size=None, updates_per_step
 # reward signal has set each one's side. A KL toward 0.4 at that weight drags the on-skips
 # under p = 0.5 (0.81 / 0.83 of the tokens, seeds 0 / 1). Fewer archs than 200 steps x 50
 # fall short (150 x 50: 0.95 / 0.87; 100 x 30 with 5 updates per step: 0.82-0.94 by seed);
-# 10 archs per step need ~1000 steps. sample_batch=50 draws a step's archs in one controller
-# pass (ask_many), which keeps the 10,000 asks fast. Controller seeds 0-7: 0.99 0.96 0.96 0.96 0.99
-# 0.91 0.99 0.97 of the tokens (two other targets, seeds 0-2: 0.96-1.0).
+# 10 archs per step need ~1000 steps. ask_many draws a step's 50 archs in one controller
+# pass, which keeps the 10,000 asks fast. Controller seeds 0-7 reach 0.99 0.96 0.96 0.96
+# 0.99 0.91 0.99 0.97 of the tokens (two other targets, seeds 0-2: 0.96-1.0).
 _TARGET_CONFIG = _ONE_UPDATE.model_copy(
     update={"lr": 1e-2, "skip_target": 0.5, "skip_weight": 50.0}
 )

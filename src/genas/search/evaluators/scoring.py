@@ -14,8 +14,8 @@ are fixed (the same sequences, the same order, equal sizes), so a score is deter
 and does not depend on which architectures were scored before. Their order is a seeded
 shuffle, not the file's: validation data read from one FASTA per class is sorted by label,
 and a batch of one class normalised by its own statistics loses the very signal it is
-scored on. A standalone child (the
-independent evaluator) has statistics of its own path and is scored in plain eval mode.
+scored on. A standalone child (the independent evaluator) has statistics of its own path
+and is scored in plain eval mode.
 """
 
 from __future__ import annotations
