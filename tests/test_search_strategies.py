@@ -49,9 +49,9 @@ def _run(
     """``steps`` rounds of ``per_step`` asks and tells (``batched``: one ``ask_many`` each)."""
     asked = []
     for _ in range(steps):
-        archs = strategy.ask_many(per_step) if batched else None
-        for i in range(per_step):
-            arch = archs[i] if batched else strategy.ask()
+        lazily = (strategy.ask() for _ in range(per_step))  # ask, tell, ask, tell, ...
+        archs = strategy.ask_many(per_step) if batched else lazily
+        for arch in archs:
             asked.append(arch.to_tokens())
             strategy.tell(arch, reward_fn(arch))
         strategy.step_end()
