@@ -136,12 +136,15 @@ def test_replicates_in_process(tiny_fasta, tmp_path: Path):
         assert f"seed: {row['seed']}" in (folder / "config.yaml").read_text()
 
 
-def test_retrain_top_k_trains_the_next_best(tiny_fasta, tmp_path: Path):
+def test_retrain_top_k_trains_the_next_best_and_keeps_the_best_on_validation(
+    tiny_fasta, tmp_path: Path
+):
     config = independent_config(tiny_fasta, evaluator="shared", steps=1, archs_per_step=4)
     search_run(config, tmp_path, progress=False, log=lambda _: None)
     result = retrain_run(tmp_path, top_k=3, progress=False, log=lambda _: None)
-    assert (tmp_path / "model.safetensors").is_file() and result.run_dir == tmp_path
-    rows = json.loads((tmp_path / "retrain_top_k.json").read_text())["rows"]
+    assert result.run_dir == tmp_path
+    summary = json.loads((tmp_path / "retrain_top_k.json").read_text())
+    rows = summary["rows"]
     history = read_jsonl(tmp_path / "history.jsonl")
     chosen = json.loads((tmp_path / "best_architecture.json").read_text())["hash"]
     others = sorted(
@@ -151,10 +154,26 @@ def test_retrain_top_k_trains_the_next_best(tiny_fasta, tmp_path: Path):
     assert [r["arch_hash"] for r in rows] == [chosen] + [h for h, _ in others[:2]]
     assert [r["rank"] for r in rows] == [1, 2, 3]
     best_reward = json.loads((tmp_path / "best_architecture.json").read_text())["reward"]
-    assert rows[0]["search_reward"] == best_reward and rows[0]["run_dir"] == str(tmp_path)
-    for row in rows[1:]:
+    assert rows[0]["search_reward"] == best_reward
+    for row in rows:
+        assert Path(row["run_dir"]) == tmp_path / "top_k" / f"rank_{row['rank']}"
         assert (Path(row["run_dir"]) / "model.safetensors").is_file()
         assert row["error"] is None and 0 <= row["test_mean_auroc"] <= 1
+    best = max(rows, key=lambda r: (r["valid_score"], -r["rank"]))
+    assert summary["selected_rank"] == best["rank"]
+    assert summary["selected_by"] == "valid_mean_auroc"
+    selected = Path(best["run_dir"])
+    for name in ("model.safetensors", "model.json", "metrics.json"):
+        assert (tmp_path / name).read_bytes() == (selected / name).read_bytes()
+    assert result.metrics == json.loads((selected / "metrics.json").read_text())
+
+
+def test_retrain_top_k_comes_from_the_config(tiny_fasta, tmp_path: Path):
+    config = independent_config(tiny_fasta, evaluator="shared", steps=1, archs_per_step=3)
+    config.search.retrain_top_k = 2
+    search_run(config, tmp_path, retrain=True, progress=False, log=lambda _: None, report=False)
+    rows = json.loads((tmp_path / "retrain_top_k.json").read_text())["rows"]
+    assert len(rows) == 2 and (tmp_path / "metrics.json").is_file()
 
 
 def test_train_compile_setting_compiles_the_training_forward(tiny_fasta, tmp_path, monkeypatch):

@@ -205,8 +205,13 @@ def retrain(
     width: Annotated[float | None, typer.Option(help="Width multiplier (e.g. 2).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
     top_k: Annotated[
-        int, typer.Option(min=1, help="Also train the next best K-1 architectures (top_k/).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1,
+            help="Train the K best architectures (top_k/) and keep the best on validation "
+            "[default: search.retrain_top_k].",
+        ),
+    ] = None,
     executor: ExecutorOption = None,
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,

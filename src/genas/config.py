@@ -294,6 +294,12 @@ class SearchConfig(StrictModel):
     budget: str | None = Field(None, description="Wall-clock budget, e.g. 90s, 30m, 2h.")
     width: float = Field(1.0, gt=0, description="Width multiplier of the supernet.")
     retrain_width: float = Field(1.0, gt=0, description="Width of the retrained final model.")
+    retrain_top_k: int = Field(
+        1,
+        ge=1,
+        description="Retrain the K best architectures of the search and keep the one with "
+        "the best validation score (1: the search's choice only, as AMBER).",
+    )
     controller: ControllerConfig = Field(default_factory=ControllerConfig)
     random: RandomSearchConfig = Field(default_factory=RandomSearchConfig)
     supernet: SupernetConfig = Field(default_factory=SupernetConfig)

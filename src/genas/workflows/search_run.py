@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from genas.config import ModelConfig, RunConfig, dump_config, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
-from genas.fileio import atomic_write_json, atomic_write_text
+from genas.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 from genas.parallel import TrialResult, executor_config, make_executor, require_shared_dir
 from genas.search.budget import parse_budget
 from genas.search.evaluators.base import failure_message
@@ -25,6 +25,7 @@ from genas.search.history import HISTORY_JSONL, read_jsonl
 from genas.search.loop import BEST_ARCHITECTURE, SearchResult, run_search
 from genas.space import Architecture, get_space
 from genas.train import resolve_device
+from genas.train.loop import monitored_score
 from genas.workflows.train_many import train_many
 from genas.workflows.train_run import TrainRunResult
 
@@ -90,55 +91,95 @@ def retrain_run(
     width: float | None = None,
     splits: DataSplits | None = None,
     progress: bool = True,
-    top_k: int = 1,
+    top_k: int | None = None,
     executor: Mapping[str, Any] | None = None,
     log=print,
 ) -> TrainRunResult:
     """Train the search's chosen architecture from scratch into the same run folder.
 
-    With ``top_k`` K > 1, the K - 1 best other architectures of the history (distinct, by
-    search reward) are trained as well, each into ``RUN/top_k/rank_R``; all K train as
-    trials of the run's executor (``executor`` overrides its settings) and their metrics
-    are listed in ``RUN/retrain_top_k.json``. Returns the chosen architecture's result.
+    With ``top_k`` K > 1 (default: the config's ``search.retrain_top_k``), the K - 1 best
+    other architectures of the history (distinct, by search reward) are trained too: all K
+    as trials of the run's executor (``executor`` overrides its settings), each into
+    ``RUN/top_k/rank_R``. The one with the best validation score (mean AUROC, as early
+    stopping uses; ties go to the better search rank) becomes the run's model: its
+    ``model.json``, ``model.safetensors`` and ``metrics.json`` are copied into the run
+    folder. ``RUN/retrain_top_k.json`` lists all K with their metrics and the selection.
+    The test split plays no part in the choice. Returns the run's model's result.
 
     Raises:
-        GenasError: no search in the folder, or the chosen architecture failed to train.
+        GenasError: no search in the folder, or no candidate could be trained.
     """
     run_dir = Path(run_dir)
     arch_path = run_dir / BEST_ARCHITECTURE
     if not arch_path.is_file():
         raise GenasError(f"{arch_path}: not found (run `genas search` first)")
-    if top_k < 1:
-        raise GenasError(f"--top-k must be at least 1, got {top_k}")
     config = load_config(run_dir / "config.yaml")
     if config.search is None:
         raise GenasError(f"{run_dir / 'config.yaml'}: no `search:` section")
+    top_k = config.search.retrain_top_k if top_k is None else top_k
+    if top_k < 1:
+        raise GenasError(f"--top-k must be at least 1, got {top_k}")
     config.executor = executor_config(config.executor, executor)
     space, width = config.search.space, width if width is not None else config.search.retrain_width
     chosen = Architecture.from_json(arch_path, get_space(space))
     reward = json.loads(arch_path.read_text()).get("reward")
     ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
     ranked += top_architectures(read_jsonl(run_dir / HISTORY_JSONL), top_k - 1, {chosen.hash})
-    names = ["the chosen architecture"] + [f"rank_{rank}" for rank in range(2, len(ranked) + 1)]
-    models = {names[0]: (ModelConfig(space=space, architecture=arch_path, width=width), run_dir)}
-    for name, row in zip(names[1:], ranked[1:], strict=True):
-        model = ModelConfig(space=space, architecture=row["tokens"], width=width)
-        models[name] = (model, run_dir / TOP_K_DIR / name)
     if len(ranked) < top_k:
         log(f"the history holds only {len(ranked)} distinct scored architectures")
+    models = {}
+    for rank, row in enumerate(ranked, start=1):
+        model = ModelConfig(space=space, architecture=row["tokens"], width=width)
+        if top_k == 1:
+            models["the chosen architecture"] = (model, run_dir)
+        else:
+            models[f"rank_{rank}"] = (model, run_dir / TOP_K_DIR / f"rank_{rank}")
     results = train_many(config, models, splits=splits, progress=progress, log=log)
-    if top_k > 1:
-        rows = [
-            _top_k_row(rank, row, models[name][1], results[name])
-            for rank, (name, row) in enumerate(zip(names, ranked, strict=True), start=1)
-        ]
-        atomic_write_json(run_dir / TOP_K_JSON, {"rows": rows})
-    first = results[names[0]]
-    if not first.ok:
+    names = list(models)
+    if top_k == 1:
+        if not results[names[0]].ok:
+            raise GenasError(
+                f"{run_dir}: training the chosen architecture failed "
+                f"({failure_message(results[names[0]].error)})"
+            )
+        return results[names[0]].value
+    rows = [
+        _top_k_row(rank, row, models[name][1], results[name])
+        for rank, (name, row) in enumerate(zip(names, ranked, strict=True), start=1)
+    ]
+    trained = [row for row in rows if row["error"] is None]
+    if not trained:
         raise GenasError(
-            f"{run_dir}: training the chosen architecture failed ({failure_message(first.error)})"
+            f"{run_dir}: none of the top {top_k} architectures could be trained "
+            f"({rows[0]['error']})"
         )
-    return first.value
+    selected = max(trained, key=lambda row: (row["valid_score"], -row["rank"]))
+    name = names[selected["rank"] - 1]
+    _install_model(config, models[name], run_dir)
+    atomic_write_json(
+        run_dir / TOP_K_JSON,
+        {
+            "selected_rank": selected["rank"],
+            "selected_by": selected["valid_monitor"],
+            "rows": rows,
+        },
+    )
+    log(
+        f"{name} ({selected['arch_hash']}) selected: {selected['valid_monitor']} "
+        f"{selected['valid_score']:.4f}; copied into {run_dir}"
+    )
+    return replace(results[name].value, run_dir=run_dir)
+
+
+def _install_model(config: RunConfig, model: tuple[ModelConfig, Path], run_dir: Path) -> None:
+    """Make the model trained in folder ``model[1]`` the run's model (files copied atomically)."""
+    model_config, folder = model
+    for name in ("model.safetensors", "model.json", "metrics.json"):
+        atomic_write_bytes(run_dir / name, (Path(folder) / name).read_bytes())
+    config = config.model_copy(deep=True)
+    config.model = model_config
+    config.output.dir = run_dir.resolve()
+    atomic_write_text(run_dir / "config.yaml", dump_config(config))
 
 
 def top_architectures(rows: list[dict], k: int, exclude: set[str]) -> list[dict]:
@@ -167,6 +208,8 @@ def _top_k_row(rank: int, arch: dict, out: Path, result: TrialResult) -> dict:
     if result.ok:
         metrics = result.value.metrics
         row["parameters"] = metrics.get("parameters")
+        row["valid_score"], row["valid_monitor"] = monitored_score(metrics["valid"])
+        row["train_seconds"] = metrics.get("train_seconds")
         for split in ("valid", "test"):
             summary = (metrics.get(split) or {}).get("summary", {})
             row[f"{split}_mean_auroc"] = summary.get("mean_auroc")
