@@ -1,12 +1,15 @@
-"""Op blocks: 'same' shapes, pooling semantics, reductions, label-only ops."""
+"""Op blocks: 'same' shapes, pooling semantics, reductions, label-only ops, the max-pool
+with its own backward."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from genas.errors import ConfigError
 from genas.nn import Reduction, SamePool1d, build_op, same_padding
+from genas.nn.ops import max_pool1d
 from genas.space import Operation
 
 LABELS = [
@@ -63,3 +66,20 @@ def test_reduction_lengths_ceil_mode() -> None:
 def test_label_only_op_cannot_be_built() -> None:
     with pytest.raises(ConfigError, match="label-only"):
         build_op(Operation.parse("nor_conv_3x3"), 4)
+
+
+@pytest.mark.parametrize(
+    ("length", "kernel", "stride", "ceil_mode"),
+    [(50, 3, 1, False), (50, 7, 1, False), (50, 4, 4, True), (63, 4, 4, True), (40, 13, 13, False)],
+)
+def test_max_pool1d_equals_pytorch_values_and_gradients(length, kernel, stride, ceil_mode) -> None:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.round(torch.randn(3, 5, length, generator=gen) * 2) / 2  # many tied maxima
+    x.requires_grad_()
+    expected = F.max_pool1d(x, kernel, stride=stride, ceil_mode=ceil_mode)
+    grad = torch.randn(expected.shape, generator=gen)
+    (expected_grad,) = torch.autograd.grad(expected, x, grad)
+    got = max_pool1d(x, kernel, stride, ceil_mode)
+    (got_grad,) = torch.autograd.grad(got, x, grad)
+    assert got.is_contiguous() and torch.equal(got, expected)
+    assert torch.equal(got_grad, expected_grad)  # ties: the gradient goes to the same position

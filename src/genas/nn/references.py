@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 
 from torch import Tensor, nn
 
+from genas.nn.ops import MaxPool1d
+
 # A stage of a valid-padding stack: ("conv", kernel) or ("pool", size, stride = size).
 Stage = tuple[str, int]
 
@@ -68,11 +70,11 @@ def deepsea(input_length: int = 1000, n_tasks: int = 919) -> nn.Sequential:
         OrderedDict(
             conv1=nn.Conv1d(4, 320, 8),
             relu1=nn.ReLU(),
-            pool1=nn.MaxPool1d(4, 4),
+            pool1=MaxPool1d(4, 4),
             drop1=nn.Dropout(0.2),
             conv2=nn.Conv1d(320, 480, 8),
             relu2=nn.ReLU(),
-            pool2=nn.MaxPool1d(4, 4),
+            pool2=MaxPool1d(4, 4),
             drop2=nn.Dropout(0.2),
             conv3=nn.Conv1d(480, 960, 8),
             relu3=nn.ReLU(),
@@ -100,15 +102,15 @@ def basset(input_length: int = 600, n_tasks: int = 164) -> nn.Sequential:
             conv1=nn.Conv1d(4, 300, 19),
             bn1=nn.BatchNorm1d(300),
             relu1=nn.ReLU(),
-            pool1=nn.MaxPool1d(3, 3),
+            pool1=MaxPool1d(3, 3),
             conv2=nn.Conv1d(300, 200, 11),
             bn2=nn.BatchNorm1d(200),
             relu2=nn.ReLU(),
-            pool2=nn.MaxPool1d(4, 4),
+            pool2=MaxPool1d(4, 4),
             conv3=nn.Conv1d(200, 200, 7),
             bn3=nn.BatchNorm1d(200),
             relu3=nn.ReLU(),
-            pool3=nn.MaxPool1d(4, 4),
+            pool3=MaxPool1d(4, 4),
             flatten=nn.Flatten(),
             dense1=nn.Linear(200 * length, 1000),
             bn4=nn.BatchNorm1d(1000),
@@ -148,7 +150,7 @@ def danq(input_length: int = 1000, n_tasks: int = 919) -> nn.Sequential:
         OrderedDict(
             conv=nn.Conv1d(4, 320, 26),
             relu1=nn.ReLU(),
-            pool=nn.MaxPool1d(13, 13),
+            pool=MaxPool1d(13, 13),
             drop1=nn.Dropout(0.2),
             bilstm=BiLSTM(320, 320),
             drop2=nn.Dropout(0.5),
