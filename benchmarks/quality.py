@@ -211,6 +211,20 @@ def auroc_standard_error(auroc: float, labels) -> float | None:
     return float(np.sqrt(var))
 
 
+def gap_note(rows: list[list], se: float | None) -> str:
+    """How far the searched model's mean test AUROC is above (+) or below (−) each other row
+    of a :func:`summarise` table, in standard errors of one test AUROC where ``se`` is known."""
+    auroc = {row[0]: row[2] for row in rows}
+    searched = auroc["searched (rl × shared)"]
+    parts = []
+    for model, value in auroc.items():
+        if model == "searched (rl × shared)" or value is None:
+            continue
+        gap = searched - value
+        parts.append(f"{model} {gap:+.4f}" + (f" ({gap / se:+.2f} SE)" if se else ""))
+    return "searched minus each other model, mean test AUROC: " + "; ".join(parts)
+
+
 def summarise(per_seed: list[dict]) -> list[list]:
     """One row per model: mean ± sd over seeds of the test metrics, parameters, seconds."""
     models = list(dict.fromkeys(m for s in per_seed for m in s["rows"]))
@@ -308,13 +322,14 @@ def main() -> None:
             curves = anytime(name, per_seed)
             notes = []
             labels = per_seed[0]["test_labels"]
-            searched = per_seed[0]["rows"]["searched (rl × shared)"]["test_mean_auroc"]
+            searched = next(r[2] for r in table["rows"] if r[0] == "searched (rl × shared)")
             if (se := auroc_standard_error(searched, labels)) is not None:
                 notes.append(
                     f"test set: {len(labels)} sequences, {int(labels.sum())} positive; the "
                     f"standard error of one test AUROC near {searched:.3f} is {se:.4f} "
                     "(Hanley & McNeil), so gaps smaller than that are within test-set noise"
                 )
+            notes.append(gap_note(table["rows"], se))
             for strategy in ("rl", "random"):
                 c = curves[strategy]
                 if c:

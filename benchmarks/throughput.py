@@ -9,18 +9,25 @@ Adam) on one batch, and report sequences/s and achieved GFLOP/s, with FLOPs coun
 analytically from the convolution and dense shapes (:func:`genas.nn.forward_flops`; a
 training step = 3 × forward). In the same run, the GFLOP/s of a large float32 ``torch.mm``
 gives the machine's practical peak; achieved / peak is the "fraction of peak".
+
+Children of a space are also timed with PyTorch's own max-pooling in place of genas's
+(:func:`genas.nn.ops.max_pool1d`, a profile-guided fix for CPU training): the "before" row.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from common import print_table, write_result
 
+import genas.nn.ops as ops
 from genas.nn import build_model, count_parameters, forward_flops
 from genas.search.evaluators.step import build_optimizer, train_step
 from genas.space import get_space, sample_architecture
@@ -56,6 +63,19 @@ def matmul_peak(device: torch.device, n: int, repeats: int) -> float:
     return 2 * n**3 / best / 1e9
 
 
+@contextlib.contextmanager
+def pytorch_max_pool() -> Iterator[None]:
+    """genas's max-pooling replaced by ``F.max_pool1d`` (the code before the CPU fix)."""
+    fast = ops.max_pool1d
+    ops.max_pool1d = lambda x, k, stride, ceil_mode=False: F.max_pool1d(
+        x, k, stride=stride, ceil_mode=ceil_mode
+    )
+    try:
+        yield
+    finally:
+        ops.max_pool1d = fast
+
+
 def spec_of(model: str | dict, rng: np.random.Generator) -> dict:
     if isinstance(model, dict):
         return model
@@ -63,16 +83,21 @@ def spec_of(model: str | dict, rng: np.random.Generator) -> dict:
     return {"space": model, "architecture": sample_architecture(space, rng).to_tokens()}
 
 
+def random_batch(length: int, tasks: int, batch: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random one-hot sequences (B, 4, L) uint8 and 0/1 labels (B, T) with 20 % positives."""
+    gen = torch.Generator().manual_seed(0)
+    codes = torch.randint(0, 4, (batch, length), generator=gen)
+    x = torch.zeros(batch, 4, length, dtype=torch.uint8).scatter_(1, codes[:, None, :], 1)
+    y = (torch.rand(batch, tasks, generator=gen) < 0.2).float()
+    return x.to(device), y.to(device)
+
+
 def step_seconds(spec: dict, length: int, tasks: int, batch: int, device, repeats: int) -> tuple:
     """(median seconds per training step, forward FLOPs per sequence, parameters)."""
     model = build_model(spec, length, tasks).to(device).train()
     flops = forward_flops(model, length)
     opt = build_optimizer(model.parameters(), "adam", 1e-3)
-    gen = torch.Generator().manual_seed(0)
-    codes = torch.randint(0, 4, (batch, length), generator=gen)
-    x = torch.zeros(batch, 4, length, dtype=torch.uint8).scatter_(1, codes[:, None, :], 1)
-    y = (torch.rand(batch, tasks, generator=gen) < 0.2).float()
-    x, y = x.to(device), y.to(device)
+    x, y = random_batch(length, tasks, batch, device)
     times = []
     for r in range(repeats + 2):
         sync(device)
@@ -84,6 +109,30 @@ def step_seconds(spec: dict, length: int, tasks: int, batch: int, device, repeat
     return statistics.median(times), flops, count_parameters(model)
 
 
+# profiler events that cover all the work of max-pooling (children included), forward and
+# backward: PyTorch's autograd path and genas's (genas.nn.ops._MaxPool1d)
+MAX_POOL_EVENTS = {
+    "aten::max_pool1d", "MaxPool2DWithIndicesBackward0", "_MaxPool1d", "_MaxPool1dBackward",
+}  # fmt: skip
+
+
+def max_pool_share(spec: dict, length: int, tasks: int, batch: int, device) -> float:
+    """Fraction of the CPU time of 5 profiled training steps spent max-pooling."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = build_model(spec, length, tasks).to(device).train()
+    opt = build_optimizer(model.parameters(), "adam", 1e-3)
+    x, y = random_batch(length, tasks, batch, device)
+    train_step(model, model, opt, x, y, device, grad_clip=5.0)  # warm-up
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(5):
+            train_step(model, model, opt, x, y, device, grad_clip=5.0)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    pooled = sum(e.cpu_time_total for e in events if e.key in MAX_POOL_EVENTS)
+    return pooled / total if total else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no DeepSEA")
@@ -93,17 +142,30 @@ def main() -> None:
     rng = np.random.default_rng(0)
     repeats = 3 if args.quick else 10
     peak = matmul_peak(device, 2048 if device.type == "cpu" else 8192, repeats)
-    rows = []
+    rows, profile_notes = [], []
     for name, model, length, tasks, batch in CASES:
         if args.quick and name in {"DeepSEA", "amber-deepsea child"}:
             continue
         spec = spec_of(model, rng)
-        seconds, flops, params = step_seconds(spec, length, tasks, batch, device, repeats)
-        gflops = 3 * flops * batch / seconds / 1e9
-        rows.append(
-            [name, length, tasks, batch, params, flops / 1e6, batch / seconds, gflops,
-             gflops / peak]
-        )
+        variants = [(name, contextlib.nullcontext())]
+        if "space" in spec and device.type == "cpu":
+            variants.append((f"{name}, PyTorch max-pool (before)", pytorch_max_pool()))
+        shares = []
+        for label, context in variants:
+            with context:
+                seconds, flops, params = step_seconds(spec, length, tasks, batch, device, repeats)
+                if len(variants) > 1:
+                    shares.append(max_pool_share(spec, length, tasks, batch, device))
+            gflops = 3 * flops * batch / seconds / 1e9
+            rows.append(
+                [label, length, tasks, batch, params, flops / 1e6, batch / seconds, gflops,
+                 gflops / peak]
+            )
+        if shares:
+            profile_notes.append(
+                f"torch.profiler, {name}: max-pooling ops take {shares[0]:.0%} of the CPU time "
+                f"of a training step with genas's pooling, {shares[1]:.0%} with PyTorch's"
+            )
     table = {
         "title": f"training throughput on {device} (float32 torch.mm peak {peak:.1f} GFLOP/s)",
         "columns": ["network", "L", "tasks", "batch", "parameters", "forward MFLOP/seq",
@@ -121,6 +183,11 @@ def main() -> None:
             "step is taken as 3 × forward.",
             f"Peak: best of {repeats} float32 torch.mm of 2048 × 2048 on the same device, "
             "same run.",
+            "Profile: PyTorch's CPU max-pool kernel with indices (what autograd uses) is slow "
+            "on (N, C, L) memory; genas pools in channels-last memory when training on CPU "
+            "(genas.nn.ops.max_pool1d, same values and gradients). The '(before)' rows time the "
+            "same network with PyTorch's kernel in the same run.",
+            *profile_notes,
         ],
         extra={"matmul_peak_gflops": peak},
     )
