@@ -133,8 +133,13 @@ def median_row(randoms: list[dict]) -> dict:
         values = [r[key] for r in randoms if r.get(key) is not None]
         return statistics.median(values) if values else None
 
+    groups = {g for r in randoms for g in r.get("groups") or {}}
     return {
         "model": f"random architectures (median of {len(randoms)})",
+        "groups": {
+            g: statistics.median(r["groups"][g] for r in randoms if g in r.get("groups", {}))
+            for g in sorted(groups)
+        },
         "parameters": median("parameters"),
         "test_mean_auroc": median("test_mean_auroc"),
         "test_mean_auprc": median("test_mean_auprc"),
@@ -171,9 +176,11 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
         curves[strategy] = best_so_far(out)
         metrics = json.loads((out / "metrics.json").read_text())
         label = "searched (rl × shared)" if strategy == "rl" else "random search (× shared)"
+        test_groups = metrics["test"].get("groups") or {}
         rows[label] = {
             "model": label,
             "parameters": json.loads((out / "model.json").read_text())["parameters"],
+            "groups": {g: v["mean_auroc"] for g, v in test_groups.items()},
             "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
             "search_seconds": search_seconds,
@@ -249,6 +256,29 @@ def summarise(per_seed: list[dict]) -> list[list]:
     return table
 
 
+def group_table(name: str, per_seed: list[dict]) -> dict | None:
+    """Mean test AUROC per task group (mean ± sd over seeds) of each model; None without groups."""
+    models = list(dict.fromkeys(m for s in per_seed for m in s["rows"]))
+    rows_of_seeds = [r for s in per_seed for r in s["rows"].values()]
+    groups = sorted({g for r in rows_of_seeds for g in r.get("groups") or {}})
+    if not groups:
+        return None
+    rows = []
+    for model in models:
+        row = [model]
+        for group in groups:
+            values = [s["rows"][model]["groups"][group] for s in per_seed
+                      if group in (s["rows"].get(model, {}).get("groups") or {})]
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else None
+            row += [float(np.mean(values)) if values else None, sd]
+        rows.append(row)
+    return {
+        "title": f"{name}: mean test AUROC per task group ({len(per_seed)} seed(s))",
+        "columns": ["model"] + [c for g in groups for c in (g, "± sd")],
+        "rows": rows,
+    }
+
+
 def anytime(name: str, per_seed: list[dict]) -> dict:
     """The mean best-so-far curves of rl and random and a PNG of them."""
     import matplotlib
@@ -319,6 +349,10 @@ def main() -> None:
                 "rows": summarise(per_seed),
             }
             print_table(table)
+            tables = [table]
+            if (groups := group_table(name, per_seed)) is not None:
+                print_table(groups)
+                tables.append(groups)
             curves = anytime(name, per_seed)
             notes = []
             labels = per_seed[0]["test_labels"]
@@ -342,7 +376,7 @@ def main() -> None:
             write_result(
                 f"quality_{name}",
                 f"Search vs random vs hand-designed: {name}",
-                [table],
+                tables,
                 quick=args.quick,
                 notes=notes,
                 extra={"anytime": curves, "images": [f"results/anytime_{name}.png"]},
