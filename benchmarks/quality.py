@@ -137,7 +137,7 @@ def median_row(randoms: list[dict]) -> dict:
     return {
         "model": f"random architectures (median of {len(randoms)})",
         "groups": {
-            g: statistics.median(r["groups"][g] for r in randoms if g in r.get("groups", {}))
+            g: statistics.median(r["groups"][g] for r in randoms if g in (r.get("groups") or {}))
             for g in sorted(groups)
         },
         "parameters": median("parameters"),

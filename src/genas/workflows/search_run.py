@@ -127,15 +127,18 @@ def retrain_run(
     ranked += top_architectures(read_jsonl(run_dir / HISTORY_JSONL), top_k - 1, {chosen.hash})
     if len(ranked) < top_k:
         log(f"the history holds only {len(ranked)} distinct scored architectures")
-    models = {}
-    for rank, row in enumerate(ranked, start=1):
-        model = ModelConfig(space=space, architecture=row["tokens"], width=width)
-        if top_k == 1:
-            models["the chosen architecture"] = (model, run_dir)
-        else:
-            models[f"rank_{rank}"] = (model, run_dir / TOP_K_DIR / f"rank_{rank}")
+    # K = 1 trains straight into the run folder; K > 1 trains each candidate apart first
+    names = (
+        ["the chosen architecture"] if top_k == 1 else [f"rank_{r + 1}" for r in range(len(ranked))]
+    )
+    models = {
+        name: (
+            ModelConfig(space=space, architecture=row["tokens"], width=width),
+            run_dir if top_k == 1 else run_dir / TOP_K_DIR / name,
+        )
+        for name, row in zip(names, ranked, strict=True)
+    }
     results = train_many(config, models, splits=splits, progress=progress, log=log)
-    names = list(models)
     if top_k == 1:
         if not results[names[0]].ok:
             raise GenasError(
