@@ -1,7 +1,7 @@
 """Does the search pay off? The paper's Fig. 2 on the data we have.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
-        [--seeds 1,2,3] [--budget 10m]
+        [--seeds 1,2,3] [--budget 10m] [--top-k 3] [--child-steps 20] [--reward-sequences N]
 
 For every dataset and seed, in one process:
 
@@ -86,8 +86,9 @@ def run_config(data: dict, base: Path, seed: int, strategy: str, args) -> RunCon
         "train": {"max_epochs": args.max_epochs, "patience": 6, "batch_size": 64,
                   "rc_predict": True},
         "search": {"space": "small", "strategy": strategy, "evaluator": "shared",
-                   "warmup_epochs": 1 if args.quick else 2, "steps": 1000, "child_steps": 20,
-                   "archs_per_step": 10, "retrain_top_k": args.top_k},
+                   "warmup_epochs": 1 if args.quick else 2, "steps": 1000,
+                   "child_steps": args.child_steps, "archs_per_step": 10,
+                   "reward_sequences": args.reward_sequences, "retrain_top_k": args.top_k},
     }
     return parse_config(raw, base, "<benchmark>")
 
@@ -320,6 +321,10 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=None,
                         help="architectures retrained per search, best on validation kept (3; "
                         "quick: 1)")
+    parser.add_argument("--child-steps", type=int, default=20,
+                        help="supernet minibatches per controller step (20)")
+    parser.add_argument("--reward-sequences", type=int, default=None,
+                        help="validation sequences each architecture is scored on (all)")
     args = parser.parse_args()
     datasets = (args.datasets or ("nfe2" if args.quick else "nfe2,oct4_mafk,synthetic")).split(",")
     seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2,3")).split(",")]
@@ -343,7 +348,8 @@ def main() -> None:
                 per_seed[0]["rows"][gkm["model"]] = gkm
             table = {
                 "title": f"{name}: test set, {len(seeds)} seed(s), search budget {args.budget}, "
-                f"training up to {args.max_epochs} epochs, best of top {args.top_k} retrained",
+                f"{args.child_steps} supernet minibatches per controller step, training up to "
+                f"{args.max_epochs} epochs, best of top {args.top_k} retrained",
                 "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
                             "search s", "train s"],
                 "rows": summarise(per_seed),

@@ -140,7 +140,10 @@ def test_retrain_top_k_trains_the_next_best_and_keeps_the_best_on_validation(
     tiny_fasta, tmp_path: Path
 ):
     config = independent_config(tiny_fasta, evaluator="shared", steps=1, archs_per_step=4)
-    search_run(config, tmp_path, progress=False, log=lambda _: None)
+    logged: list[str] = []
+    searched, _ = search_run(config, tmp_path, progress=False, log=logged.append)
+    warned = any("stayed within 0.1 of chance" in line for line in logged)
+    assert warned == (searched.best_reward < 0.6)
     result = retrain_run(tmp_path, top_k=3, progress=False, log=lambda _: None)
     assert result.run_dir == tmp_path
     summary = json.loads((tmp_path / "retrain_top_k.json").read_text())

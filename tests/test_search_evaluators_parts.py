@@ -20,6 +20,7 @@ from genas.search.evaluators import (
     reward_from_metrics,
     summarize,
 )
+from genas.search.evaluators.reward import near_chance_note
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
 
 torch.set_num_threads(1)
@@ -56,6 +57,16 @@ def test_rewards_nan_safe() -> None:
 
 
 # ---------------------------------------------------------------------------- stream
+
+
+def test_near_chance_note_only_for_auroc_rewards_near_one_half() -> None:
+    note = near_chance_note("auroc_mean", 0.578)
+    assert note is not None and "0.578" in note and "budget" in note
+    assert near_chance_note("auroc_median", 0.55) is not None
+    assert near_chance_note("auroc_mean", 0.61) is None
+    assert near_chance_note("auroc_mean", float("nan")) is None
+    assert near_chance_note("auprc_mean", 0.2) is None  # no fixed chance level
+    assert near_chance_note("neg_loss", -0.5) is None
 
 
 def test_stream_epochs_cover_the_data_and_resume() -> None:

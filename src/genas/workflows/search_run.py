@@ -21,6 +21,7 @@ from genas.fileio import atomic_write_bytes, atomic_write_json, atomic_write_tex
 from genas.parallel import TrialResult, executor_config, make_executor, require_shared_dir
 from genas.search.budget import parse_budget
 from genas.search.evaluators.base import failure_message
+from genas.search.evaluators.reward import near_chance_note
 from genas.search.history import HISTORY_JSONL, read_jsonl
 from genas.search.loop import BEST_ARCHITECTURE, SearchResult, run_search
 from genas.space import Architecture, get_space
@@ -77,6 +78,8 @@ def search_run(
         f"{result.stopped_by}); best architecture {result.best.hash}, "
         f"reward {result.best_reward:.4f}"
     )
+    if (note := near_chance_note(config.search.reward, result.best_reward)) is not None:
+        log(note)
     trained = retrain_run(run_dir, splits=splits, progress=progress, log=log) if retrain else None
     if trained is not None and report:
         from genas.workflows.report_run import report_run

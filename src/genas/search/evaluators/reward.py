@@ -82,3 +82,25 @@ def reward_from_metrics(name: str, metrics: Mapping[str, float]) -> tuple[float,
             "scoring set or non-finite predictions; use more reward_sequences or neg_loss"
         )
     return math.nan, f"metric {key!r} is not finite"
+
+
+#: AUROC of an uninformed score, and how far above it a search's best reward must get
+#: before its ranking of architectures means much (a rule of thumb, not a test).
+AUROC_CHANCE, NEAR_CHANCE_MARGIN = 0.5, 0.1
+
+
+def near_chance_note(name: str, best_reward: float) -> str | None:
+    """A one-line warning when an AUROC reward's best value stayed within
+    :data:`NEAR_CHANCE_MARGIN` of chance (the evaluator learned too little to rank
+    architectures, so the chosen one is close to a random pick); None otherwise, and for
+    rewards without a fixed chance level (AUPRC, loss)."""
+    if name not in ("auroc_mean", "auroc_median") or not math.isfinite(best_reward):
+        return None
+    if best_reward >= AUROC_CHANCE + NEAR_CHANCE_MARGIN:
+        return None
+    return (
+        f"warning: the best reward ({name} {best_reward:.3f}) stayed within "
+        f"{NEAR_CHANCE_MARGIN} of chance ({AUROC_CHANCE}): the evaluator learned too little "
+        "to rank architectures, so the choice is close to a random pick; give the search a "
+        "longer budget or more search.warmup_epochs"
+    )
