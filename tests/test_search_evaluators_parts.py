@@ -56,9 +56,6 @@ def test_rewards_nan_safe() -> None:
     assert math.isnan(reward_from_metrics("auprc_mean", {})[0])
 
 
-# ---------------------------------------------------------------------------- stream
-
-
 def test_near_chance_note_only_for_auroc_rewards_near_one_half() -> None:
     note = near_chance_note("auroc_mean", 0.578)
     assert note is not None and "0.578" in note and "budget" in note
@@ -67,6 +64,9 @@ def test_near_chance_note_only_for_auroc_rewards_near_one_half() -> None:
     assert near_chance_note("auroc_mean", float("nan")) is None
     assert near_chance_note("auprc_mean", 0.2) is None  # no fixed chance level
     assert near_chance_note("neg_loss", -0.5) is None
+
+
+# ---------------------------------------------------------------------------- stream
 
 
 def test_stream_epochs_cover_the_data_and_resume() -> None:
