@@ -4,6 +4,7 @@ headless Chromium without console errors."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 import subprocess
@@ -83,11 +84,13 @@ def test_report_of_a_search_without_a_model(tiny_run: Path, tmp_path: Path):
     run.mkdir()
     for name in ("config.yaml", "history.jsonl", "controller_probabilities.jsonl"):
         shutil.copy(tiny_run / name, run / name)
-    shutil.copy(tiny_run / "best_architecture.json", run)
+    best = json.loads((tiny_run / "best_architecture.json").read_text())
+    (run / "best_architecture.json").write_text(json.dumps({**best, "reward": 0.55}))
     report_run(run, log=lambda _: None)
     page = (run / "report.html").read_text()
     assert section_ids(page) == ["summary", "architecture", "search"]
     assert "appear once the architecture is retrained" in page
+    assert "stayed within 0.1 of chance" in page  # a search reward near 0.5 is flagged
     assert {p.stem for p in (run / "plots").glob("*.png")} == SEARCH_PLOTS | {"architecture"}
 
 

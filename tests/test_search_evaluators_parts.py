@@ -62,6 +62,7 @@ def test_near_chance_note_only_for_auroc_rewards_near_one_half() -> None:
     assert near_chance_note("auroc_median", 0.55) is not None
     assert near_chance_note("auroc_mean", 0.61) is None
     assert near_chance_note("auroc_mean", float("nan")) is None
+    assert near_chance_note("auroc_mean", None) is None
     assert near_chance_note("auprc_mean", 0.2) is None  # no fixed chance level
     assert near_chance_note("neg_loss", -0.5) is None
 

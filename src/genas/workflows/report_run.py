@@ -21,6 +21,7 @@ from genas.errors import GenasError
 from genas.fileio import atomic_write_bytes, atomic_write_text
 from genas.report import html
 from genas.report.run_files import RunFiles, load_run_files, read_json
+from genas.search.evaluators.reward import near_chance_note
 from genas.search.history import HISTORY_JSONL, read_jsonl
 
 REPORT_HTML = "report.html"
@@ -149,6 +150,8 @@ def _summary_section(files: RunFiles, splits, notes: list[str]) -> html.Section:
             ("chosen architecture", f"{best.get('hash')} ({best.get('chosen_by')})"),
             ("its search reward", best.get("reward")),
         ]
+        note = near_chance_note(search.reward, best.get("reward")) if search else None
+        notes = notes if note is None else [*notes, note]
     metrics = files.metrics or {}
     if metrics:
         items += [

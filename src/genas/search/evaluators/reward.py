@@ -89,12 +89,13 @@ def reward_from_metrics(name: str, metrics: Mapping[str, float]) -> tuple[float,
 AUROC_CHANCE, NEAR_CHANCE_MARGIN = 0.5, 0.1
 
 
-def near_chance_note(name: str, best_reward: float) -> str | None:
+def near_chance_note(name: str, best_reward: float | None) -> str | None:
     """A one-line warning when an AUROC reward's best value stayed within
     :data:`NEAR_CHANCE_MARGIN` of chance (the evaluator learned too little to rank
     architectures, so the chosen one is close to a random pick); None otherwise, and for
-    rewards without a fixed chance level (AUPRC, loss)."""
-    if name not in ("auroc_mean", "auroc_median") or not math.isfinite(best_reward):
+    rewards without a fixed chance level (AUPRC, loss) or without a finite reward."""
+    auroc = name in ("auroc_mean", "auroc_median")
+    if not auroc or best_reward is None or not math.isfinite(best_reward):
         return None
     if best_reward >= AUROC_CHANCE + NEAR_CHANCE_MARGIN:
         return None
