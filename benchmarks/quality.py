@@ -1,11 +1,13 @@
 """Does the search pay off? The paper's Fig. 2 on the data we have.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
-        [--seeds 1,2,3] [--budget 10m] [--top-k 3] [--child-steps 20] [--reward-sequences N]
+        [--seeds 1,2,3] [--budget 10m] [--steps 1000] [--top-k 3] [--child-steps 20]
+        [--reward-sequences N]
 
 For every dataset and seed, in one process:
 
-- ``rl × shared``: AMBER's controller with the weight-sharing supernet, for ``--budget``;
+- ``rl × shared``: AMBER's controller with the weight-sharing supernet, for ``--budget`` or
+  ``--steps`` controller steps, whichever ends first;
   its ``--top-k`` best architectures retrained from scratch (early stopping on validation
   AUROC) and the best of them on validation kept (``search.retrain_top_k``);
 - ``random × shared``: random search with the same budget, supernet and final selection;
@@ -19,6 +21,10 @@ from the two searches' histories and is drawn to ``results/anytime_<dataset>.png
 Data come from ``../shared/data`` (missing sets are skipped, with a note); the synthetic set
 is made with ``genas simulate`` (32 tasks, 1000 bp) into the work folder. Searched and random
 search rows count the training seconds of all ``--top-k`` retrained candidates.
+
+A wall-clock budget gives each search the compute the machine happened to have free: on a
+shared machine two searches with the same budget can run 5× apart in controller steps. Give
+``--steps`` with a generous ``--budget`` to compare rl and random at equal compute.
 """
 
 from __future__ import annotations
@@ -86,7 +92,7 @@ def run_config(data: dict, base: Path, seed: int, strategy: str, args) -> RunCon
         "train": {"max_epochs": args.max_epochs, "patience": 6, "batch_size": 64,
                   "rc_predict": True},
         "search": {"space": "small", "strategy": strategy, "evaluator": "shared",
-                   "warmup_epochs": 1 if args.quick else 2, "steps": 1000,
+                   "warmup_epochs": 1 if args.quick else 2, "steps": args.steps,
                    "child_steps": args.child_steps, "archs_per_step": 10,
                    "reward_sequences": args.reward_sequences, "retrain_top_k": args.top_k},
     }
@@ -187,6 +193,9 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             "search_seconds": search_seconds,
             "train_seconds": train_seconds,
             "archs_scored": len(curves[strategy]),
+            "controller_steps": json.loads((out / "best_architecture.json").read_text())[
+                "steps_done"
+            ],
         }
         if strategy == "rl":
             done = out / "comparison.json"
@@ -251,9 +260,11 @@ def summarise(per_seed: list[dict]) -> list[list]:
         auprc, auprc_sd = stat("test_mean_auprc")
         params, _ = stat("parameters")
         search_s, _ = stat("search_seconds")
+        steps, _ = stat("controller_steps")
         train_s, _ = stat("train_seconds")
         table.append([model, len(got), auroc, auroc_sd, auprc, auprc_sd,
-                      None if params is None else int(params), search_s, train_s])
+                      None if params is None else int(params),
+                      None if steps is None else round(steps), search_s, train_s])
     return table
 
 
@@ -318,6 +329,9 @@ def main() -> None:
                         help=f"comma-separated (default: {','.join(REFERENCES)}; quick: deepbind)")
     parser.add_argument("--random", type=int, default=None, help="random architectures (5)")
     parser.add_argument("--max-epochs", type=int, default=None, help="training epochs (30)")
+    parser.add_argument("--steps", type=int, default=1000,
+                        help="controller steps per search, if the budget does not end it first "
+                        "(1000)")
     parser.add_argument("--top-k", type=int, default=None,
                         help="architectures retrained per search, best on validation kept (3; "
                         "quick: 1)")
@@ -347,11 +361,12 @@ def main() -> None:
             if name == "nfe2" and (gkm := gkm_row()):  # fixed scores: one "seed"
                 per_seed[0]["rows"][gkm["model"]] = gkm
             table = {
-                "title": f"{name}: test set, {len(seeds)} seed(s), search budget {args.budget}, "
-                f"{args.child_steps} supernet minibatches per controller step, training up to "
-                f"{args.max_epochs} epochs, best of top {args.top_k} retrained",
+                "title": f"{name}: test set, {len(seeds)} seed(s), search budget {args.budget} or "
+                f"{args.steps} controller steps, {args.child_steps} supernet minibatches per "
+                f"controller step, training up to {args.max_epochs} epochs, best of top "
+                f"{args.top_k} retrained",
                 "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
-                            "search s", "train s"],
+                            "controller steps", "search s", "train s"],
                 "rows": summarise(per_seed),
             }
             print_table(table)
