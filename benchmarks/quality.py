@@ -1,16 +1,16 @@
 """Does the search pay off? The paper's Fig. 2 on the data we have.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
-        [--seeds 1,2,3] [--budget 10m] [--steps 1000] [--top-k 3] [--child-steps 20]
+        [--seeds 1,2,3] [--steps 100] [--budget 30m] [--top-k 3] [--child-steps 20]
         [--reward-sequences N]
 
 For every dataset and seed, in one process:
 
-- ``rl × shared``: AMBER's controller with the weight-sharing supernet, for ``--budget`` or
-  ``--steps`` controller steps, whichever ends first;
+- ``rl × shared``: AMBER's controller with the weight-sharing supernet, for ``--steps``
+  controller steps (or until ``--budget`` ends, if given and reached first);
   its ``--top-k`` best architectures retrained from scratch (early stopping on validation
   AUROC) and the best of them on validation kept (``search.retrain_top_k``);
-- ``random × shared``: random search with the same budget, supernet and final selection;
+- ``random × shared``: random search with the same steps, supernet and final selection;
 - 5 architectures sampled uniformly from the same space and trained like the final model
   (the paper's baseline; ``genas compare``), and the reference networks trained the same way;
 - on NFE2 also the gkm-SVM scores shipped with the data.
@@ -22,9 +22,10 @@ Data come from ``../shared/data`` (missing sets are skipped, with a note); the s
 is made with ``genas simulate`` (32 tasks, 1000 bp) into the work folder. Searched and random
 search rows count the training seconds of all ``--top-k`` retrained candidates.
 
-A wall-clock budget gives each search the compute the machine happened to have free: on a
-shared machine two searches with the same budget can run 5× apart in controller steps. Give
-``--steps`` with a generous ``--budget`` to compare rl and random at equal compute.
+Full mode bounds searches by controller steps only, so rl and random get equal compute: a
+wall-clock budget gives each search the compute the machine happened to have free, and on a
+shared machine two searches with the same budget ran 5× apart in controller steps. Quick
+mode bounds them by a 1-minute budget instead, to keep its run time fixed.
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="NFE2, 1 seed, 1-minute searches")
     parser.add_argument("--datasets", default=None)
     parser.add_argument("--seeds", default=None)
-    parser.add_argument("--budget", default=None, help="search budget per run (e.g. 10m)")
+    parser.add_argument("--budget", default=None,
+                        help="wall-clock cap per search (e.g. 30m; quick: 1m, full: none)")
     parser.add_argument("--work", default=None, help="folder for the runs (default: temporary); "
                         "a rerun with the same folder resumes stopped searches and reuses "
                         "finished runs")
@@ -329,9 +331,9 @@ def main() -> None:
                         help=f"comma-separated (default: {','.join(REFERENCES)}; quick: deepbind)")
     parser.add_argument("--random", type=int, default=None, help="random architectures (5)")
     parser.add_argument("--max-epochs", type=int, default=None, help="training epochs (30)")
-    parser.add_argument("--steps", type=int, default=1000,
+    parser.add_argument("--steps", type=int, default=None,
                         help="controller steps per search, if the budget does not end it first "
-                        "(1000)")
+                        "(100; quick: 1000, so that the budget ends it)")
     parser.add_argument("--top-k", type=int, default=None,
                         help="architectures retrained per search, best on validation kept (3; "
                         "quick: 1)")
@@ -342,7 +344,8 @@ def main() -> None:
     args = parser.parse_args()
     datasets = (args.datasets or ("nfe2" if args.quick else "nfe2,oct4_mafk,synthetic")).split(",")
     seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2,3")).split(",")]
-    args.budget = args.budget or ("1m" if args.quick else "10m")
+    args.budget = args.budget or ("1m" if args.quick else None)
+    args.steps = args.steps or (1000 if args.quick else 100)
     args.references = tuple(
         (args.references or ("deepbind" if args.quick else ",".join(REFERENCES))).split(",")
     )
@@ -361,8 +364,9 @@ def main() -> None:
             if name == "nfe2" and (gkm := gkm_row()):  # fixed scores: one "seed"
                 per_seed[0]["rows"][gkm["model"]] = gkm
             table = {
-                "title": f"{name}: test set, {len(seeds)} seed(s), search budget {args.budget} or "
-                f"{args.steps} controller steps, {args.child_steps} supernet minibatches per "
+                "title": f"{name}: test set, {len(seeds)} seed(s), searches of {args.steps} "
+                "controller steps" + (f" or {args.budget}" if args.budget else "") + ", "
+                f"{args.child_steps} supernet minibatches per "
                 f"controller step, training up to {args.max_epochs} epochs, best of top "
                 f"{args.top_k} retrained",
                 "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
