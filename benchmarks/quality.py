@@ -111,9 +111,9 @@ def best_so_far(run_dir: Path) -> list[float]:
     return out
 
 
-def search_and_retrain(config: RunConfig, out: Path, splits, budget: str) -> tuple[float, float]:
-    """Search (resuming a stopped one in ``out``) and retrain; the search's seconds and the
-    training seconds of all retrained candidates.
+def search_and_retrain(config: RunConfig, out: Path, splits, budget: str | None) -> dict:
+    """Search (resuming a stopped one in ``out``) and retrain; the search's seconds and
+    controller steps, and the training seconds of all retrained candidates.
 
     A finished search is not run again, a finished retraining (with the same top-k) is reused.
     """
@@ -127,11 +127,14 @@ def search_and_retrain(config: RunConfig, out: Path, splits, budget: str) -> tup
             search_run(config, out, resume=(out / "search_state.pt").is_file(), budget=budget,
                        retrain=True, progress=False, log=lambda _: None, splits=splits,
                        report=False)
-    search_seconds = json.loads(best.read_text())["search_seconds"]
+    search = json.loads(best.read_text())
     if top_k == 1:
-        return search_seconds, json.loads((out / "metrics.json").read_text())["train_seconds"]
-    rows = json.loads((out / TOP_K_JSON).read_text())["rows"]
-    return search_seconds, sum(r.get("train_seconds") or 0.0 for r in rows)
+        train_seconds = json.loads((out / "metrics.json").read_text())["train_seconds"]
+    else:
+        rows = json.loads((out / TOP_K_JSON).read_text())["rows"]
+        train_seconds = sum(r.get("train_seconds") or 0.0 for r in rows)
+    return {"search_seconds": search["search_seconds"], "controller_steps": search["steps_done"],
+            "train_seconds": train_seconds}
 
 
 def median_row(randoms: list[dict]) -> dict:
@@ -180,7 +183,7 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
     for strategy in ("rl", "random"):
         out = work / f"{name}_seed{seed}_{strategy}"
         config = run_config(data, base, seed, strategy, args)
-        search_seconds, train_seconds = search_and_retrain(config, out, splits, args.budget)
+        costs = search_and_retrain(config, out, splits, args.budget)
         curves[strategy] = best_so_far(out)
         metrics = json.loads((out / "metrics.json").read_text())
         label = "searched (rl × shared)" if strategy == "rl" else "random search (× shared)"
@@ -191,12 +194,8 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             "groups": {g: v["mean_auroc"] for g, v in test_groups.items()},
             "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
-            "search_seconds": search_seconds,
-            "train_seconds": train_seconds,
+            **costs,
             "archs_scored": len(curves[strategy]),
-            "controller_steps": json.loads((out / "best_architecture.json").read_text())[
-                "steps_done"
-            ],
         }
         if strategy == "rl":
             done = out / "comparison.json"
