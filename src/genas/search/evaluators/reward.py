@@ -102,6 +102,6 @@ def near_chance_note(name: str, best_reward: float | None) -> str | None:
     return (
         f"warning: the best reward ({name} {best_reward:.3f}) stayed within "
         f"{NEAR_CHANCE_MARGIN} of chance ({AUROC_CHANCE}): the evaluator learned too little "
-        "to rank architectures, so the choice is close to a random pick; give the search a "
-        "longer budget or more search.warmup_epochs"
+        "to rank architectures, so the choice is close to a random pick; give the search more "
+        "steps (search.steps, or a longer budget) or more search.warmup_epochs"
     )
