@@ -1,7 +1,8 @@
 """What every benchmark shares: the machine it ran on, and where its figures go.
 
 Each benchmark is a script that measures, prints a table and calls :func:`write_result`,
-which writes ``benchmarks/results/<name>.json``; ``benchmarks/results_md.py`` turns those files
+which writes ``benchmarks/results/<name>.json`` (``<name>_cuda.json`` for a run on a GPU, so
+that CPU and GPU figures stand side by side); ``benchmarks/results_md.py`` turns those files
 into ``benchmarks/RESULTS.md``.
 """
 
@@ -19,6 +20,20 @@ from typing import Any
 import torch
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+# Batch size of the timed steps on a GPU: the paper's minibatch. The CPU batches (32-64)
+# would leave a GPU waiting on kernel launches and measure the launch rate, not the card.
+GPU_BATCH = 1000
+
+
+def batch_for(device: torch.device, cpu_batch: int) -> int:
+    """``cpu_batch`` on a CPU, :data:`GPU_BATCH` on an accelerator."""
+    return cpu_batch if device.type == "cpu" else GPU_BATCH
+
+
+def result_name(name: str, device: torch.device | None) -> str:
+    """``name``, or ``name_cuda`` when the figures were measured on a CUDA device."""
+    return f"{name}_cuda" if device is not None and device.type == "cuda" else name
 
 
 def cpu_model() -> str:
@@ -68,14 +83,16 @@ def write_result(
     quick: bool,
     notes: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    device: torch.device | None = None,
 ) -> Path:
-    """Write ``results/<name>.json``.
+    """Write ``results/<name>.json`` (``<name>_cuda.json`` when ``device`` is a CUDA device).
 
     Args:
         tables: ``{"title": str, "columns": [str], "rows": [[cell]]}`` each, as printed.
         quick: whether the figures come from the ``--quick`` mode.
         notes: sentences shown under the tables (the target, what a figure means).
         extra: anything else worth keeping (raw per-repeat times, curves).
+        device: where the figures were measured; None for CPU-only benchmarks.
     """
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -89,7 +106,7 @@ def write_result(
         "notes": notes or [],
         **(extra or {}),
     }
-    path = RESULTS_DIR / f"{name}.json"
+    path = RESULTS_DIR / f"{result_name(name, device)}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
     tmp.replace(path)

@@ -102,10 +102,12 @@ def main() -> None:
             "Schedule: 300 controller steps × (500 supernet minibatches of 1000 sequences + 100 "
             "architectures scored on 8,000 validation sequences); 1000 bp, 919 tasks.",
             "Target on one H100: ≤ 4 hours. "
-            + ("Measured on a GPU." if device.type == "cuda" else
-               "No GPU was available for this run: the GPU measurement is pending; the CPU row "
-               "shows the method (training time scaled linearly from the measured batch)."),
+            + ("Measured on a GPU, bf16 autocast." if device.type == "cuda" else
+               "This run was on a CPU: its row shows why the schedule needs a GPU (training "
+               "time scaled linearly from the measured batch); a GPU run writes "
+               "gpu_projection_cuda.json."),
         ],
+        device=device,
     )
 
 

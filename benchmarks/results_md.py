@@ -23,6 +23,7 @@ ORDER = [
     "quality_synthetic",
     "amber_peer",
     "throughput",
+    "profile_step",
     "supernet_step",
     "encode",
     "streaming",
@@ -56,9 +57,10 @@ def _flat_figures(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any
     return out
 
 
-def _section(data: dict[str, Any]) -> list[str]:
+def _section(name: str, data: dict[str, Any]) -> list[str]:
     title = data.get("title") or data.get("benchmark", "?")
-    lines = [f"## {title}", ""]
+    on_gpu = name.endswith("_cuda") and data.get("machine", {}).get("gpu")
+    lines = [f"## {title}" + (f" — GPU ({on_gpu})" if on_gpu else ""), ""]
     m = data.get("machine", {})
     where = ", ".join(
         f"{k} {v}" for k, v in m.items() if v not in (None, "") and k != "python"
@@ -84,7 +86,9 @@ def _section(data: dict[str, Any]) -> list[str]:
 
 def main() -> None:
     files = {p.stem: p for p in sorted(RESULTS_DIR.glob("*.json"))}
-    names = [n for n in ORDER if n in files] + sorted(set(files) - set(ORDER))
+    # a benchmark's GPU figures (<name>_cuda, see common.result_name) follow its CPU figures
+    ordered = [v for n in ORDER for v in (n, f"{n}_cuda")]
+    names = [n for n in ordered if n in files] + sorted(set(files) - set(ordered))
     lines = [
         "# genas benchmark results",
         "",
@@ -95,7 +99,7 @@ def main() -> None:
         "",
     ]
     for name in names:
-        lines += _section(json.loads(files[name].read_text()))
+        lines += _section(name, json.loads(files[name].read_text()))
     OUT.write_text("\n".join(lines).rstrip() + "\n")
     print(f"wrote {OUT} ({len(names)} benchmarks)")
 

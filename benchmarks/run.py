@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 SUITE = [
     ("encode.py", []),
     ("throughput.py", []),
+    ("profile_step.py", []),
     ("supernet_step.py", []),
     ("streaming.py", []),
     ("scaling.py", []),

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from common import print_table, write_result
+from common import batch_for, print_table, write_result
 
 from genas.nn import SuperNet
 from genas.search.evaluators.step import build_optimizer, train_step
@@ -94,6 +94,7 @@ def main() -> None:
     for name, length, n_tasks, batch, n_archs, repeats in CASES:
         if args.quick:
             n_archs, repeats = max(2, n_archs // 2), max(5, repeats // 3)
+        batch = batch_for(device, batch)
         space = get_space(name)
         net = SuperNet(space, length, n_tasks).to(device).train()
         opt = build_optimizer(net.parameters(), "adam", 1e-3)
@@ -128,6 +129,7 @@ def main() -> None:
         quick=args.quick,
         notes=["Median of interleaved repeats, same process, same batch; the child's weights "
                "are copied from the supernet."],
+        device=device,
     )
 
 

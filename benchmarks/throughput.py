@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import print_table, write_result
+from common import batch_for, print_table, write_result
 
 import genas.nn.ops as ops
 from genas.nn import build_model, count_parameters, forward_flops
@@ -48,10 +48,10 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_peak(device: torch.device, n: int, repeats: int) -> float:
-    """GFLOP/s of an (n × n) @ (n × n) float32 matmul, best of ``repeats``."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def matmul_peak(device: torch.device, n: int, repeats: int, dtype: torch.dtype) -> float:
+    """GFLOP/s of an (n × n) @ (n × n) matmul in ``dtype``, best of ``repeats``."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     torch.mm(a, b)
     best = float("inf")
     for _ in range(repeats):
@@ -141,12 +141,16 @@ def main() -> None:
     device = resolve_device(args.device)
     rng = np.random.default_rng(0)
     repeats = 3 if args.quick else 10
-    peak = matmul_peak(device, 2048 if device.type == "cpu" else 8192, repeats)
+    # the peak in the precision training runs in: float32 on a CPU, bf16 autocast on CUDA
+    on_cpu = device.type == "cpu"
+    peak_n, peak_dtype = (2048, torch.float32) if on_cpu else (8192, torch.bfloat16)
+    peak = matmul_peak(device, peak_n, repeats, peak_dtype)
     rows, profile_notes = [], []
     for name, model, length, tasks, batch in CASES:
         if args.quick and name in {"DeepSEA", "amber-deepsea child"}:
             continue
         spec = spec_of(model, rng)
+        batch = batch_for(device, batch)
         variants = [(name, contextlib.nullcontext())]
         if "space" in spec and device.type == "cpu":
             variants.append((f"{name}, PyTorch max-pool (before)", pytorch_max_pool()))
@@ -167,7 +171,8 @@ def main() -> None:
                 f"of a training step with genas's pooling, {shares[1]:.0%} with PyTorch's"
             )
     table = {
-        "title": f"training throughput on {device} (float32 torch.mm peak {peak:.1f} GFLOP/s)",
+        "title": f"training throughput on {device} ({str(peak_dtype).removeprefix('torch.')} "
+        f"torch.mm peak {peak:.1f} GFLOP/s)",
         "columns": ["network", "L", "tasks", "batch", "parameters", "forward MFLOP/seq",
                     "sequences/s", "GFLOP/s", "fraction of peak"],
         "rows": rows,
@@ -181,8 +186,9 @@ def main() -> None:
         notes=[
             "FLOPs: convolutions and dense layers only, counted from their shapes; a training "
             "step is taken as 3 × forward.",
-            f"Peak: best of {repeats} float32 torch.mm of 2048 × 2048 on the same device, "
-            "same run.",
+            f"Peak: best of {repeats} {str(peak_dtype).removeprefix('torch.')} torch.mm of "
+            f"{peak_n} × {peak_n} on the same device, same run"
+            + (" (training runs under bf16 autocast there)." if not on_cpu else "."),
             "Profile: PyTorch's CPU max-pool kernel with indices (what autograd uses) is slow "
             "on (N, C, L) memory; genas pools in channels-last memory when training on CPU "
             "(genas.nn.ops.max_pool1d, same values and gradients). The '(before)' rows time the "
@@ -190,6 +196,7 @@ def main() -> None:
             *profile_notes,
         ],
         extra={"matmul_peak_gflops": peak},
+        device=device,
     )
 
 

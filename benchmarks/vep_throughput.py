@@ -240,6 +240,7 @@ def main() -> None:
         ],
         extra={"settings": {"space": "small", "architecture": arch.to_tokens(),
                             "repeats": repeats}, "rows": rows},
+        device=device,
     )
 
 if __name__ == "__main__":

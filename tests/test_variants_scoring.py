@@ -153,8 +153,10 @@ def test_chunked_streaming_equals_one_shot(setup, tmp_path):
         score_variants(setup["model"], vcf, setup["genome"], batch_size=b, device="cpu")
         for b in (1, 4, 7, 1000)
     ]
+    # batch size may change the CPU kernels' summation order (seen on a 16-core x86 machine):
+    # float32 noise, far below a misaligned or missing row
     for frame in frames[1:]:
-        pd.testing.assert_frame_equal(frame, frames[0])
+        pd.testing.assert_frame_equal(frame, frames[0], rtol=2e-4, atol=2e-6)
     assert_matches(frames[0], expected_rows(setup["model"].model, vcf_variants(vcf)))
 
 
