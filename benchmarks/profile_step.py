@@ -4,10 +4,9 @@
 
 Builds a random child of ``--space`` (seed 0) at ``--length`` bp and ``--tasks`` tasks, runs
 three warm-up training steps (:func:`genas.search.evaluators.step.train_step`; bf16 autocast
-on CUDA), then profiles ``--steps`` more and ranks PyTorch's ``aten::`` ops by their self time
-on the device that runs them (kernel time on CUDA, CPU time on a CPU). It says what bounds
-the step: on a GPU, memory-bound normalisation and pooling rather than the convolutions'
-matrix work explains a low fraction of the tensor-core peak in ``throughput.py``.
+on CUDA), then profiles 5 more (3 with ``--quick``) and ranks PyTorch's ``aten::`` ops by
+their self time on the device that runs them (kernel time on CUDA, CPU time on a CPU): what
+bounds the step, and so what a low fraction of peak in ``throughput.py`` comes from.
 """
 
 from __future__ import annotations

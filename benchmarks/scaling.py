@@ -68,7 +68,7 @@ def main() -> None:
     cases = [(250, 1), (500, 1), (1000, 1), (1000, 64), (1000, 919)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        # one untimed search first: CUDA/cuDNN set-up and first-call costs are not a step's
+        # one untimed search first: first-call costs (CUDA set-up, lazy imports) are no step's
         warm_up = Path(tmp) / "warm-up"
         warm_up.mkdir()
         seconds_per_step(args.space, *cases[0], args, warm_up)
