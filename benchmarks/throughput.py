@@ -7,8 +7,9 @@ references, a child of ``amber-deepsea`` and DeepSEA at 1000 bp / 919 tasks), ti
 steps (:func:`genas.search.evaluators.step.train_step`: forward, masked BCE, backward, clip,
 Adam) on one batch, and report sequences/s and achieved GFLOP/s, with FLOPs counted
 analytically from the convolution and dense shapes (:func:`genas.nn.forward_flops`; a
-training step = 3 × forward). In the same run, the GFLOP/s of a large float32 ``torch.mm``
-gives the machine's practical peak; achieved / peak is the "fraction of peak".
+training step = 3 × forward). In the same run, the GFLOP/s of a large ``torch.mm`` in the
+precision training runs in (float32 on a CPU, bf16 on CUDA) gives the machine's practical
+peak; achieved / peak is the "fraction of peak". On a GPU every case runs at batch 1000.
 
 Children of a space are also timed with PyTorch's own max-pooling in place of genas's
 (:func:`genas.nn.ops.max_pool1d`, a profile-guided fix for CPU training): the "before" row.
