@@ -49,6 +49,7 @@ from genas.workflows.search_run import TOP_K_JSON, retrain_run, search_run
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REFERENCES = ("deepbind", "deepsea", "basset", "danq")
+CHANCE_AUROC = 0.55  # a mean test AUROC below this: the network never learned
 
 
 def dataset_config(name: str, work: Path, quick: bool) -> tuple[dict, Path] | None:
@@ -197,14 +198,9 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             **costs,
             "archs_scored": len(curves[strategy]),
         }
-        if strategy == "rl":
-            done = out / "comparison.json"
-            compared = (
-                json.loads(done.read_text())["rows"]
-                if done.is_file()
-                else compare_run(out, n_random=args.random, references=args.references,
-                                 splits=splits, progress=False, log=lambda _: None)
-            )
+        if strategy == "rl":  # trainings already in out/compare are reused
+            compared = compare_run(out, n_random=args.random, references=args.references,
+                                   splits=splits, progress=False, log=lambda _: None)
             randoms = [r for r in compared if r["model"].startswith("random_")]
             rows["random architectures (median)"] = median_row(randoms)
             for r in compared:
@@ -240,6 +236,26 @@ def gap_note(rows: list[list], se: float | None) -> str:
         gap = searched - value
         parts.append(f"{model} {gap:+.4f}" + (f" ({gap / se:+.2f} SE)" if se else ""))
     return "searched minus each other model, mean test AUROC: " + "; ".join(parts)
+
+
+def chance_note(per_seed: list[dict]) -> str | None:
+    """Which models ended some seeds at chance (mean test AUROC < 0.55: the network never
+    learned), and their mean over the seeds that learned; None if none did."""
+    parts = []
+    for model in dict.fromkeys(m for s in per_seed for m in s["rows"]):
+        values = [s["rows"][model].get("test_mean_auroc") for s in per_seed
+                  if model in s["rows"]]
+        values = [v for v in values if v is not None]
+        learned = [v for v in values if v >= CHANCE_AUROC]
+        if len(learned) < len(values):
+            parts.append(
+                f"{model} in {len(values) - len(learned)} of {len(values)} seeds"
+                + (f" (mean of the others {np.mean(learned):.4f})" if learned else "")
+            )
+    if not parts:
+        return None
+    return (f"ended at chance (test AUROC < {CHANCE_AUROC}; counted in the means above): "
+            + "; ".join(parts))
 
 
 def summarise(per_seed: list[dict]) -> list[list]:
@@ -388,6 +404,8 @@ def main() -> None:
                     "(Hanley & McNeil), so gaps smaller than that are within test-set noise"
                 )
             notes.append(gap_note(table["rows"], se))
+            if (chance := chance_note(per_seed)) is not None:
+                notes.append(chance)
             for strategy in ("rl", "random"):
                 c = curves[strategy]
                 if c:

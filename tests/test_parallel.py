@@ -4,6 +4,7 @@ workflows (independent children with faults, replicate searches, retrain --top-k
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,16 @@ import torch
 from typer.testing import CliRunner
 
 from genas.cli import app
-from genas.config import ExecutorConfig, parse_config
+from genas.config import ExecutorConfig, load_config, parse_config
 from genas.data import load_splits
 from genas.errors import ConfigError
 from genas.parallel import InProcessExecutor, executor_config, make_executor
 from genas.search.evaluators.independent import IndependentEvaluator
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
+from genas.workflows.compare_run import compare_run
 from genas.workflows.search_run import retrain_run, search_replicates, search_run
+from genas.workflows.train_run import finished_run
 
 
 def _flaky(item, context, attempt):
@@ -177,6 +180,42 @@ def test_retrain_top_k_comes_from_the_config(tiny_fasta, tmp_path: Path):
     search_run(config, tmp_path, retrain=True, progress=False, log=lambda _: None, report=False)
     rows = json.loads((tmp_path / "retrain_top_k.json").read_text())["rows"]
     assert len(rows) == 2 and (tmp_path / "metrics.json").is_file()
+
+
+def test_compare_reuses_finished_trainings_and_trains_what_is_missing(tiny_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    random_1 = run_dir / "compare" / "random_1"
+    before = (random_1 / "metrics.json").read_bytes()
+    logged: list[str] = []
+    rows = compare_run(
+        run_dir, n_random=1, references=("deepbind",), progress=False, log=logged.append
+    )
+    assert any(line.startswith("random_1: already trained") for line in logged)
+    assert "training 1 model (inprocess executor)" in logged
+    assert (random_1 / "metrics.json").read_bytes() == before
+    assert [r["model"] for r in rows] == ["searched (genas)", "random_1", "deepbind"]
+    assert rows[1]["test_mean_auroc"] == json.loads(before)["test"]["summary"]["mean_auroc"]
+
+    # an unfinished training, or one made with other settings, is trained again
+    (run_dir / "compare" / "deepbind" / "metrics.json").unlink()
+    config = (run_dir / "config.yaml").read_text()
+    (run_dir / "config.yaml").write_text(config.replace("max_epochs: 2", "max_epochs: 1"))
+    logged.clear()
+    compare_run(run_dir, n_random=1, references=("deepbind",), progress=False, log=logged.append)
+    assert "training 2 models (inprocess executor)" in logged
+    assert "max_epochs: 1" in (random_1 / "config.yaml").read_text()
+
+
+def test_finished_run_is_none_for_unreadable_files(tiny_run, tmp_path):
+    folder = tmp_path / "random_1"
+    shutil.copytree(tiny_run / "compare" / "random_1", folder)
+    config = load_config(folder / "config.yaml")
+    assert finished_run(config, folder) is not None
+    (folder / "metrics.json").write_text("{not json")
+    assert finished_run(config, folder) is None
+    (folder / "metrics.json").unlink()
+    assert finished_run(config, folder) is None
 
 
 def test_train_compile_setting_compiles_the_training_forward(tiny_fasta, tmp_path, monkeypatch):

@@ -245,7 +245,10 @@ def compare(
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
 ) -> None:
-    """Train random architectures and references the same way; print the comparison."""
+    """Train random architectures and references the same way; print the comparison.
+
+    Models already trained in RUN/compare with the same settings are reused.
+    """
     from genas.report.tables import comparison_table
     from genas.workflows.compare_run import compare_run
 

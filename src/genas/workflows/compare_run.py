@@ -51,6 +51,8 @@ def compare_run(
 ) -> list[dict]:
     """Train the baselines and write the comparison table; returns its rows.
 
+    A baseline already trained in ``RUN/compare/NAME`` with the same settings is reused
+    (:func:`~genas.workflows.train_many.train_many`).
     ``executor``: overrides of the run's ``executor:`` settings (e.g. ``{"backend": "ray",
     "address": "auto"}``).
     """

@@ -2,7 +2,9 @@
 
 Each model is a trial of a :mod:`genas.parallel` executor that writes a complete trained
 run folder (:func:`~genas.workflows.train_run.train_run`); a retried trial resumes from the
-epoch checkpoint its first attempt left in that folder.
+epoch checkpoint its first attempt left in that folder. A folder that already holds the
+same training, finished, is reused (:func:`~genas.workflows.train_run.finished_run`), so a
+rerun after a crash, or with one more reference, trains only what is missing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from genas.config import ModelConfig, RunConfig
 from genas.data import DataSplits
 from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.search.evaluators.base import failure_message
-from genas.workflows.train_run import TrainRunResult, train_run
+from genas.workflows.train_run import TrainRunResult, finished_run, train_run
 
 
 @dataclass(frozen=True)
@@ -63,23 +65,30 @@ def train_many(
         name -> :class:`~genas.parallel.TrialResult` whose value is a
         :class:`~genas.workflows.train_run.TrainRunResult` (in the order of ``models``).
     """
-    names = list(models)
+    results: dict[str, TrialResult] = {}
     items = []
-    for name in names:
-        model, out = models[name]
+    for name, (model, out) in models.items():
+        wanted = config.model_copy(deep=True)
+        wanted.model = model
+        if (reused := finished_run(wanted, out)) is not None:
+            log(f"{name}: already trained in {out}, reused")
+            results[name] = TrialResult(reused)
+            continue
         Path(out).mkdir(parents=True, exist_ok=True)
         items.append((name, model, str(Path(out).resolve())))
 
     def done(index: int, result: TrialResult) -> None:
-        name = names[index]
+        name = items[index][0]
         if result.ok:
             log(f"trained {name} ({result.value.fit.seconds:.0f} s) -> {items[index][2]}")
         else:
             log(f"{name} failed after {result.attempts} attempts: {failure_message(result.error)}")
 
-    with make_executor(config.executor) as executor:
-        context = TrainContext(config, splits, progress and executor.in_process)
-        plural = "s" if len(items) != 1 else ""
-        log(f"training {len(items)} model{plural} ({executor.name} executor)")
-        results = executor.map(train_trial, items, context, on_done=done)
-    return dict(zip(names, results, strict=True))
+    if items:
+        with make_executor(config.executor) as executor:
+            context = TrainContext(config, splits, progress and executor.in_process)
+            plural = "s" if len(items) != 1 else ""
+            log(f"training {len(items)} model{plural} ({executor.name} executor)")
+            trained = executor.map(train_trial, items, context, on_done=done)
+        results.update((item[0], result) for item, result in zip(items, trained, strict=True))
+    return {name: results[name] for name in models}

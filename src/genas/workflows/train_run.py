@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from genas.config import ModelConfig, RunConfig, dump_config
+from genas.config import ModelConfig, RunConfig, dump_config, load_config
 from genas.data import DataSplits, load_splits, make_loader
+from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
 from genas.nn.build import build_model, count_parameters
 from genas.space import Architecture, get_space
 from genas.train import FitResult, evaluate, fit, seed_everything
+from genas.train.loop import monitored_score
 from genas.workflows.model_file import save_model
 
 CHECKPOINT_DIR = "checkpoint"
+METRICS_JSON = "metrics.json"
+# what makes two trainings the same: their results depend on nothing else
+SAME_TRAINING = ("seed", "data", "train", "model")
 
 
 @dataclass
@@ -61,6 +67,8 @@ def train_run(
     model = build_model(spec, splits.input_length, len(splits.task_names))
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    # metrics.json marks a finished training of the config.yaml beside it (finished_run)
+    (run_dir / METRICS_JSON).unlink(missing_ok=True)
     atomic_write_text(run_dir / "config.yaml", dump_config(config))
 
     train_cfg, data_cfg = config.train, config.data
@@ -104,8 +112,35 @@ def train_run(
     metrics["train_seconds"] = result.seconds
     metrics["best_epoch"] = result.best_epoch
     metrics["history"] = result.history
-    atomic_write_json(run_dir / "metrics.json", metrics)
+    atomic_write_json(run_dir / METRICS_JSON, metrics)
     return TrainRunResult(run_dir, metrics, result, metrics["parameters"])
+
+
+def finished_run(config: RunConfig, run_dir: str | Path) -> TrainRunResult | None:
+    """The training ``run_dir`` holds, if it finished and had the same seed, data, training
+    settings and model as ``config``; None otherwise (nothing there, unfinished, another
+    config, or unreadable files: train it again). Its ``fit.seconds`` is 0: nothing ran now.
+    Data files are matched by path, not content: a run folder belongs to the data it was
+    made from.
+    """
+    run_dir = Path(run_dir)
+    needed = [run_dir / name for name in ("config.yaml", METRICS_JSON, "model.safetensors")]
+    if not all(path.is_file() for path in needed):
+        return None
+    try:
+        saved = load_config(run_dir / "config.yaml")
+        metrics = json.loads((run_dir / METRICS_JSON).read_text())
+        same = all(getattr(saved, key) == getattr(config, key) for key in SAME_TRAINING)
+        if not same:
+            return None
+        fit_result = FitResult(
+            best_epoch=metrics["best_epoch"],
+            best_valid=monitored_score(metrics["valid"])[0],
+            history=metrics["history"],
+        )
+        return TrainRunResult(run_dir, metrics, fit_result, metrics["parameters"])
+    except (GenasError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def evaluate_splits(model, splits: DataSplits, config: RunConfig) -> dict:
