@@ -15,9 +15,10 @@ For every dataset and seed, in one process:
   (the paper's baseline; ``genas compare``), and the reference networks trained the same way;
 - on NFE2 also the gkm-SVM scores shipped with the data.
 
-Test AUROC / AUPRC are reported as mean ± sd over seeds, with parameters and seconds. The
-anytime curve (best validation reward vs architectures scored, ``rl`` vs ``random``) comes
-from the two searches' histories and is drawn to ``results/anytime_<dataset>.png``.
+Test AUROC / AUPRC are reported as mean ± sd over seeds, with parameters and seconds; a
+note names the models whose training ended at chance in some seed. The anytime curve (best
+validation reward vs architectures scored, ``rl`` vs ``random``) comes from the two
+searches' histories and is drawn to ``results/anytime_<dataset>.png``.
 Data come from ``../shared/data`` (missing sets are skipped, with a note); the synthetic set
 is made with ``genas simulate`` (32 tasks, 1000 bp) into the work folder. Searched and random
 search rows count the training seconds of all ``--top-k`` retrained candidates.
@@ -25,7 +26,9 @@ search rows count the training seconds of all ``--top-k`` retrained candidates.
 Full mode bounds searches by controller steps only, so rl and random get equal compute: a
 wall-clock budget gives each search the compute the machine happened to have free, and on a
 shared machine two searches with the same budget ran 5× apart in controller steps. Quick
-mode bounds them by a 1-minute budget instead, to keep its run time fixed.
+mode bounds them by a 1-minute budget instead, to keep its run time fixed. A rerun with the
+same ``--work`` folder reuses every finished search, retraining and training, so adding a
+reference trains only that reference.
 """
 
 from __future__ import annotations
@@ -44,12 +47,11 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
 from genas.search.history import HISTORY_JSONL, read_jsonl
-from genas.workflows.compare_run import compare_run
+from genas.workflows.compare_run import LEARNED_AUROC, compare_run
 from genas.workflows.search_run import TOP_K_JSON, retrain_run, search_run
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REFERENCES = ("deepbind", "deepsea", "basset", "danq")
-CHANCE_AUROC = 0.55  # a mean test AUROC below this: the network never learned
 
 
 def dataset_config(name: str, work: Path, quick: bool) -> tuple[dict, Path] | None:
@@ -246,7 +248,7 @@ def chance_note(per_seed: list[dict]) -> str | None:
         values = [s["rows"][model].get("test_mean_auroc") for s in per_seed
                   if model in s["rows"]]
         values = [v for v in values if v is not None]
-        learned = [v for v in values if v >= CHANCE_AUROC]
+        learned = [v for v in values if v >= LEARNED_AUROC]
         if len(learned) < len(values):
             parts.append(
                 f"{model} in {len(values) - len(learned)} of {len(values)} seeds"
@@ -254,7 +256,7 @@ def chance_note(per_seed: list[dict]) -> str | None:
             )
     if not parts:
         return None
-    return (f"ended at chance (test AUROC < {CHANCE_AUROC}; counted in the means above): "
+    return (f"ended at chance (test AUROC < {LEARNED_AUROC}; counted in the means above): "
             + "; ".join(parts))
 
 

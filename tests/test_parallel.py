@@ -19,7 +19,7 @@ from genas.parallel import InProcessExecutor, executor_config, make_executor
 from genas.search.evaluators.independent import IndependentEvaluator
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
-from genas.workflows.compare_run import compare_run
+from genas.workflows.compare_run import chance_note, compare_run
 from genas.workflows.search_run import retrain_run, search_replicates, search_run
 from genas.workflows.train_run import finished_run
 
@@ -205,6 +205,17 @@ def test_compare_reuses_finished_trainings_and_trains_what_is_missing(tiny_run, 
     compare_run(run_dir, n_random=1, references=("deepbind",), progress=False, log=logged.append)
     assert "training 2 models (inprocess executor)" in logged
     assert "max_epochs: 1" in (random_1 / "config.yaml").read_text()
+
+
+def test_compare_warns_about_a_model_that_never_learned():
+    def metrics(auroc: float) -> dict:
+        return {"valid": {"summary": {"mean_auroc": auroc}}}
+
+    note = chance_note("deepsea", metrics(0.5), 1e-3)
+    assert note.startswith("warning: deepsea did not learn (validation mean AUROC 0.500)")
+    assert "train.lr 0.001" in note
+    assert chance_note("deepsea", metrics(0.56), 1e-3) is None
+    assert chance_note("deepsea", metrics(float("nan")), 1e-3) is None
 
 
 def test_finished_run_is_none_for_unreadable_files(tiny_run, tmp_path):

@@ -28,6 +28,7 @@ from genas.space import get_space, sample_architecture
 from genas.workflows.train_many import train_many
 
 COLUMNS = ("model", "parameters", "test_mean_auroc", "test_median_auroc", "test_mean_auprc")
+LEARNED_AUROC = 0.55  # a best validation mean AUROC below this: the network never learned
 
 
 def random_baseline_architectures(space_name: str, k: int, seed: int) -> list:
@@ -53,6 +54,7 @@ def compare_run(
 
     A baseline already trained in ``RUN/compare/NAME`` with the same settings is reused
     (:func:`~genas.workflows.train_many.train_many`).
+
     ``executor``: overrides of the run's ``executor:`` settings (e.g. ``{"backend": "ray",
     "address": "auto"}``).
     """
@@ -83,6 +85,8 @@ def compare_run(
         out = run_dir / "compare" / name
         if result.ok:
             rows.append(_row(name, result.value.metrics, out))
+            if (note := chance_note(name, result.value.metrics, config.train.lr)) is not None:
+                log(note)
         else:
             rows.append(_failed_row(name, failure_message(result.error), out))
 
@@ -101,6 +105,20 @@ def compare_run(
         lines.append("\t".join(_cell(row[c]) for c in COLUMNS + ("train_seconds", "run_dir")))
     atomic_write_text(run_dir / "comparison.tsv", "\n".join(lines) + "\n")
     return rows
+
+
+def chance_note(name: str, metrics: dict, lr: float) -> str | None:
+    """A one-line warning when a trained model's validation mean AUROC stayed below
+    :data:`LEARNED_AUROC` (its row then compares against a network that never learned);
+    None otherwise, and when there is no AUROC (no task with both classes)."""
+    auroc = metrics["valid"]["summary"]["mean_auroc"]
+    if not math.isfinite(auroc) or auroc >= LEARNED_AUROC:
+        return None
+    return (
+        f"warning: {name} did not learn (validation mean AUROC {auroc:.3f}) with train.lr "
+        f"{lr:g}; a network without normalisation layers (DeepSEA, DanQ) may need a lower "
+        "train.lr, e.g. 1e-4"
+    )
 
 
 def _row(name: str, metrics: dict, run_dir: Path) -> dict:
