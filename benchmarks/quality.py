@@ -241,7 +241,7 @@ def gap_note(rows: list[list], se: float | None) -> str:
 
 
 def chance_note(per_seed: list[dict]) -> str | None:
-    """Which models ended some seeds at chance (mean test AUROC < 0.55: the network never
+    """Which models ended some seeds at chance (mean test AUROC < LEARNED_AUROC: it never
     learned), and their mean over the seeds that learned; None if none did."""
     parts = []
     for model in dict.fromkeys(m for s in per_seed for m in s["rows"]):
