@@ -197,8 +197,12 @@ def test_compare_reuses_finished_trainings_and_trains_what_is_missing(tiny_run, 
     assert [r["model"] for r in rows] == ["searched (genas)", "random_1", "deepbind"]
     assert rows[1]["test_mean_auroc"] == json.loads(before)["test"]["summary"]["mean_auroc"]
 
-    # an unfinished training, or one made with other settings, is trained again
+    # an unfinished training is trained again, and so is everything after a settings change
     (run_dir / "compare" / "deepbind" / "metrics.json").unlink()
+    logged.clear()
+    compare_run(run_dir, n_random=1, references=("deepbind",), progress=False, log=logged.append)
+    assert "training 1 model (inprocess executor)" in logged
+    assert any(line.startswith("random_1: already trained") for line in logged)
     config = (run_dir / "config.yaml").read_text()
     (run_dir / "config.yaml").write_text(config.replace("max_epochs: 2", "max_epochs: 1"))
     logged.clear()
