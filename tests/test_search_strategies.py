@@ -283,6 +283,28 @@ def test_ask_many_is_one_draw_of_the_same_policy(label_space, kind):
         assert passes == [5]
 
 
+@pytest.mark.parametrize("kind", ["rl", "random"])
+def test_sampler_hands_out_ask_many_draws_lazily(label_space, kind):
+    """The supernet's per-minibatch sampler: one ask_many of n per n calls, none before."""
+    config = SearchConfig(strategy=kind)
+    lazy = make_strategy(label_space, config, seed=7)
+    twin = make_strategy(label_space, config, seed=7)
+    calls = []
+    original = lazy.ask_many
+
+    def counting_ask_many(n):
+        calls.append(n)
+        return original(n)
+
+    lazy.ask_many = counting_ask_many
+    sample = lazy.sampler(3)
+    assert calls == []  # an evaluator without shared weights never samples
+    got = [sample().to_tokens() for _ in range(5)]
+    expected = [a.to_tokens() for a in twin.ask_many(3) + twin.ask_many(3)[:2]]
+    assert got == expected
+    assert calls == [3, 3]
+
+
 # ---------------------------------------------------------------- invalid rewards
 
 

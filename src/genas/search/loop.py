@@ -113,7 +113,7 @@ def run_search(
             stopped_by = "budget"
             break
         began = time.perf_counter()
-        train_stats = evaluator.train(strategy.ask, search.child_steps)
+        train_stats = evaluator.train(strategy.sampler(search.child_steps), search.child_steps)
         archs = strategy.ask_many(search.archs_per_step)
         scores = evaluator.score_many(archs)
         for arch, score in zip(archs, scores, strict=True):

@@ -7,7 +7,7 @@
 Usage::
 
     evaluator = make_evaluator(space, splits, config, device="auto")
-    evaluator.train(strategy.ask, n_steps=50)        # a no-op without shared weights
+    evaluator.train(strategy.sampler(50), n_steps=50)  # a no-op without shared weights
     scores = evaluator.score_many([strategy.ask() for _ in range(10)])
     torch.save(evaluator.state_dict(), "supernet.pt")  # resume: load_state_dict(torch.load(
                                                        #   "supernet.pt", weights_only=True))
