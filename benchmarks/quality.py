@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
         [--seeds 1,2,3] [--steps 100] [--budget 30m] [--top-k 3] [--child-steps 20]
-        [--reward-sequences N]
+        [--reward-sequences N] [--device auto]
 
 For every dataset and seed, in one process:
 
@@ -18,7 +18,9 @@ For every dataset and seed, in one process:
 Test AUROC / AUPRC are reported as mean ± sd over seeds, with parameters and seconds; a
 note names the models whose training ended at chance in some seed. The anytime curve (best
 validation reward vs architectures scored, ``rl`` vs ``random``) comes from the two
-searches' histories and is drawn to ``results/anytime_<dataset>.png``.
+searches' histories and is drawn to ``results/anytime_<dataset>.png``. A run on a CUDA device
+writes ``quality_<dataset>_cuda.json`` and ``anytime_<dataset>_cuda.png`` instead, beside
+the CPU results.
 Data come from ``../shared/data`` (missing sets are skipped, with a note); the synthetic set
 is made with ``genas simulate`` (32 tasks, 1000 bp) into the work folder. Searched and random
 search rows count the training seconds of all ``--top-k`` retrained candidates.
@@ -41,12 +43,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import RESULTS_DIR, print_table, write_result
+from common import RESULTS_DIR, print_table, result_name, write_result
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
 from genas.search.history import HISTORY_JSONL, read_jsonl
+from genas.train import resolve_device
 from genas.workflows.compare_run import LEARNED_AUROC, compare_run
 from genas.workflows.search_run import TOP_K_JSON, retrain_run, search_run
 
@@ -94,7 +97,7 @@ def run_config(data: dict, base: Path, seed: int, strategy: str, args) -> RunCon
         "seed": seed,
         "data": data,
         "train": {"max_epochs": args.max_epochs, "patience": 6, "batch_size": 64,
-                  "rc_predict": True},
+                  "rc_predict": True, "device": args.device},
         "search": {"space": "small", "strategy": strategy, "evaluator": "shared",
                    "warmup_epochs": 1 if args.quick else 2, "steps": args.steps,
                    "child_steps": args.child_steps, "archs_per_step": 10,
@@ -309,8 +312,8 @@ def group_table(name: str, per_seed: list[dict]) -> dict | None:
     }
 
 
-def anytime(name: str, per_seed: list[dict]) -> dict:
-    """The mean best-so-far curves of rl and random and a PNG of them."""
+def anytime(name: str, per_seed: list[dict], png: Path) -> dict:
+    """The mean best-so-far curves of rl and random, drawn to ``png``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -329,7 +332,7 @@ def anytime(name: str, per_seed: list[dict]) -> dict:
     ax.set_title(f"anytime performance, {name} (mean of {len(per_seed)} seeds)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(RESULTS_DIR / f"anytime_{name}.png")
+    fig.savefig(png)
     plt.close(fig)
     return out
 
@@ -358,7 +361,10 @@ def main() -> None:
                         help="supernet minibatches per controller step (20)")
     parser.add_argument("--reward-sequences", type=int, default=None,
                         help="validation sequences each architecture is scored on (all)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (results of a "
+                        "CUDA run go to quality_<dataset>_cuda.json)")
     args = parser.parse_args()
+    device = resolve_device(args.device)  # names the results; the configs keep args.device
     datasets = (args.datasets or ("nfe2" if args.quick else "nfe2,oct4_mafk,synthetic")).split(",")
     seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2,3")).split(",")]
     args.budget = args.budget or ("1m" if args.quick else None)
@@ -395,7 +401,8 @@ def main() -> None:
             if (groups := group_table(name, per_seed)) is not None:
                 print_table(groups)
                 tables.append(groups)
-            curves = anytime(name, per_seed)
+            png = f"anytime_{result_name(name, device)}.png"
+            curves = anytime(name, per_seed, RESULTS_DIR / png)
             notes = []
             labels = per_seed[0]["test_labels"]
             searched = next(r[2] for r in table["rows"] if r[0] == "searched (rl × shared)")
@@ -415,7 +422,7 @@ def main() -> None:
                     notes.append(
                         f"anytime, {strategy}: best validation reward after 25/50/100 % of "
                         f"{len(c)} architectures: " + " / ".join(f"{m:.4f}" for m in marks)
-                        + f" (plot: results/anytime_{name}.png)"
+                        + f" (plot: results/{png})"
                     )
             write_result(
                 f"quality_{name}",
@@ -423,7 +430,8 @@ def main() -> None:
                 tables,
                 quick=args.quick,
                 notes=notes,
-                extra={"anytime": curves, "images": [f"results/anytime_{name}.png"]},
+                extra={"anytime": curves, "images": [f"results/{png}"]},
+                device=device,
             )
 
 
