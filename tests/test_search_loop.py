@@ -62,6 +62,13 @@ def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
     assert len(rows) == 4 * 3 and {r["step"] for r in rows} == {0, 1, 2, 3}
     probs = read_jsonl(tmp_path / "a" / "controller_probabilities.jsonl")
     assert len(probs) == 4 and len(probs[0]["ops"]) == 6
+    parts = json.loads((tmp_path / "a" / "best_architecture.json").read_text())
+    assert set(parts["seconds_by_part"]) == {"supernet", "scoring", "controller"}
+    for part, total in parts["seconds_by_part"].items():  # the steps' splits, summed
+        assert all(row["seconds"][part] >= 0 for row in probs)
+        assert total == pytest.approx(sum(row["seconds"][part] for row in probs))
+    assert parts["seconds_by_part"]["supernet"] > 0 and parts["seconds_by_part"]["scoring"] > 0
+    assert sum(parts["seconds_by_part"].values()) <= parts["search_seconds"]
 
     _search(_config(tiny_fasta, steps=2), tmp_path / "b")
     resumed = _search(_config(tiny_fasta), tmp_path / "b", resume=True)
@@ -69,6 +76,9 @@ def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
     assert resumed.best == straight.best
     best = json.loads((tmp_path / "b" / "best_architecture.json").read_text())
     assert best["tokens"] == list(straight.best.to_tokens())
+    resumed_probs = read_jsonl(tmp_path / "b" / "controller_probabilities.jsonl")
+    assert best["seconds_by_part"]["supernet"] == pytest.approx(  # both sessions' steps
+        sum(row["seconds"]["supernet"] for row in resumed_probs))
 
 
 def test_budget_stops_within_one_step(tiny_fasta, tmp_path: Path):

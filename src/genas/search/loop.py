@@ -115,11 +115,14 @@ def run_search(
         began = time.perf_counter()
         train_stats = evaluator.train(strategy.sampler(search.child_steps), search.child_steps)
         archs = strategy.ask_many(search.archs_per_step)
+        scoring_began = time.perf_counter()
         scores = evaluator.score_many(archs)
+        scoring = time.perf_counter() - scoring_began
         for arch, score in zip(archs, scores, strict=True):
             strategy.tell(arch, score.reward)
         strategy_stats = strategy.step_end()
         seconds = time.perf_counter() - began
+        parts = step_parts(seconds, train_stats.get("seconds", 0.0), scoring)
 
         step_rows = [
             {
@@ -139,7 +142,8 @@ def run_search(
         rows += step_rows
         history.append_jsonl(
             probs_path,
-            [{"step": step, **strategy.probabilities(), "stats": _plain(strategy_stats)}],
+            [{"step": step, **strategy.probabilities(), "stats": _plain(strategy_stats),
+              "seconds": parts}],
         )
         history.write_history_csv(run_dir / history.HISTORY_CSV, rows)
         save_search_state(
@@ -158,7 +162,8 @@ def run_search(
         log(
             f"step {step + 1}/{search.steps}: reward mean {_fmt(mean_reward)}"
             f" best {_fmt(max(rewards) if rewards else None)}"
-            f" | supernet loss {_fmt(train_stats.get('loss'))} | {seconds:.1f} s"
+            f" | supernet loss {_fmt(train_stats.get('loss'))} | {seconds:.1f} s ("
+            + ", ".join(f"{part} {value:.1f}" for part, value in parts.items()) + ")"
         )
 
     if not rows:
@@ -172,11 +177,30 @@ def run_search(
             "chosen_by": search.final,
             "steps_done": steps_done,
             "search_seconds": elapsed,
+            "seconds_by_part": total_parts(history.read_jsonl(probs_path)),
             "stopped_by": stopped_by,
         }
     )
     atomic_write_json(run_dir / BEST_ARCHITECTURE, record)
     return SearchResult(run_dir, space, best, best_reward, steps_done, elapsed, stopped_by)
+
+
+def step_parts(seconds: float, supernet: float, scoring: float) -> dict[str, float]:
+    """Where a controller step's ``seconds`` went: supernet training (its minibatches and
+    their sampled paths), scoring, and the rest, the controller's (sampling the architectures
+    to score, learning from their rewards)."""
+    return {"supernet": supernet, "scoring": scoring,
+            "controller": max(seconds - supernet - scoring, 0.0)}
+
+
+def total_parts(probability_rows: list[dict]) -> dict[str, float]:
+    """:func:`step_parts` summed over the steps (rows of ``controller_probabilities.jsonl``;
+    rows written before this split was recorded are skipped)."""
+    totals = {"supernet": 0.0, "scoring": 0.0, "controller": 0.0}
+    for row in probability_rows:
+        for part, value in (row.get("seconds") or {}).items():
+            totals[part] = totals.get(part, 0.0) + float(value)
+    return totals
 
 
 def choose_final(
