@@ -16,7 +16,8 @@ For every dataset and seed, in one process:
 - on NFE2 also the gkm-SVM scores shipped with the data.
 
 Test AUROC / AUPRC are reported as mean ± sd over seeds, with parameters and seconds; a
-note names the models whose training ended at chance in some seed. The anytime curve (best
+note names the models whose training ended at chance in some seed, another where the two
+searches' seconds went (supernet training, scoring, controller). The anytime curve (best
 validation reward vs architectures scored, ``rl`` vs ``random``) comes from the two
 searches' histories and is drawn to ``results/anytime_<dataset>.png``. A run on a CUDA device
 writes ``quality_<dataset>_cuda.json`` and ``anytime_<dataset>_cuda.png`` instead, beside
@@ -140,6 +141,7 @@ def search_and_retrain(config: RunConfig, out: Path, splits, budget: str | None)
         rows = json.loads((out / TOP_K_JSON).read_text())["rows"]
         train_seconds = sum(r.get("train_seconds") or 0.0 for r in rows)
     return {"search_seconds": search["search_seconds"], "controller_steps": search["steps_done"],
+            "seconds_by_part": search.get("seconds_by_part"),  # absent in older runs
             "train_seconds": train_seconds}
 
 
@@ -241,6 +243,22 @@ def gap_note(rows: list[list], se: float | None) -> str:
         gap = searched - value
         parts.append(f"{model} {gap:+.4f}" + (f" ({gap / se:+.2f} SE)" if se else ""))
     return "searched minus each other model, mean test AUROC: " + "; ".join(parts)
+
+
+def parts_note(per_seed: list[dict]) -> str | None:
+    """Where the two searches' seconds went (supernet / scoring / controller, % of the sum
+    over seeds); None when no search recorded it."""
+    parts = []
+    for label in ("searched (rl × shared)", "random search (× shared)"):
+        split = [s["rows"][label].get("seconds_by_part") for s in per_seed
+                 if label in s["rows"]]
+        split = [x for x in split if x]
+        if split:
+            totals = {k: sum(x.get(k, 0.0) for x in split) for k in split[0]}
+            whole = sum(totals.values()) or 1.0
+            parts.append(f"{label.split(' (')[0]}: " + ", ".join(
+                f"{k} {100 * v / whole:.0f} %" for k, v in totals.items()))
+    return "search time by part: " + "; ".join(parts) if parts else None
 
 
 def chance_note(per_seed: list[dict]) -> str | None:
@@ -415,6 +433,8 @@ def main() -> None:
             notes.append(gap_note(table["rows"], se))
             if (chance := chance_note(per_seed)) is not None:
                 notes.append(chance)
+            if (split := parts_note(per_seed)) is not None:
+                notes.append(split)
             for strategy in ("rl", "random"):
                 c = curves[strategy]
                 if c:
