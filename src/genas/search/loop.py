@@ -1,13 +1,14 @@
 """The search loop: train the supernet, ask/score/tell, update the controller, checkpoint.
 
 One controller step (DESIGN.md §1):
-  1. the evaluator trains for ``child_steps`` minibatches, each on an architecture freshly
-     asked from the strategy (shared weights; a no-op for the independent evaluator);
+  1. the evaluator trains for ``child_steps`` minibatches, each on its own architecture, all
+     drawn from the strategy in one ``ask_many`` (``Strategy.sampler``; shared weights; a
+     no-op for the independent evaluator);
   2. ``archs_per_step`` architectures are asked, scored (the independent evaluator trains
      them as trials of a :mod:`genas.parallel` executor: at once on Ray) and told in the
      order they were asked, so in-process and Ray runs write the same history;
   3. the strategy updates (REINFORCE for `rl`), and the step is written: history rows,
-     controller probabilities, then the checkpoint.
+     controller probabilities with the step's seconds by part, then the checkpoint.
 The loop stops after ``steps`` steps or once the wall-clock budget is spent (checked before
 each step, so a budget is overrun by at most one step).
 """
