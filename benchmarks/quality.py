@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
         [--seeds 1,2,3] [--steps 100] [--budget 30m] [--top-k 3] [--child-steps 20]
-        [--reward-sequences N] [--device auto] [--jobs 1]
+        [--reward-sequences N] [--device auto] [--jobs 1] [--train-on strategy]
 
 For every dataset and seed, in one process:
 
@@ -35,6 +35,11 @@ reference trains only that reference. ``--jobs N`` runs the searches (and each s
 trainings) of all datasets and seeds in N processes at once, each on cores/N torch threads,
 before the tables are made from their folders; on a GPU machine with many cores this is
 several times faster than one search after another.
+
+``--train-on uniform`` trains ``rl``'s supernet on uniformly drawn paths
+(``search.supernet.train_on``; random search's are uniform anyway): its searches go to
+``<dataset>_seed<N>_rl_uniform``, its results to ``quality_<dataset>_uniform[_cuda].json``,
+and the random searches of a default run in the same ``--work`` folder are reused.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -106,11 +112,18 @@ def run_config(data: dict, base: Path, seed: int, strategy: str, args) -> RunCon
         "train": {"max_epochs": args.max_epochs, "patience": 6, "batch_size": 64,
                   "rc_predict": True, "device": args.device},
         "search": {"space": "small", "strategy": strategy, "evaluator": "shared",
+                   "supernet": {"train_on": args.train_on if strategy == "rl" else "strategy"},
                    "warmup_epochs": 1 if args.quick else 2, "steps": args.steps,
                    "child_steps": args.child_steps, "archs_per_step": 10,
                    "reward_sequences": args.reward_sequences, "retrain_top_k": args.top_k},
     }
     return parse_config(raw, base, "<benchmark>")
+
+
+def search_dir(work: Path, name: str, seed: int, strategy: str, args) -> Path:
+    """The folder of one search of the run."""
+    uniform = strategy == "rl" and args.train_on == "uniform"
+    return work / f"{name}_seed{seed}_{strategy}{'_uniform' if uniform else ''}"
 
 
 def best_so_far(run_dir: Path) -> list[float]:
@@ -189,6 +202,17 @@ def gkm_row() -> dict | None:
             "train_seconds": None}
 
 
+def compare_baselines(out: Path, splits, args) -> list[dict]:
+    """The seed's random architectures and references, trained in the ``rl`` search's folder
+    (``genas compare``; trainings already in ``out/compare`` are reused). They do not depend
+    on the search, so a ``_uniform`` search starts from those of the default one beside it."""
+    default = out.with_name(out.name.removesuffix("_uniform"))
+    if default != out and (default / "compare").is_dir() and not (out / "compare").exists():
+        shutil.copytree(default / "compare", out / "compare")
+    return compare_run(out, n_random=args.random, references=args.references, splits=splits,
+                       progress=False, log=lambda _: None)
+
+
 def run_one_search(name: str, data: dict, base: Path, seed: int, strategy: str, work: Path,
                    args, threads: int) -> None:
     """One search of :func:`one_seed`, retrained, and after ``rl`` the seed's baselines, so
@@ -198,11 +222,10 @@ def run_one_search(name: str, data: dict, base: Path, seed: int, strategy: str, 
     torch.set_num_threads(threads)
     config = run_config(data, base, seed, strategy, args)
     splits = load_splits(config.data, seed)
-    out = work / f"{name}_seed{seed}_{strategy}"
+    out = search_dir(work, name, seed, strategy, args)
     search_and_retrain(config, out, splits, args.budget)
     if strategy == "rl":
-        compare_run(out, n_random=args.random, references=args.references, splits=splits,
-                    progress=False, log=lambda _: None)
+        compare_baselines(out, splits, args)
 
 
 def run_searches_in_parallel(found: dict[str, tuple[dict, Path]], seeds: list[int],
@@ -225,7 +248,7 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
     rows: dict[str, dict] = {}
     curves = {}
     for strategy in ("rl", "random"):
-        out = work / f"{name}_seed{seed}_{strategy}"
+        out = search_dir(work, name, seed, strategy, args)
         config = run_config(data, base, seed, strategy, args)
         costs = search_and_retrain(config, out, splits, args.budget)
         curves[strategy] = best_so_far(out)
@@ -241,9 +264,8 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             **costs,
             "archs_scored": len(curves[strategy]),
         }
-        if strategy == "rl":  # trainings already in out/compare are reused
-            compared = compare_run(out, n_random=args.random, references=args.references,
-                                   splits=splits, progress=False, log=lambda _: None)
+        if strategy == "rl":
+            compared = compare_baselines(out, splits, args)
             randoms = [r for r in compared if r["model"].startswith("random_")]
             if randoms:
                 rows["random architectures (median)"] = median_row(randoms)
@@ -421,6 +443,8 @@ def main() -> None:
                         "CUDA run go to quality_<dataset>_cuda.json)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="searches run at once, in separate processes (1)")
+    parser.add_argument("--train-on", choices=("strategy", "uniform"), default="strategy",
+                        help="paths rl's supernet trains on (search.supernet.train_on)")
     args = parser.parse_args()
     device = resolve_device(args.device)  # names the results; the configs keep args.device
     datasets = (args.datasets or ("nfe2" if args.quick else "nfe2,oct4_mafk,synthetic")).split(",")
@@ -453,7 +477,9 @@ def main() -> None:
                 "controller steps" + (f" or {args.budget}" if args.budget else "") + ", "
                 f"{args.child_steps} supernet minibatches per "
                 f"controller step, training up to {args.max_epochs} epochs, best of top "
-                f"{args.top_k} retrained",
+                f"{args.top_k} retrained"
+                + (", rl's supernet trained on uniform paths" if args.train_on == "uniform"
+                   else ""),
                 "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
                             "controller steps", "search s", "train s"],
                 "rows": summarise(per_seed),
@@ -463,7 +489,8 @@ def main() -> None:
             if (groups := group_table(name, per_seed)) is not None:
                 print_table(groups)
                 tables.append(groups)
-            png = f"anytime_{result_name(name, device)}.png"
+            benchmark = name + ("_uniform" if args.train_on == "uniform" else "")
+            png = f"anytime_{result_name(benchmark, device)}.png"
             curves = anytime(name, per_seed, RESULTS_DIR / png)
             notes = []
             labels = per_seed[0]["test_labels"]
@@ -489,8 +516,8 @@ def main() -> None:
                         + f" (plot: results/{png})"
                     )
             write_result(
-                f"quality_{name}",
-                f"Search vs random vs hand-designed: {name}",
+                f"quality_{benchmark}",
+                f"Search vs random vs hand-designed: {benchmark}",
                 tables,
                 quick=args.quick,
                 notes=notes,

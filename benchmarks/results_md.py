@@ -21,6 +21,7 @@ ORDER = [
     "quality_nfe2",
     "quality_oct4_mafk",
     "quality_synthetic",
+    "quality_synthetic_uniform",
     "amber_peer",
     "throughput",
     "profile_step",

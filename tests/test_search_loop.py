@@ -35,7 +35,7 @@ def _config(data: dict, **search):
         },
         "train": {"batch_size": 32},
     }
-    raw["search"]["supernet"] = {"batch_size": 32}
+    raw["search"]["supernet"] = {"batch_size": 32, **raw["search"].get("supernet", {})}
     return parse_config(raw, Path("."))
 
 
@@ -79,6 +79,25 @@ def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
     resumed_probs = read_jsonl(tmp_path / "b" / "controller_probabilities.jsonl")
     assert best["seconds_by_part"]["supernet"] == pytest.approx(  # both sessions' steps
         sum(row["seconds"]["supernet"] for row in resumed_probs))
+
+
+def test_supernet_trained_on_uniform_paths_resumes_exactly(tiny_fasta, tmp_path: Path,
+                                                          monkeypatch):
+    """``supernet.train_on: uniform``: the controller's draws are only scored, never trained
+    on, and a stopped search resumes to the same history."""
+    from genas.search.strategies.base import Strategy
+
+    def no_sampler(self, n):
+        raise AssertionError("the supernet trained on the strategy's draws")
+
+    monkeypatch.setattr(Strategy, "sampler", no_sampler)
+    uniform = {"supernet": {"train_on": "uniform"}}
+    _search(_config(tiny_fasta, **uniform), tmp_path / "a")
+    _search(_config(tiny_fasta, steps=2, **uniform), tmp_path / "b")
+    _search(_config(tiny_fasta, **uniform), tmp_path / "b", resume=True)
+    rows = _strip_seconds(read_jsonl(tmp_path / "a" / "history.jsonl"))
+    assert _strip_seconds(read_jsonl(tmp_path / "b" / "history.jsonl")) == rows
+    assert len(rows) == 4 * 3
 
 
 def test_budget_stops_within_one_step(tiny_fasta, tmp_path: Path):

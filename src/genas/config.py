@@ -260,6 +260,13 @@ class SupernetConfig(StrictModel):
     1e-2 once collapsed it to a constant output.
     """
 
+    train_on: Literal["strategy", "uniform"] = Field(
+        "strategy",
+        description="Architectures the supernet trains on: the strategy's own draws (ENAS, "
+        "AMBER), or uniformly drawn ones, so that the paths the controller favours get no "
+        "more training than others and their rewards are not inflated by it (single-path "
+        "one-shot NAS).",
+    )
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)

@@ -2,8 +2,8 @@
 
 One controller step (DESIGN.md §1):
   1. the evaluator trains for ``child_steps`` minibatches, each on its own architecture, all
-     drawn from the strategy in one ``ask_many`` (``Strategy.sampler``; shared weights; a
-     no-op for the independent evaluator);
+     drawn from the strategy in one ``ask_many`` (``Strategy.sampler``), or uniformly with
+     ``supernet.train_on: uniform`` (shared weights; a no-op for the independent evaluator);
   2. ``archs_per_step`` architectures are asked, scored (the independent evaluator trains
      them as trials of a :mod:`genas.parallel` executor: at once on Ray) and told in the
      order they were asked, so in-process and Ray runs write the same history;
@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ def run_search(
         if search.warmup_epochs:
             rng = np.random.default_rng(config.seed)
             log(f"warm-up: {search.warmup_epochs} supernet epochs on random architectures")
-            evaluator.warmup(lambda: sample_architecture(space, rng), search.warmup_epochs)
+            evaluator.warmup(partial(sample_architecture, space, rng), search.warmup_epochs)
 
     stopped_by = "steps"
     for step in range(start, search.steps):
@@ -114,7 +115,12 @@ def run_search(
             stopped_by = "budget"
             break
         began = time.perf_counter()
-        train_stats = evaluator.train(strategy.sampler(search.child_steps), search.child_steps)
+        if search.supernet.train_on == "uniform":  # seeded by the step, so resuming is exact
+            step_rng = np.random.default_rng([config.seed, step])
+            train_paths = partial(sample_architecture, space, step_rng)
+        else:
+            train_paths = strategy.sampler(search.child_steps)
+        train_stats = evaluator.train(train_paths, search.child_steps)
         archs = strategy.ask_many(search.archs_per_step)
         scoring_began = time.perf_counter()
         scores = evaluator.score_many(archs)
