@@ -389,7 +389,7 @@ def group_table(name: str, per_seed: list[dict]) -> dict | None:
     }
 
 
-def anytime(name: str, per_seed: list[dict], png: Path) -> dict:
+def anytime(name: str, per_seed: list[dict], png: Path, rl_label: str = "rl × shared") -> dict:
     """The mean best-so-far curves of rl and random, drawn to ``png``."""
     import matplotlib
 
@@ -398,11 +398,12 @@ def anytime(name: str, per_seed: list[dict], png: Path) -> dict:
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     out = {}
-    for strategy, colour in (("rl", "tab:blue"), ("random", "tab:orange")):
+    for strategy, colour, label in (("rl", "tab:blue", rl_label),
+                                    ("random", "tab:orange", "random × shared")):
         curves = [s["curves"][strategy] for s in per_seed]
         n = min(len(c) for c in curves)
         mean = np.mean([c[:n] for c in curves], axis=0) if n else np.array([])
-        ax.plot(np.arange(1, n + 1), mean, color=colour, label=f"{strategy} × shared")
+        ax.plot(np.arange(1, n + 1), mean, color=colour, label=label)
         out[strategy] = [float(v) for v in mean]
     ax.set_xlabel("architectures scored")
     ax.set_ylabel("best validation reward so far (mean AUROC)")
@@ -478,8 +479,8 @@ def main() -> None:
                 f"{args.child_steps} supernet minibatches per "
                 f"controller step, training up to {args.max_epochs} epochs, best of top "
                 f"{args.top_k} retrained"
-                + (", rl's supernet trained on uniform paths" if args.train_on == "uniform"
-                   else ""),
+                + (", rl's supernet trained on uniform paths"
+                   if args.train_on == "uniform" else ""),
                 "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
                             "controller steps", "search s", "train s"],
                 "rows": summarise(per_seed),
@@ -489,9 +490,11 @@ def main() -> None:
             if (groups := group_table(name, per_seed)) is not None:
                 print_table(groups)
                 tables.append(groups)
-            benchmark = name + ("_uniform" if args.train_on == "uniform" else "")
+            uniform = args.train_on == "uniform"
+            benchmark = name + ("_uniform" if uniform else "")
             png = f"anytime_{result_name(benchmark, device)}.png"
-            curves = anytime(name, per_seed, RESULTS_DIR / png)
+            curves = anytime(name, per_seed, RESULTS_DIR / png,
+                             "rl × shared, uniform paths" if uniform else "rl × shared")
             notes = []
             labels = per_seed[0]["test_labels"]
             searched = next(r[2] for r in table["rows"] if r[0] == "searched (rl × shared)")
