@@ -41,7 +41,7 @@ test: install ldsc-env browser
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
-bench: install
+bench: install ldsc-env
 	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/run.py --quick
 
