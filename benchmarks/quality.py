@@ -4,7 +4,7 @@
         [--seeds 1,2,3] [--steps 100] [--budget 30m] [--top-k 3] [--child-steps 20]
         [--reward-sequences N] [--device auto] [--jobs 1] [--train-on strategy]
 
-For every dataset and seed, in one process:
+For every dataset and seed (in one process, or in parallel with ``--jobs``):
 
 - ``rl × shared``: AMBER's controller with the weight-sharing supernet, for ``--steps``
   controller steps (or until ``--budget`` ends, if given and reached first);
