@@ -19,6 +19,7 @@ OUT = Path(__file__).resolve().parent / "RESULTS.md"
 # Benchmarks in the order the page shows them; others follow alphabetically.
 ORDER = [
     "quality_nfe2",
+    "quality_nfe2_uniform",
     "quality_oct4_mafk",
     "quality_synthetic",
     "quality_synthetic_uniform",
