@@ -458,6 +458,7 @@ def main() -> None:
     args.random = args.random if args.random is not None else (2 if args.quick else 5)
     args.max_epochs = args.max_epochs or (5 if args.quick else 30)
     args.top_k = args.top_k or (1 if args.quick else 3)
+    uniform = args.train_on == "uniform"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work) if args.work else Path(tmp)
@@ -479,8 +480,7 @@ def main() -> None:
                 f"{args.child_steps} supernet minibatches per "
                 f"controller step, training up to {args.max_epochs} epochs, best of top "
                 f"{args.top_k} retrained"
-                + (", rl's supernet trained on uniform paths"
-                   if args.train_on == "uniform" else ""),
+                + (", rl's supernet trained on uniform paths" if uniform else ""),
                 "columns": ["model", "seeds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
                             "controller steps", "search s", "train s"],
                 "rows": summarise(per_seed),
@@ -490,7 +490,6 @@ def main() -> None:
             if (groups := group_table(name, per_seed)) is not None:
                 print_table(groups)
                 tables.append(groups)
-            uniform = args.train_on == "uniform"
             benchmark = name + ("_uniform" if uniform else "")
             png = f"anytime_{result_name(benchmark, device)}.png"
             curves = anytime(name, per_seed, RESULTS_DIR / png,
