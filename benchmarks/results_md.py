@@ -20,7 +20,9 @@ OUT = Path(__file__).resolve().parent / "RESULTS.md"
 ORDER = [
     "quality_nfe2",
     "quality_nfe2_uniform",
+    "quality_nfe2_cv",
     "quality_oct4_mafk",
+    "quality_oct4_mafk_cv",
     "quality_synthetic",
     "quality_synthetic_uniform",
     "amber_peer",

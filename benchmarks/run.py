@@ -31,6 +31,7 @@ SUITE = [
     ("ism_throughput.py", []),
     ("heritability_recovery.py", []),
     ("quality.py", []),
+    ("quality_cv.py", []),
 ]
 
 
