@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/quality_cv.py [--quick] [--datasets nfe2,oct4_mafk]
         [--folds 1,2,3,4,5] [--seed 1] [--steps 100] [--top-k 3] [--max-epochs 30]
-        [--random 5] [--references deepbind] [--jobs 1] [--work DIR]
+        [--random 5] [--references deepbind] [--jobs 1] [--train-on strategy] [--work DIR]
 
 The shipped test sets are small (NFE2 138 sequences, Oct4/MafK 200): one test AUROC near
 0.986 on NFE2 has a standard error of 0.010, ten times the gaps between the models of
@@ -21,7 +21,9 @@ with a 95 % interval from a paired bootstrap (sequences resampled within each fo
 class; the median of the random architectures taken again on every resample), so whether a
 gap is real is read off the interval. Each model's predictions are checked against the test
 AUROC its training recorded. The per-fold table (mean ± sd over folds) is the one
-``quality.py`` prints. Results: ``results/quality_<dataset>_cv.json``.
+``quality.py`` prints. Results: ``results/quality_<dataset>_cv.json``; with ``--train-on
+uniform`` (as in ``quality.py``: only ``rl``'s searches are new, in ``_rl_uniform`` folders)
+``quality_<dataset>_cv_uniform.json``.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def write_fold(dataset: str, fold: int, folds: dict[str, tuple], work: Path) -> 
         records = list(read_fasta(base / source))
         missing = [r.name for r in records if r.name not in folds]
         if missing:
-            raise SystemExit(f"{base / source}: {missing[0]!r} has no fold in {GKM_CV.name}")
+            raise SystemExit(f"{base / source}: {missing[0]!r} has no fold (not in {GKM_CV})")
         test = [r for r in records if folds[r.name][0] == fold]
         train = [r for r in records if folds[r.name][0] != fold]
         for split, chosen in (("train", train), ("test", test)):
@@ -245,8 +247,9 @@ def run_dataset(dataset: str, folds: list[int], work: Path, args) -> None:
         "title": f"{dataset}, per test fold: {len(folds)} of {N_FOLDS} folds, seed "
         f"{args.seed}, searches of {args.steps} controller steps"
         + (f" or {args.budget}" if args.budget else "")
-        + f", training up to {args.max_epochs} epochs, best of top {args.top_k} retrained; "
-        "mean ± sd over folds",
+        + f", training up to {args.max_epochs} epochs, best of top {args.top_k} retrained"
+        + (", rl's supernet trained on uniform paths" if args.train_on == "uniform" else "")
+        + "; mean ± sd over folds",
         "columns": ["model", "folds", "AUROC", "± sd", "AUPRC", "± sd", "parameters",
                     "controller steps", "search s", "train s"],
         "rows": summarise(per_fold),
@@ -263,8 +266,10 @@ def run_dataset(dataset: str, folds: list[int], work: Path, args) -> None:
         "each one's row is that architecture's; the median row is the median of those, "
         "taken again on every bootstrap resample",
     ]
-    write_result(f"quality_{dataset}_cv",
-                 f"Search vs random vs hand-designed: {dataset}, cross-validated",
+    uniform = args.train_on == "uniform"
+    write_result(f"quality_{dataset}_cv" + ("_uniform" if uniform else ""),
+                 f"Search vs random vs hand-designed: {dataset}, cross-validated"
+                 + (", rl's supernet on uniform paths" if uniform else ""),
                  [table, fold_table], quick=args.quick, notes=notes,
                  extra={"cv": raw, "folds": folds}, device=resolve_device(args.device))
 
@@ -285,6 +290,9 @@ def main() -> None:
                         help="comma-separated references (deepbind; '' for none)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--jobs", type=int, default=1, help="searches run at once (1)")
+    parser.add_argument("--train-on", choices=("strategy", "uniform"), default="strategy",
+                        help="paths rl's supernet trains on, as in quality.py (results: "
+                        "quality_<dataset>_cv_uniform.json)")
     parser.add_argument("--work", default=None, help="folder for the runs (default: "
                         "temporary); a rerun with the same folder reuses finished runs")
     args = parser.parse_args()
@@ -302,7 +310,7 @@ def main() -> None:
     args.max_epochs = args.max_epochs or (5 if args.quick else 30)
     args.random = args.random if args.random is not None else (2 if args.quick else 5)
     args.references = tuple(r for r in args.references.split(",") if r)
-    args.child_steps, args.reward_sequences, args.train_on = 20, None, "strategy"
+    args.child_steps, args.reward_sequences = 20, None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work) if args.work else Path(tmp)
         for dataset in datasets:
