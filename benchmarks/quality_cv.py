@@ -89,23 +89,24 @@ def assign_folds(dataset: str) -> dict[str, tuple[int, int, float | None]]:
     return folds
 
 
-def write_fold(dataset: str, fold: int, folds: dict[str, tuple], work: Path) -> Path:
-    """The fold's four FASTA files (train and test, positives and negatives) in
-    ``work/<dataset>_cv/fold<N>``; returns that folder."""
+def write_folds(dataset: str, folds: list[int], assigned: dict[str, tuple],
+                work: Path) -> dict[int, Path]:
+    """Each fold's four FASTA files (train and test, positives and negatives) in
+    ``work/<dataset>_cv/fold<N>``, the training files read once; {fold: its folder}."""
     base, positives, negatives = TRAINING_FILES[dataset]
-    out = work / f"{dataset}_cv" / f"fold{fold}"
-    out.mkdir(parents=True, exist_ok=True)
+    out = {fold: work / f"{dataset}_cv" / f"fold{fold}" for fold in folds}
     for source, prefix in ((positives, "pos"), (negatives, "neg")):
         records = list(read_fasta(base / source))
-        missing = [r.name for r in records if r.name not in folds]
+        missing = [r.name for r in records if r.name not in assigned]
         if missing:
             raise SystemExit(f"{base / source}: {missing[0]!r} has no fold (not in {GKM_CV})")
-        test = [r for r in records if folds[r.name][0] == fold]
-        train = [r for r in records if folds[r.name][0] != fold]
-        for split, chosen in (("train", train), ("test", test)):
-            path = out / f"{split}_{prefix}.fa"
-            if not path.is_file():
-                write_fasta(path, chosen)
+        for fold, folder in out.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            for split, in_split in (("train", False), ("test", True)):
+                path = folder / f"{split}_{prefix}.fa"
+                if not path.is_file():
+                    write_fasta(path, [r for r in records
+                                       if (assigned[r.name][0] == fold) == in_split])
     return out
 
 
@@ -227,7 +228,7 @@ def run_dataset(dataset: str, folds: list[int], work: Path, args) -> None:
     """Every fold of one dataset; prints and writes ``quality_<dataset>_cv.json``."""
     assigned = assign_folds(dataset)
     found = {f"{dataset}_fold{f}": (fold_data(dataset, d), d)
-             for f in folds for d in [write_fold(dataset, f, assigned, work)]}
+             for f, d in write_folds(dataset, folds, assigned, work).items()}
     if args.jobs > 1:
         run_searches_in_parallel(found, [args.seed], work, args)
     per_fold, labels, probs = [], [], []
