@@ -36,10 +36,11 @@ trainings) of all datasets and seeds in N processes at once, each on cores/N tor
 before the tables are made from their folders; on a GPU machine with many cores this is
 several times faster than one search after another.
 
-``--train-on uniform`` trains ``rl``'s supernet on uniformly drawn paths
-(``search.supernet.train_on``; random search's are uniform anyway): its searches go to
+``rl``'s supernet trains on the controller's own draws, as in AMBER
+(``search.supernet.train_on: strategy``), unless ``--train-on uniform`` (genas's default)
+trains it on uniformly drawn paths (random search's are uniform anyway): its searches go to
 ``<dataset>_seed<N>_rl_uniform``, its results to ``quality_<dataset>_uniform[_cuda].json``,
-and the random searches of a default run in the same ``--work`` folder are reused.
+and the random searches of a run without it in the same ``--work`` folder are reused.
 """
 
 from __future__ import annotations
@@ -445,7 +446,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="searches run at once, in separate processes (1)")
     parser.add_argument("--train-on", choices=("strategy", "uniform"), default="strategy",
-                        help="paths rl's supernet trains on (search.supernet.train_on)")
+                        help="paths rl's supernet trains on (search.supernet.train_on): "
+                        "strategy, AMBER's, with which the main rows were measured; uniform, "
+                        "genas's default, results in quality_<dataset>_uniform.json")
     args = parser.parse_args()
     device = resolve_device(args.device)  # names the results; the configs keep args.device
     datasets = (args.datasets or ("nfe2" if args.quick else "nfe2,oct4_mafk,synthetic")).split(",")

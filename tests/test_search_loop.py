@@ -81,23 +81,31 @@ def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
         sum(row["seconds"]["supernet"] for row in resumed_probs))
 
 
-def test_supernet_trained_on_uniform_paths_resumes_exactly(tiny_fasta, tmp_path: Path,
-                                                          monkeypatch):
-    """``supernet.train_on: uniform``: the controller's draws are only scored, never trained
-    on, and a stopped search resumes to the same history."""
+@pytest.mark.parametrize("train_on", [None, "uniform", "strategy"])
+def test_supernet_training_paths_and_exact_resume(tiny_fasta, tmp_path: Path, monkeypatch,
+                                                  train_on):
+    """``supernet.train_on``: by default (``uniform``) the strategy's draws are only scored,
+    never trained on; with ``strategy`` (ENAS, AMBER) every supernet minibatch is one of
+    them. Either way a stopped search resumes to the same history."""
     from genas.search.strategies.base import Strategy
 
-    def no_sampler(self, n):
-        raise AssertionError("the supernet trained on the strategy's draws")
+    sampled: list[int] = []
+    strategy_sampler = Strategy.sampler
 
-    monkeypatch.setattr(Strategy, "sampler", no_sampler)
-    uniform = {"supernet": {"train_on": "uniform"}}
-    _search(_config(tiny_fasta, **uniform), tmp_path / "a")
-    _search(_config(tiny_fasta, steps=2, **uniform), tmp_path / "b")
-    _search(_config(tiny_fasta, **uniform), tmp_path / "b", resume=True)
+    def counted_sampler(self, n):
+        sampled.append(n)
+        return strategy_sampler(self, n)
+
+    monkeypatch.setattr(Strategy, "sampler", counted_sampler)
+    paths = {} if train_on is None else {"supernet": {"train_on": train_on}}
+    _search(_config(tiny_fasta, **paths), tmp_path / "a")
+    _search(_config(tiny_fasta, steps=2, **paths), tmp_path / "b")
+    _search(_config(tiny_fasta, **paths), tmp_path / "b", resume=True)
     rows = _strip_seconds(read_jsonl(tmp_path / "a" / "history.jsonl"))
     assert _strip_seconds(read_jsonl(tmp_path / "b" / "history.jsonl")) == rows
     assert len(rows) == 4 * 3
+    # 4 steps of 3 supernet minibatches in "a", 2 + 2 in "b"
+    assert sampled == ([3] * 8 if train_on == "strategy" else [])
 
 
 def test_budget_stops_within_one_step(tiny_fasta, tmp_path: Path):

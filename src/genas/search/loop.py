@@ -1,9 +1,10 @@
 """The search loop: train the supernet, ask/score/tell, update the controller, checkpoint.
 
 One controller step (DESIGN.md §1):
-  1. the evaluator trains for ``child_steps`` minibatches, each on its own architecture, all
-     drawn from the strategy in one ``ask_many`` (``Strategy.sampler``), or uniformly with
-     ``supernet.train_on: uniform`` (shared weights; a no-op for the independent evaluator);
+  1. the evaluator trains for ``child_steps`` minibatches, each on its own architecture,
+     drawn uniformly (``supernet.train_on: uniform``, the default), or all from the strategy
+     in one ``ask_many`` (``Strategy.sampler``; ``train_on: strategy``, as ENAS and AMBER)
+     (shared weights; a no-op for the independent evaluator);
   2. ``archs_per_step`` architectures are asked, scored (the independent evaluator trains
      them as trials of a :mod:`genas.parallel` executor: at once on Ray) and told in the
      order they were asked, so in-process and Ray runs write the same history;
