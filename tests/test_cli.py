@@ -120,6 +120,21 @@ def test_corrupt_weights_are_reported_and_output_not_written(tiny: Path, tmp_pat
     assert not out.exists()
 
 
+def test_search_dry_run_prints_the_plan_and_writes_nothing(tiny: Path, tmp_path: Path):
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["output"]["dir"] = str(tmp_path / "run")
+    config["search"] = {"space": "small", "steps": 7, "supernet": {"train_on": "strategy"}}
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    out = _ok(["search", str(tmp_path / "search.yaml"), "--dry-run"]).output
+    assert "steps: 7" in out
+    assert "supernet trains on: the strategy's paths" in out
+    assert not (tmp_path / "run").exists()
+    del config["search"]["supernet"]
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    out = _ok(["search", str(tmp_path / "search.yaml"), "--dry-run"]).output
+    assert "supernet trains on: uniform paths" in out
+
+
 def test_simulate_writes_dataset(tmp_path: Path):
     out = tmp_path / "sim"
     _ok(

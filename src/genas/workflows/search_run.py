@@ -345,6 +345,10 @@ def search_plan(config: RunConfig) -> dict:
         "architectures": f"{space.size:.3e}",
         "strategy": search.strategy,
         "evaluator": search.evaluator,
+        "supernet trains on": (
+            ("uniform paths" if search.supernet.train_on == "uniform" else "the strategy's paths")
+            if search.evaluator == "shared" else "no supernet"
+        ),
         "steps": search.steps,
         "sequences trained per step": search.child_steps * search.supernet.batch_size,
         "architectures scored per step": search.archs_per_step,
