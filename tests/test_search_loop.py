@@ -81,7 +81,7 @@ def test_run_files_and_resume_identical(tiny_fasta, tmp_path: Path):
         sum(row["seconds"]["supernet"] for row in resumed_probs))
 
 
-@pytest.mark.parametrize("train_on", [None, "uniform", "strategy"])
+@pytest.mark.parametrize("train_on", [None, "strategy"])  # None: the default, uniform
 def test_supernet_training_paths_and_exact_resume(tiny_fasta, tmp_path: Path, monkeypatch,
                                                   train_on):
     """``supernet.train_on``: by default (``uniform``) the strategy's draws are only scored,
