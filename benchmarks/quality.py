@@ -69,6 +69,8 @@ from genas.workflows.search_run import TOP_K_JSON, retrain_run, search_run
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REFERENCES = ("deepbind", "deepsea", "basset", "danq")
+#: Dataset name -> folder of ``deepbind_encode_h1``: TAF7 and TBP are far from saturated.
+ENCODE_TFS = {"taf7": "TAF7", "tbp": "TBP", "srf": "SRF", "tcf12": "TCF12"}
 
 
 def dataset_config(name: str, work: Path, quick: bool) -> tuple[dict, Path] | None:
@@ -86,6 +88,13 @@ def dataset_config(name: str, work: Path, quick: bool) -> tuple[dict, Path] | No
             "format": "fasta", "task": "Oct4_vs_MafK", "length": 200, "fit_length": "pad",
             "train": {"positives": ["sample.fa"], "negatives": ["sample2.fa"]},
             "test": {"positives": ["sample_test.fa"], "negatives": ["sample2_test.fa"]},
+        }
+    elif name in ENCODE_TFS:  # DeepBind's ENCODE H1 sets: peaks vs shuffled peaks, 101 bp
+        base = SHARED / "deepbind_encode_h1" / ENCODE_TFS[name]
+        data = {
+            "format": "fasta", "task": ENCODE_TFS[name], "length": 101,
+            "train": {"positives": ["train.pos.fa.gz"], "negatives": ["train.neg.fa.gz"]},
+            "test": {"positives": ["test.pos.fa.gz"], "negatives": ["test.neg.fa.gz"]},
         }
     elif name == "synthetic":
         from genas.data.simulate import simulate

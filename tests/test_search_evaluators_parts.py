@@ -160,6 +160,47 @@ def test_independent_trains_scores_and_repeats() -> None:
     assert ev.state_dict() == {"kind": "independent"}
 
 
+def test_learning_curve_points_equal_trainings_of_their_budget() -> None:
+    """One training scored after 1 and 2 epochs gives, bit for bit, the rewards of a 1-epoch
+    and a 2-epoch training (dropout included: the small space's head has dropout)."""
+    splits = make_splits(n_train=128, n_valid=64)
+    config = make_config(evaluator="independent", independent={"batch_size": 32})
+    ev = make_evaluator("small", splits, config, device="cpu")
+    arch = arch_list(1, seed=4)[0]
+    curve = ev.learning_curve(arch, [1, 2])
+    assert [s.metrics["epochs"] for s in curve] == [1, 2]
+    assert curve[0].reward == ev.score_or_raise(arch, 1).reward
+    assert curve[1].reward == ev.score_or_raise(arch, 2).reward
+    assert curve[1].metrics["train_steps"] == 2 * curve[0].metrics["train_steps"]
+    with pytest.raises(ValueError, match="ascending"):
+        ev.learning_curve(arch, [2, 1])
+
+
+def test_successive_halving_promotes_the_best_and_continues_them() -> None:
+    """rungs [1, 2], eta 2 over 5 children: the best 3 by their 1-epoch reward go on; each
+    score is the one a fixed budget of its last rung gives."""
+    splits = make_splits(n_train=128, n_valid=64)
+    config = make_config(
+        evaluator="independent", independent={"batch_size": 32, "rungs": [1, 2], "eta": 2}
+    )
+    ev = make_evaluator("small", splits, config, device="cpu")
+    archs = arch_list(5, seed=8)
+    scores = ev.score_many(archs + [[0, 1]])  # and one that cannot be built
+    assert not scores[-1].valid and "tokens" in scores[-1].error
+    one_epoch = [ev.score_or_raise(a, 1).reward for a in archs]
+    promoted = sorted(range(5), key=lambda i: -one_epoch[i])[:3]
+    for i, score in enumerate(scores[:5]):
+        assert score.metrics["epochs"] == (2 if i in promoted else 1)
+        budget = score.metrics["epochs"]
+        assert score.reward == ev.score_or_raise(archs[i], budget).reward
+
+
+@pytest.mark.parametrize("rungs", [[], [0, 1], [2, 2], [3, 1]])
+def test_rungs_must_ascend(rungs) -> None:
+    with pytest.raises(ValueError, match="rungs must be ascending"):
+        make_config(evaluator="independent", independent={"rungs": rungs})
+
+
 def test_derived_seeds_and_isolated_rng() -> None:
     assert derive_seed(1, "a") == derive_seed(1, "a") != derive_seed(1, "b")
     assert derive_seed("ab", "c") != derive_seed("a", "bc")

@@ -153,10 +153,20 @@ run_search(config, Path(sys.argv[2]), load_splits(config.data, config.seed),
 """
 
 
-def test_kill_9_then_resume_matches_uninterrupted(tiny_fasta, tmp_path: Path):
+# small populations and startups, so that a 6-step search reaches the strategies' own moves
+STRATEGY_SETTINGS = {
+    "rl": {},
+    "random": {},
+    "evolution": {"evolution": {"population": 4, "sample_size": 2}},
+    "tpe": {"tpe": {"n_startup": 4}},
+}
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGY_SETTINGS))
+def test_kill_9_then_resume_matches_uninterrupted(tiny_fasta, tmp_path: Path, strategy):
     import yaml
 
-    config = _config(tiny_fasta, steps=6)
+    config = _config(tiny_fasta, steps=6, strategy=strategy, **STRATEGY_SETTINGS[strategy])
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
     script = tmp_path / "run.py"

@@ -22,6 +22,7 @@ Example (``examples/nfe2.yaml``)::
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -251,6 +252,45 @@ class RandomSearchConfig(StrictModel):
     n_skips: int | None = Field(None, ge=0)
 
 
+class EvolutionConfig(StrictModel):
+    """Regularized (aging) evolution (Real et al., AAAI 2019), strategy `evolution`.
+
+    The first ``population`` architectures are drawn as random search draws them; after
+    that each is a one-token mutation of the best of ``sample_size`` members drawn from the
+    population, and the oldest member leaves when a new one joins. The defaults are sized for
+    searches of 50-500 evaluated architectures (Real et al. used 100 and 25 for 20,000):
+    a population much larger than a fifth of the budget would leave evolution random search.
+    """
+
+    population: int = Field(20, ge=2, description="Architectures kept (the most recent).")
+    sample_size: int = Field(
+        5, ge=1, description="Tournament size: members drawn to pick each parent."
+    )
+    skip_prob: float = Field(
+        0.4, ge=0, le=1, description="Skip probability of the first, random population."
+    )
+
+    @model_validator(mode="after")
+    def _sample_fits(self) -> EvolutionConfig:
+        if self.sample_size > self.population:
+            raise ValueError(
+                f"sample_size ({self.sample_size}) must not exceed population "
+                f"({self.population})"
+            )
+        return self
+
+
+class TpeConfig(StrictModel):
+    """Optuna's tree-structured Parzen estimator over the tokens, strategy `tpe`."""
+
+    n_startup: int = Field(
+        10, ge=1, description="Random architectures before the model is used."
+    )
+    multivariate: bool = Field(
+        True, description="Model the tokens jointly (ops interact with skips and each other)."
+    )
+
+
 class SupernetConfig(StrictModel):
     """Training of the weight-sharing supernet (evaluator `shared`).
 
@@ -280,19 +320,36 @@ class SupernetConfig(StrictModel):
 
 
 class IndependentConfig(StrictModel):
-    """Each child trained from scratch for a fixed budget (evaluator `independent`)."""
+    """Each child trained from scratch (evaluator `independent`): for ``epochs``, or by
+    successive halving over a step's children when ``rungs`` is set."""
 
-    epochs: int = Field(3, gt=0)
+    epochs: int = Field(3, gt=0, description="Training epochs of each child (without rungs).")
+    rungs: list[int] | None = Field(
+        None,
+        description="Successive halving: epochs of each rung, ascending (e.g. [1, 3]). All "
+        "of a step's children train for the first; the best 1/eta of each rung go on to the "
+        "next; a child's reward is its score at the last rung it reached.",
+    )
+    eta: int = Field(3, ge=2, description="Successive halving: keep the best 1/eta per rung.")
     max_steps: int | None = Field(None, gt=0, description="Cap on minibatches per child.")
     batch_size: int = Field(64, gt=0)
     lr: float = Field(1e-3, gt=0)
+
+    @model_validator(mode="after")
+    def _rungs_ascend(self) -> IndependentConfig:
+        rungs = self.rungs
+        if rungs is not None and (
+            not rungs or rungs[0] < 1 or any(b <= a for a, b in itertools.pairwise(rungs))
+        ):
+            raise ValueError(f"rungs must be ascending positive epoch counts, got {rungs}")
+        return self
 
 
 class SearchConfig(StrictModel):
     """Architecture search: strategy × evaluator over a model space (DESIGN.md §1)."""
 
     space: str = Field("small", description="Preset name or space YAML path.")
-    strategy: Literal["rl", "random"] = "rl"
+    strategy: Literal["rl", "random", "evolution", "tpe"] = "rl"
     evaluator: Literal["shared", "independent"] = "shared"
     steps: int = Field(30, gt=0, description="Controller steps.")
     child_steps: int = Field(50, gt=0, description="Supernet minibatches per controller step.")
@@ -314,6 +371,8 @@ class SearchConfig(StrictModel):
     )
     controller: ControllerConfig = Field(default_factory=ControllerConfig)
     random: RandomSearchConfig = Field(default_factory=RandomSearchConfig)
+    evolution: EvolutionConfig = Field(default_factory=EvolutionConfig)
+    tpe: TpeConfig = Field(default_factory=TpeConfig)
     supernet: SupernetConfig = Field(default_factory=SupernetConfig)
     independent: IndependentConfig = Field(default_factory=IndependentConfig)
 

@@ -10,7 +10,7 @@ from genas.space.architecture import Architecture
 from genas.space.model_space import HEAD_TYPES, Head, ModelSpace, Stem
 from genas.space.operation import ACTIVATIONS, BUILDABLE_TYPES, Operation
 from genas.space.presets import PRESET_DIR, get_space, list_presets
-from genas.space.sampling import sample_architecture
+from genas.space.sampling import mutate_architecture, sample_architecture, token_choices
 
 __all__ = [
     "ACTIVATIONS",
@@ -24,5 +24,7 @@ __all__ = [
     "Stem",
     "get_space",
     "list_presets",
+    "mutate_architecture",
     "sample_architecture",
+    "token_choices",
 ]

@@ -36,3 +36,32 @@ def sample_architecture(
         skips.append(tuple(int(b) for b in bits[start : start + i]))
         start += i
     return Architecture.from_ops(space, ops, skips)
+
+
+def token_choices(space: ModelSpace) -> list[int]:
+    """How many values each token of ``space`` can take, in token order: the op count of
+    layer ``i`` for its op token, 2 for each skip bit (:meth:`Architecture.to_tokens`)."""
+    choices: list[int] = []
+    for i in range(space.n_layers):
+        choices.append(space.num_ops(i))
+        if space.skips:
+            choices.extend([2] * i)
+    return choices
+
+
+def mutate_architecture(
+    space: ModelSpace, arch: Architecture, rng: np.random.Generator
+) -> Architecture:
+    """``arch`` with one token changed to another of its values: a layer's op, or one skip bit
+    flipped (the single mutation of regularized evolution; Real et al., AAAI 2019). The token
+    is drawn uniformly among those with more than one value; an architecture of a space with
+    no such token is returned as is."""
+    tokens = arch.to_tokens()
+    choices = token_choices(space)
+    open_tokens = [i for i, n in enumerate(choices) if n > 1]
+    if not open_tokens:
+        return arch
+    position = open_tokens[int(rng.integers(len(open_tokens)))]
+    shift = 1 + int(rng.integers(choices[position] - 1))  # any value but the current one
+    tokens[position] = (tokens[position] + shift) % choices[position]
+    return Architecture.from_tokens(space, tokens)

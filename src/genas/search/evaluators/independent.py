@@ -14,9 +14,10 @@ once, then scored as failed with the error.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from genas.nn.network import ChildNet
 from genas.parallel import Executor, InProcessExecutor
 from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
 from genas.search.evaluators.reward import reward_from_metrics
-from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
+from genas.search.evaluators.seeding import derive_seed, resumable_torch_rng
 from genas.search.evaluators.shared import as_architecture
 from genas.search.evaluators.step import build_optimizer, train_step
 from genas.search.evaluators.stream import TrainStream
@@ -74,40 +75,60 @@ class IndependentEvaluator(Evaluator):
         self._context_key = uuid.uuid4().hex
         self._shared: tuple[Executor, Any] | None = None  # (executor, its handle of the context)
 
-    def _train_child(self, arch: Architecture, seed: int) -> tuple[ChildNet, float, int]:
-        """(trained child, mean training loss, steps) — in the caller's torch RNG context."""
+    def _steps_at(self, epochs: int, batches_per_epoch: int) -> int:
+        """Minibatches of ``epochs`` epochs, capped by ``search.independent.max_steps``."""
+        cap = self.search.independent.max_steps
+        n_steps = int(epochs) * batches_per_epoch
+        return n_steps if cap is None else min(n_steps, cap)
+
+    def _train_child(
+        self, arch: Architecture, seed: int, epochs: Sequence[int]
+    ) -> Iterator[tuple[ChildNet, float, int]]:
+        """Train one child, yielding ``(child, mean training loss so far, steps)`` once it
+        has trained for each of ``epochs`` (ascending).
+
+        Each part of the training draws from the child's own torch random stream
+        (:func:`resumable_torch_rng`), so other children trained between its parts change
+        nothing. With a constant learning rate and a data order that depends on the seed
+        only, a child yielded at ``k`` epochs is the same, bit for bit, as one trained for
+        ``k`` epochs alone: one training gives every budget of a learning curve, and
+        successive halving continues a child instead of training it again.
+        """
         ind = self.search.independent
-        net = ChildNet(
-            self.space, arch, self.splits.input_length, self.splits.n_tasks, self.search.width
-        ).to(self.device)
+        rng: dict = {}
+        with resumable_torch_rng(rng, seed, self.device):
+            net = ChildNet(
+                self.space, arch, self.splits.input_length, self.splits.n_tasks, self.search.width
+            ).to(self.device)
         optimizer = build_optimizer(
             net.parameters(), self.train_config.optimizer, ind.lr, self.train_config.weight_decay
         )
         stream = TrainStream(
             self.splits.train, ind.batch_size, seed, self.rc_augment, self.max_shift
         )
-        n_steps = ind.epochs * stream.batches_per_epoch
-        if ind.max_steps is not None:
-            n_steps = min(n_steps, ind.max_steps)
         forward = torch.compile(net) if self.train_config.compile else net
         loss_sum = torch.zeros((), device=self.device)
         count = torch.zeros((), device=self.device)
-        net.train()
-        for _ in range(n_steps):
-            x, y = stream.next_batch()
-            total, known = train_step(
-                net,
-                forward,
-                optimizer,
-                x,
-                y,
-                self.device,
-                self.n_value,
-                self.train_config.grad_clip,
-            )
-            loss_sum += total
-            count += known
-        return net, float(loss_sum / count.clamp(min=1.0)), n_steps
+        done = 0
+        for n_steps in (self._steps_at(e, stream.batches_per_epoch) for e in epochs):
+            with resumable_torch_rng(rng, seed, self.device):
+                net.train()
+                for _ in range(n_steps - done):
+                    x, y = stream.next_batch()
+                    total, known = train_step(
+                        net,
+                        forward,
+                        optimizer,
+                        x,
+                        y,
+                        self.device,
+                        self.n_value,
+                        self.train_config.grad_clip,
+                    )
+                    loss_sum += total
+                    count += known
+            done = max(done, n_steps)
+            yield net, float(loss_sum / count.clamp(min=1.0)), done
 
     def score(self, arch: ArchLike) -> Score:
         """Train ``arch`` from scratch and score it; never raises for ``arch``."""
@@ -117,43 +138,109 @@ class IndependentEvaluator(Evaluator):
         except Exception as error:  # a candidate must never stop the search
             return Score.failed(failure_message(error), time.perf_counter() - started)
 
-    def score_or_raise(self, arch: ArchLike) -> Score:
-        """:meth:`score`, but an error while building, training or scoring is raised."""
-        started = time.perf_counter()
+    def score_or_raise(self, arch: ArchLike, epochs: int | None = None) -> Score:
+        """:meth:`score` after ``epochs`` epochs (None: ``search.independent.epochs``), but
+        an error while building, training or scoring is raised."""
+        return self.learning_curve(arch, [epochs or self.search.independent.epochs])[0]
+
+    def learning_curve(self, arch: ArchLike, epochs: Sequence[int]) -> list[Score]:
+        """The scores of ``arch`` trained for each of ``epochs`` (ascending), from one
+        training: ``learning_curve(a, [k])[0]`` is :meth:`score_or_raise` ``(a, k)``. Each
+        score's ``seconds`` counts the training up to its budget. Raises on an error.
+        """
+        return list(self._curve(arch, epochs))
+
+    def _curve(self, arch: ArchLike, epochs: Sequence[int]) -> Iterator[Score]:
+        """:meth:`learning_curve` one budget at a time; ``seconds`` counts only the time
+        spent in this generator (not between its steps)."""
+        epochs = [int(e) for e in epochs]
+        if not epochs or epochs != sorted(epochs) or epochs[0] < 1:
+            raise ValueError(f"epochs must be ascending positive integers, got {epochs}")
+        started, spent = time.perf_counter(), 0.0
         scoring = self.scoring_set
-        try:
-            arch = as_architecture(self.space, arch)
-            seed = derive_seed(self.seed, "child", arch.hash)
-            with isolated_torch_rng(seed, self.device):
-                net, train_loss, n_steps = self._train_child(arch, seed)
+        arch = as_architecture(self.space, arch)
+        seed = derive_seed(self.seed, "child", arch.hash)
+        trained = self._train_child(arch, seed, epochs)
+        for budget in epochs:
+            try:
+                net, train_loss, n_steps = next(trained)
                 metrics: dict[str, Any] = scoring.evaluate(net, net, bn="running")
-        except torch.OutOfMemoryError:
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
-            raise
-        metrics["train_loss"] = train_loss
-        metrics["train_steps"] = n_steps
-        reward, why = reward_from_metrics(self.search.reward, metrics)
-        return Score(reward, metrics, time.perf_counter() - started, why is None, why)
+            except torch.OutOfMemoryError:
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                raise
+            metrics.update(train_loss=train_loss, train_steps=n_steps, epochs=budget)
+            reward, why = reward_from_metrics(self.search.reward, metrics)
+            spent += time.perf_counter() - started
+            yield Score(reward, metrics, spent, why is None, why)
+            started = time.perf_counter()
 
     def score_many(self, archs: Iterable[ArchLike]) -> list[Score]:
-        """Each architecture trained and scored as a trial of :attr:`executor` (in order).
+        """Each architecture trained and scored (in order): for ``search.independent.epochs``
+        as a trial of :attr:`executor`, or by successive halving when
+        ``search.independent.rungs`` is set (:meth:`successive_halving`).
 
         A trial that raises or whose worker dies is retried (``executor.retries``, once by
         default), then gets ``Score.failed`` with the error.
         """
-        executor = self.executor or InProcessExecutor()
         items = [list(a.to_tokens()) if isinstance(a, Architecture) else list(a) for a in archs]
+        rungs = self.search.independent.rungs
+        if rungs:
+            return self.successive_halving(items, rungs, self.search.independent.eta)
+        return self._map(items, self.search.independent.epochs)
+
+    def _map(self, items: list[list[int]], epochs: int) -> list[Score]:
+        """Each token list trained for ``epochs`` and scored, as trials of the executor."""
+        executor = self.executor or InProcessExecutor()
         if executor.in_process:
             context = self
         else:  # the data goes to the workers once per search, not once per step
             if self._shared is None or self._shared[0] is not executor:
                 self._shared = (executor, executor.share(self.remote_context()))
             context = self._shared[1]
-        results = executor.map(score_trial, items, context)
+        results = executor.map(score_trial, [(t, epochs) for t in items], context)
         return [
             r.value if r.ok else Score.failed(failure_message(r.error), r.seconds) for r in results
         ]
+
+    def successive_halving(
+        self, items: list[list[int]], rungs: Sequence[int], eta: int
+    ) -> list[Score]:
+        """Synchronous successive halving (Jamieson & Talwalkar 2016; Li et al. 2018) over
+        one step's candidates: all are trained for ``rungs[0]`` epochs, the best
+        ``ceil(n / eta)`` of them (by reward) go on to ``rungs[1]``, and so on. Each
+        candidate's score is the one of the last rung it reached (``metrics["epochs"]``).
+
+        In this process a promoted child continues its training; on a parallel executor each
+        rung is a round of trials, and a promoted child is trained again from the start
+        (the same seed gives the same child, so only the time differs).
+
+        Written here rather than taken from Optuna's or Ray Tune's pruners: those are
+        asynchronous (ASHA), for trials that arrive one by one, and promote the first trials
+        of a rung before their competitors exist; a step's candidates are all known at once,
+        so the synchronous rule is exact.
+        """
+        executor = self.executor or InProcessExecutor()
+        scores: list[Score | None] = [None] * len(items)
+        alive = list(range(len(items)))
+        curves = {i: self._curve(items[i], rungs) for i in alive} if executor.in_process else {}
+        for rung, epochs in enumerate(rungs):
+            if executor.in_process:
+                for i in alive:
+                    scores[i] = _next_score(curves[i])
+            else:
+                for i, score in zip(alive, self._map([items[i] for i in alive], epochs),
+                                    strict=True):
+                    scores[i] = score
+            if rung == len(rungs) - 1:
+                break
+            ranked = sorted((i for i in alive if scores[i].valid), key=lambda i: -scores[i].reward)
+            alive = ranked[: math.ceil(len(alive) / eta)]
+            if not alive:
+                break
+        for curve in curves.values():
+            curve.close()
+        return [s for s in scores if s is not None]
 
     def remote_context(self) -> ChildContext:
         """What a worker process needs to rebuild this evaluator (sent to it once)."""
@@ -189,11 +276,13 @@ _worker_evaluators: dict[str, IndependentEvaluator] = {}
 
 
 def score_trial(
-    tokens: list[int], context: IndependentEvaluator | ChildContext, attempt: int
+    item: tuple[list[int], int], context: IndependentEvaluator | ChildContext, attempt: int
 ) -> Score:
-    """One child as an executor trial: trained and scored, or an exception."""
+    """One child ``(tokens, epochs)`` as an executor trial: trained and scored, or an
+    exception."""
+    tokens, epochs = item
     if isinstance(context, IndependentEvaluator):
-        return context.score_or_raise(tokens)
+        return context.score_or_raise(tokens, epochs)
     evaluator = _worker_evaluators.get(context.key)
     if evaluator is None:
         _worker_evaluators.clear()  # one search's evaluator per worker at a time
@@ -201,4 +290,13 @@ def score_trial(
             context.space, context.splits, context.config, context.device, context.seed
         )
         _worker_evaluators[context.key] = evaluator
-    return evaluator.score_or_raise(tokens)
+    return evaluator.score_or_raise(tokens, epochs)
+
+
+def _next_score(curve: Iterator[Score]) -> Score:
+    """The next score of a :meth:`IndependentEvaluator._curve`, or a failed score."""
+    started = time.perf_counter()
+    try:
+        return next(curve)
+    except Exception as error:  # a candidate must never stop the search
+        return Score.failed(failure_message(error), time.perf_counter() - started)

@@ -40,3 +40,25 @@ def isolated_torch_rng(seed: int, device: torch.device) -> Iterator[None]:
             with torch.cuda.device(index):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def resumable_torch_rng(holder: dict, seed: int, device: torch.device) -> Iterator[None]:
+    """:func:`isolated_torch_rng` for work done in parts, with other work between them: the
+    first part starts from ``seed``, each later one from where the previous part left torch's
+    generators (kept in ``holder``), so the parts draw what one uninterrupted block would."""
+    devices = [torch.device(device).index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        if "cpu" in holder:
+            torch.set_rng_state(holder["cpu"])
+            for index in devices:
+                torch.cuda.set_rng_state(holder["cuda"], index)
+        else:
+            torch.default_generator.manual_seed(seed)
+            for index in devices:
+                with torch.cuda.device(index):
+                    torch.cuda.manual_seed(seed)
+        yield
+        holder["cpu"] = torch.get_rng_state()
+        for index in devices:
+            holder["cuda"] = torch.cuda.get_rng_state(index)

@@ -129,11 +129,18 @@ def uniform_skip_rows(n_layers: int, p: float) -> list[list[float]]:
 
 def make_strategy(space: ModelSpace, search_config: SearchConfig, seed: int) -> Strategy:
     """The strategy ``search_config.strategy`` names, configured and seeded."""
+    from genas.search.strategies.evolution import EvolutionStrategy
     from genas.search.strategies.random import RandomStrategy
     from genas.search.strategies.rl import ReinforceStrategy
+    from genas.search.strategies.tpe import TpeStrategy
 
-    if search_config.strategy == "rl":
+    name = search_config.strategy
+    if name == "rl":
         return ReinforceStrategy(space, search_config.controller, seed=seed)
-    if search_config.strategy == "random":
+    if name == "random":
         return RandomStrategy(space, search_config.random, seed=seed)
-    raise ValueError(f"unknown search strategy {search_config.strategy!r} (rl, random)")
+    if name == "evolution":
+        return EvolutionStrategy(space, search_config.evolution, seed=seed)
+    if name == "tpe":
+        return TpeStrategy(space, search_config.tpe, seed=seed)
+    raise ValueError(f"unknown search strategy {name!r} (rl, random, evolution, tpe)")

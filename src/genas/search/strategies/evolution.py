@@ -1,0 +1,163 @@
+"""Regularized (aging) evolution: Real, Aggarwal, Huang & Le, "Regularized evolution for image
+classifier architecture search", AAAI 2019.
+
+A population of the most recently evaluated architectures; each new candidate is a
+one-token mutation (:func:`genas.space.mutate_architecture`) of the best of ``sample_size``
+members drawn at random from it, and the oldest member dies when a new one is told. Ageing
+out good but old members is what makes it robust to noisy rewards (a lucky score is
+forgotten). Written here rather than taken from NNI, whose implementation is bound to its
+own model-space and execution engine; the algorithm is a dozen lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from genas.config import EvolutionConfig
+from genas.search.strategies.base import Strategy, finite_rewards
+from genas.space import Architecture, ModelSpace, mutate_architecture, sample_architecture
+
+#: Mutations tried to find an architecture not asked before, before a repeat is accepted.
+FRESH_TRIES = 20
+
+
+class EvolutionStrategy(Strategy):
+    """Regularized evolution over the tokens of ``space``.
+
+    The first ``population`` asks are random (skips Bernoulli(``skip_prob``)); later asks are
+    mutations of tournament winners. A mutation that gives an architecture already asked is
+    drawn again (up to :data:`FRESH_TRIES` times), so the budget is not spent twice on one
+    architecture. Invalid rewards (NaN, ±inf) count as the lowest in tournaments.
+    """
+
+    name = "evolution"
+
+    def __init__(
+        self, space: ModelSpace, config: EvolutionConfig | None = None, seed: int = 0
+    ) -> None:
+        super().__init__(space)
+        self.config = config or EvolutionConfig()
+        self.rng = np.random.default_rng(seed)
+        self._population: deque[tuple[list[int], float]] = deque(maxlen=self.config.population)
+        self._seen: set[str] = set()
+        self._asked = 0
+        self._pending: list[float] = []
+        self._min_reward: float | None = None
+        self._best: tuple[list[int], float] | None = None
+        self._steps = 0
+
+    # ------------------------------------------------------------------ ask / tell
+
+    def ask(self) -> Architecture:
+        if self._asked < self.config.population or not self._population:
+            arch = sample_architecture(self.space, self.rng, skip_prob=self.config.skip_prob)
+        else:
+            parent = self._tournament_winner()
+            arch = mutate_architecture(self.space, parent, self.rng)
+            for _ in range(FRESH_TRIES):
+                if arch.hash not in self._seen:
+                    break
+                arch = mutate_architecture(self.space, parent, self.rng)
+        self._asked += 1
+        self._seen.add(arch.hash)
+        return arch
+
+    def _tournament_winner(self) -> Architecture:
+        members = list(self._population)
+        size = min(self.config.sample_size, len(members))
+        drawn = self.rng.choice(len(members), size=size, replace=False)
+        # the first of equals wins: the oldest (members are in order of arrival)
+        best = max(sorted(int(i) for i in drawn), key=lambda i: _ranked(members[i][1]))
+        return Architecture.from_tokens(self.space, members[best][0])
+
+    def tell(self, arch: Architecture, reward: float) -> None:
+        self._check_arch(arch)
+        reward = float(reward)
+        self._pending.append(reward)
+        self._population.append((arch.to_tokens(), reward))
+        self._seen.add(arch.hash)
+        if math.isfinite(reward):
+            if self._min_reward is None or reward < self._min_reward:
+                self._min_reward = reward
+            if self._best is None or reward > self._best[1]:
+                self._best = (arch.to_tokens(), reward)
+
+    def step_end(self) -> dict[str, Any]:
+        rewards, n_invalid = finite_rewards(self._pending, self._min_reward)
+        self._pending = []
+        self._steps += 1
+        stats: dict[str, Any] = {"step": self._steps, "n_archs": len(rewards)}
+        stats["n_invalid"] = n_invalid
+        stats["population"] = len(self._population)
+        if rewards:
+            stats["reward_mean"] = float(np.mean(rewards))
+            stats["reward_max"] = float(np.max(rewards))
+        return stats
+
+    # ------------------------------------------------------------------ views
+
+    def probabilities(self) -> dict[str, list[list[float]]]:
+        """How often each op (per layer) and each skip is used in the current population
+        (uniform ops and ``skip_prob`` before anything was told)."""
+        members = [Architecture.from_tokens(self.space, t) for t, _ in self._population]
+        L = self.space.n_layers
+        if not members:
+            ops = [[1.0 / self.space.num_ops(i)] * self.space.num_ops(i) for i in range(L)]
+            p = self.config.skip_prob if self.space.skips else 0.0
+            return {"ops": ops, "skips": [[p] * i for i in range(L)]}
+        n = len(members)
+        ops = [
+            [sum(m.ops[i] == k for m in members) / n for k in range(self.space.num_ops(i))]
+            for i in range(L)
+        ]
+        skips = [[sum(m.skips[i][j] for m in members) / n for j in range(i)] for i in range(L)]
+        return {"ops": ops, "skips": skips}
+
+    def most_likely(self) -> Architecture:
+        """The best-rewarded architecture told so far (op 0 everywhere before any)."""
+        if self._best is not None:
+            return Architecture.from_tokens(self.space, self._best[0])
+        return Architecture.from_ops(self.space, [0] * self.space.n_layers)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "strategy": self.name,
+            "n_tokens": self.space.n_tokens,
+            "rng": self.rng.bit_generator.state,
+            "population_tokens": [list(t) for t, _ in self._population],
+            "population_rewards": [r for _, r in self._population],
+            "seen": sorted(self._seen),
+            "asked": self._asked,
+            "pending": list(self._pending),
+            "min_reward": self._min_reward,
+            "best_tokens": None if self._best is None else list(self._best[0]),
+            "best_reward": None if self._best is None else self._best[1],
+            "steps": self._steps,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._check_state(state)
+        self.rng.bit_generator.state = state["rng"]
+        self._population.clear()
+        for tokens, reward in zip(
+            state["population_tokens"], state["population_rewards"], strict=True
+        ):
+            self._population.append(([int(t) for t in tokens], float(reward)))
+        self._seen = set(state["seen"])
+        self._asked = int(state["asked"])
+        self._pending = [float(r) for r in state["pending"]]
+        self._min_reward = state["min_reward"]
+        tokens = state["best_tokens"]
+        self._best = None if tokens is None else ([int(t) for t in tokens], state["best_reward"])
+        self._steps = int(state["steps"])
+
+
+def _ranked(reward: float) -> float:
+    """A reward for comparisons: an invalid one (NaN, ±inf) below every finite one."""
+    return reward if math.isfinite(reward) else -math.inf

@@ -1,0 +1,199 @@
+"""A model-based strategy: Optuna's tree-structured Parzen estimator (TPE) through ask/tell.
+
+Every token of the space (a layer's op, a skip bit) is one categorical parameter of an
+Optuna trial; an asked architecture is an asked trial, its reward the trial's value. Several
+asks before their tells (a search step scores ``archs_per_step`` at once) are kept apart by
+TPE's constant liar.
+
+Resuming exactly: Optuna's samplers keep a random state that is not meant to be saved, so
+the sampler is made anew, seeded by ``(seed, number of asks so far)``, before every ask. The
+next ask is then a function of the trials alone, and :meth:`TpeStrategy.state_dict` needs
+only the trials: a resumed strategy replays them into a new in-memory study and asks what an
+uninterrupted one would have asked.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import CategoricalDistribution
+from optuna.samplers import TPESampler
+from optuna.trial import TrialState
+
+from genas.config import TpeConfig
+from genas.search.strategies.base import Strategy, finite_rewards
+from genas.space import Architecture, ModelSpace, token_choices
+
+#: TPE's "good" fraction of trials, whose token frequencies :meth:`probabilities` shows.
+GOOD_FRACTION = 0.25
+
+
+class TpeStrategy(Strategy):
+    """Optuna's :class:`~optuna.samplers.TPESampler` over the tokens of ``space``.
+
+    The first ``n_startup`` asks are uniform (Optuna's random sampler; skips Bernoulli(1/2)),
+    then TPE models the good and the bad trials' tokens (jointly with ``multivariate``).
+    Invalid rewards (NaN, ±inf) are told as the lowest finite reward seen so far.
+    """
+
+    name = "tpe"
+
+    def __init__(self, space: ModelSpace, config: TpeConfig | None = None, seed: int = 0) -> None:
+        super().__init__(space)
+        self.config = config or TpeConfig()
+        self.seed = int(seed)
+        self.distributions = {
+            _param(i): CategoricalDistribution(list(range(n)))
+            for i, n in enumerate(token_choices(space))
+        }
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+        self._study = optuna.create_study(direction="maximize")
+        self._running: dict[str, list[int]] = {}  # arch hash -> numbers of its asked trials
+        self._asked = 0
+        self._pending: list[float] = []
+        self._min_reward: float | None = None
+        self._steps = 0
+
+    def _sampler(self) -> TPESampler:
+        seed = int(np.random.SeedSequence([self.seed, self._asked]).generate_state(1)[0])
+        with warnings.catch_warnings():  # multivariate and constant_liar are "experimental"
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return TPESampler(
+                seed=seed,
+                n_startup_trials=self.config.n_startup,
+                multivariate=self.config.multivariate,
+                constant_liar=True,
+            )
+
+    # ------------------------------------------------------------------ ask / tell
+
+    def ask(self) -> Architecture:
+        self._study.sampler = self._sampler()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            trial = self._study.ask(self.distributions)
+        arch = self._arch_of(trial.params)
+        self._running.setdefault(arch.hash, []).append(trial.number)
+        self._asked += 1
+        return arch
+
+    def tell(self, arch: Architecture, reward: float) -> None:
+        self._check_arch(arch)
+        reward = float(reward)
+        self._pending.append(reward)
+        if math.isfinite(reward) and (self._min_reward is None or reward < self._min_reward):
+            self._min_reward = reward
+        floor = 0.0 if self._min_reward is None else self._min_reward
+        value = reward if math.isfinite(reward) else floor
+        numbers = self._running.get(arch.hash)
+        if numbers:
+            self._study.tell(numbers.pop(0), value)
+            if not numbers:
+                del self._running[arch.hash]
+        else:  # an architecture this strategy did not ask
+            self._study.add_trial(
+                optuna.trial.create_trial(
+                    params=self._params_of(arch), distributions=self.distributions, value=value
+                )
+            )
+
+    def step_end(self) -> dict[str, Any]:
+        rewards, n_invalid = finite_rewards(self._pending, self._min_reward)
+        self._pending = []
+        self._steps += 1
+        stats: dict[str, Any] = {"step": self._steps, "n_archs": len(rewards)}
+        stats["n_invalid"] = n_invalid
+        if rewards:
+            stats["reward_mean"] = float(np.mean(rewards))
+            stats["reward_max"] = float(np.max(rewards))
+        return stats
+
+    # ------------------------------------------------------------------ views
+
+    def _complete(self) -> list[optuna.trial.FrozenTrial]:
+        return self._study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+    def probabilities(self) -> dict[str, list[list[float]]]:
+        """Op and skip frequencies among the best quarter of the told architectures (the
+        trials TPE's "good" density is fitted to); uniform before anything was told."""
+        L = self.space.n_layers
+        done = sorted(self._complete(), key=lambda t: -t.value)
+        n_good = max(1, math.ceil(GOOD_FRACTION * len(done)))
+        good = [self._arch_of(t.params) for t in done[:n_good]]
+        if not done:
+            ops = [[1.0 / self.space.num_ops(i)] * self.space.num_ops(i) for i in range(L)]
+            p = 0.5 if self.space.skips else 0.0
+            return {"ops": ops, "skips": [[p] * i for i in range(L)]}
+        n = len(good)
+        ops = [
+            [sum(a.ops[i] == k for a in good) / n for k in range(self.space.num_ops(i))]
+            for i in range(L)
+        ]
+        skips = [[sum(a.skips[i][j] for a in good) / n for j in range(i)] for i in range(L)]
+        return {"ops": ops, "skips": skips}
+
+    def most_likely(self) -> Architecture:
+        """The best-rewarded architecture told so far (op 0 everywhere before any)."""
+        done = self._complete()
+        if not done:
+            return Architecture.from_ops(self.space, [0] * self.space.n_layers)
+        best = max(done, key=lambda t: (t.value, -t.number))
+        return self._arch_of(best.params)
+
+    def _arch_of(self, params: dict[str, Any]) -> Architecture:
+        return Architecture.from_tokens(
+            self.space, [int(params[_param(i)]) for i in range(len(self.distributions))]
+        )
+
+    def _params_of(self, arch: Architecture) -> dict[str, int]:
+        return {_param(i): t for i, t in enumerate(arch.to_tokens())}
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        """The trials in order (tokens; value, None for one asked and not yet told)."""
+        trials = self._study.get_trials(deepcopy=False)
+        return {
+            "strategy": self.name,
+            "n_tokens": self.space.n_tokens,
+            "seed": self.seed,
+            "trial_tokens": [self._arch_of(t.params).to_tokens() for t in trials],
+            "trial_values": [t.value if t.state == TrialState.COMPLETE else None for t in trials],
+            "asked": self._asked,
+            "pending": list(self._pending),
+            "min_reward": self._min_reward,
+            "steps": self._steps,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._check_state(state)
+        self.seed = int(state["seed"])
+        self._study = optuna.create_study(direction="maximize")
+        self._running = {}
+        for tokens, value in zip(state["trial_tokens"], state["trial_values"], strict=True):
+            arch = Architecture.from_tokens(self.space, tokens)
+            if value is None:  # asked, not told: asked again, with the same tokens
+                self._study.enqueue_trial(self._params_of(arch))
+                trial = self._study.ask(self.distributions)
+                self._running.setdefault(arch.hash, []).append(trial.number)
+            else:
+                self._study.add_trial(
+                    optuna.trial.create_trial(
+                        params=self._params_of(arch),
+                        distributions=self.distributions,
+                        value=float(value),
+                    )
+                )
+        self._asked = int(state["asked"])
+        self._pending = [float(r) for r in state["pending"]]
+        self._min_reward = state["min_reward"]
+        self._steps = int(state["steps"])
+
+
+def _param(index: int) -> str:
+    """The Optuna parameter name of token ``index``."""
+    return f"token_{index:03d}"
