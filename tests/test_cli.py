@@ -135,6 +135,39 @@ def test_search_dry_run_prints_the_plan_and_writes_nothing(tiny: Path, tmp_path:
     assert "supernet trains on: uniform paths" in out
 
 
+def test_search_resume_with_another_strategy_fails_and_writes_nothing(tiny: Path, tmp_path):
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["output"]["dir"] = str(tmp_path / "run")
+    config["search"] = {"space": "small", "steps": 1, "child_steps": 2, "archs_per_step": 2,
+                        "reward_sequences": 60, "supernet": {"batch_size": 32}}
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    _ok(["search", str(tmp_path / "search.yaml")])
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    config["search"].update(strategy="tpe", steps=2)
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    _fails(["search", str(tmp_path / "search.yaml"), "--resume"],
+           "cannot resume with search.strategy = 'tpe' (the run has 'rl')")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        ({"strategy": "annealing"}, "search.strategy: Input should be"),
+        ({"evaluator": "oracle"}, "search.evaluator: Input should be"),
+        ({"independent": {"rungs": []}}, "search.independent: Value error, rungs must be"),
+        ({"evolution": {"population": 2, "sample_size": 3}}, "search.evolution: Value error"),
+    ],
+)
+def test_search_settings_bad_input(tiny: Path, tmp_path: Path, search, message):
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["output"]["dir"] = str(tmp_path / "run")
+    config["search"] = {"space": "small", **search}
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    _fails(["search", str(tmp_path / "search.yaml")], message)
+    assert not (tmp_path / "run").exists()
+
+
 def test_simulate_writes_dataset(tmp_path: Path):
     out = tmp_path / "sim"
     _ok(

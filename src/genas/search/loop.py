@@ -94,8 +94,11 @@ def run_search(
 
     state = load_search_state(run_dir) if resume else None
     if state is not None:
-        strategy.load_state_dict(state["strategy"])
-        evaluator.load_state_dict(state["evaluator"])
+        try:
+            strategy.load_state_dict(state["strategy"])
+            evaluator.load_state_dict(state["evaluator"])
+        except ValueError as error:  # a checkpoint of another strategy, evaluator or space
+            raise GenasError(f"{run_dir}: cannot resume this search: {error}") from None
         set_rng_state(state["rng"])
         start, elapsed = int(state["next_step"]), float(state["elapsed"])
         rows = history.truncate_to_steps(history_path, start)

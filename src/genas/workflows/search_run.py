@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from genas.config import ModelConfig, RunConfig, dump_config, load_config
+from genas.config import ModelConfig, RunConfig, StrictModel, dump_config, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -61,6 +61,8 @@ def search_run(
     config = config.model_copy(deep=True)
     config.output.dir = run_dir.resolve()
     config.executor = executor_config(config.executor, executor)
+    if resume and (run_dir / "config.yaml").is_file():
+        check_resumable(load_config(run_dir / "config.yaml"), config, run_dir / "config.yaml")
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.yaml", dump_config(config))
     splits = splits or load_splits(config.data, config.seed)
@@ -86,6 +88,44 @@ def search_run(
 
         report_run(run_dir, log=log)
     return result, trained
+
+
+#: What a resumed search must share with the search it continues: its checkpoint holds a
+#: strategy, an evaluator and a history made with these. Steps, budget, the final choice,
+#: retraining, the executor and the output folder may change.
+RESUME_KEYS = (
+    ("seed",),
+    ("data",),
+    *(("search", key) for key in (
+        "space", "strategy", "evaluator", "archs_per_step", "child_steps", "reward",
+        "reward_sequences", "width", "controller", "random", "evolution", "tpe", "supernet",
+        "independent",
+    )),
+)
+
+
+def check_resumable(saved: RunConfig, config: RunConfig, source: Path) -> None:
+    """Raise a one-line :class:`GenasError` naming the first key of :data:`RESUME_KEYS`
+    whose value differs between the run's ``saved`` config and the ``config`` resuming it."""
+    for key in RESUME_KEYS:
+        old, new = saved, config
+        for part in key:
+            old, new = getattr(old, part, None), getattr(new, part, None)
+        if old != new:
+            name = ".".join(key)
+            shown = (
+                f"{_short(new)!s} (the run has {_short(old)!s})"
+                if not isinstance(old, StrictModel) else "another value than the run's"
+            )
+            raise GenasError(
+                f"{source}: cannot resume with {name} = {shown}; start a new run folder, "
+                f"or resume with the run's own {name}"
+            )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def retrain_run(
