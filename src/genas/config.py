@@ -369,12 +369,27 @@ class SearchConfig(StrictModel):
         description="Retrain the K best architectures of the search and keep the one with "
         "the best validation score (1: the search's choice only, as AMBER).",
     )
+    ensemble: bool = Field(
+        False,
+        description="Keep all retrain_top_k retrained models as one ensemble (their "
+        "probabilities averaged) instead of the best one on validation; needs "
+        "retrain_top_k >= 2.",
+    )
     controller: ControllerConfig = Field(default_factory=ControllerConfig)
     random: RandomSearchConfig = Field(default_factory=RandomSearchConfig)
     evolution: EvolutionConfig = Field(default_factory=EvolutionConfig)
     tpe: TpeConfig = Field(default_factory=TpeConfig)
     supernet: SupernetConfig = Field(default_factory=SupernetConfig)
     independent: IndependentConfig = Field(default_factory=IndependentConfig)
+
+    @model_validator(mode="after")
+    def _ensemble_of_several(self) -> SearchConfig:
+        if self.ensemble and self.retrain_top_k < 2:
+            raise ValueError(
+                f"ensemble: true needs retrain_top_k >= 2 (an ensemble of one), got "
+                f"{self.retrain_top_k}"
+            )
+        return self
 
 
 # ---------------------------------------------------------------------------- executor

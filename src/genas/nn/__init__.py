@@ -4,6 +4,7 @@ Every model maps float32 one-hot (N, 4, L) to logits (N, T); training uses BCE w
 """
 
 from genas.nn.build import build_model, count_parameters
+from genas.nn.ensemble import Ensemble
 from genas.nn.network import ArchNetwork, ChildNet, SuperNet, needed_reductions, scaled_filters
 from genas.nn.ops import Reduction, SameConv1d, SamePool1d, Stem, build_op, same_padding
 from genas.nn.references import REFERENCES, basset, danq, deepbind, deepsea, minimum_length
@@ -13,6 +14,7 @@ __all__ = [
     "REFERENCES",
     "ArchNetwork",
     "ChildNet",
+    "Ensemble",
     "Reduction",
     "SameConv1d",
     "SamePool1d",

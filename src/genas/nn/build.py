@@ -6,6 +6,7 @@ A spec is one of::
     {"space": <ModelSpace.to_dict() | preset name | YAML path>,
      "architecture": <Architecture.to_dict() | token list>,
      "width": 1.0}
+    {"ensemble": [<spec>, <spec>, ...]}              # averaged probabilities (nn.Ensemble)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from torch import nn
 
 from genas.errors import ConfigError, GenasError
+from genas.nn.ensemble import Ensemble
 from genas.nn.network import ChildNet
 from genas.nn.references import REFERENCES
 from genas.space.architecture import Architecture
@@ -35,11 +37,24 @@ def build_model(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.
     """
     if not isinstance(spec, Mapping):
         raise ConfigError(f"model spec must be a mapping, got {type(spec).__name__}")
+    if "ensemble" in spec:
+        return _build_ensemble(spec, input_length, n_tasks)
     if ("reference" in spec) == ("space" in spec):
         raise ConfigError("model spec needs either 'reference' or 'space' (with 'architecture')")
     if "reference" in spec:
         return _build_reference(spec, input_length, n_tasks)
     return _build_child(spec, input_length, n_tasks)
+
+
+def _build_ensemble(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> Ensemble:
+    members = spec["ensemble"]
+    if set(spec) != {"ensemble"}:
+        raise ConfigError("an ensemble model spec takes only the key 'ensemble'")
+    if not isinstance(members, Sequence) or isinstance(members, str) or len(members) < 2:
+        raise ConfigError("model spec: 'ensemble' must list at least 2 member specs")
+    if any(isinstance(m, Mapping) and "ensemble" in m for m in members):
+        raise ConfigError("model spec: an ensemble member cannot be an ensemble")
+    return Ensemble([build_model(m, input_length, n_tasks) for m in members])
 
 
 def _build_reference(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.Module:

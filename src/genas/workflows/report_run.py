@@ -153,6 +153,10 @@ def _summary_section(files: RunFiles, splits, notes: list[str]) -> html.Section:
         note = near_chance_note(search.reward, best.get("reward")) if search else None
         notes = notes if note is None else [*notes, note]
     metrics = files.metrics or {}
+    if metrics.get("ensemble_ranks"):
+        ranks = ", ".join(str(r) for r in metrics["ensemble_ranks"])
+        items.append(("final model", f"ensemble of the retrained candidates of ranks {ranks} "
+                                     "(probabilities averaged)"))
     if metrics:
         items += [
             ("parameters", metrics.get("parameters")),

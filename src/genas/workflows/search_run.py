@@ -28,7 +28,7 @@ from genas.space import Architecture, get_space
 from genas.train import resolve_device
 from genas.train.loop import monitored_score
 from genas.workflows.train_many import train_many
-from genas.workflows.train_run import TrainRunResult
+from genas.workflows.train_run import METRICS_JSON, TrainRunResult
 
 REPLICATES_JSON = "replicates.json"
 TOP_K_JSON = "retrain_top_k.json"
@@ -199,6 +199,8 @@ def retrain_run(
             f"{run_dir}: none of the top {top_k} architectures could be trained "
             f"({rows[0]['error']})"
         )
+    if config.search.ensemble:
+        return _install_ensemble(config, models, names, rows, run_dir, splits, log)
     selected = max(trained, key=lambda row: (row["valid_score"], -row["rank"]))
     name = names[selected["rank"] - 1]
     _install_model(config, models[name], run_dir)
@@ -226,6 +228,61 @@ def _install_model(config: RunConfig, model: tuple[ModelConfig, Path], run_dir: 
     config.model = model_config
     config.output.dir = run_dir.resolve()
     atomic_write_text(run_dir / "config.yaml", dump_config(config))
+
+
+def _install_ensemble(
+    config: RunConfig,
+    models: dict[str, tuple[ModelConfig, Path]],
+    names: list[str],
+    rows: list[dict],
+    run_dir: Path,
+    splits: DataSplits | None,
+    log,
+) -> TrainRunResult:
+    """Make every trained candidate of ``rows`` one ensemble model of the run folder
+    (``search.ensemble``): its weights, ``model.json`` (spec ``{"ensemble": [...]}``) and
+    ``metrics.json`` (the ensemble evaluated on the validation and test splits)."""
+    from genas.nn.ensemble import Ensemble
+    from genas.workflows.model_file import load_model, save_model
+    from genas.workflows.train_run import evaluate_splits
+
+    members = [row for row in rows if row["error"] is None]
+    if len(members) < 2:
+        raise GenasError(
+            f"{run_dir}: search.ensemble needs at least 2 trained models, "
+            f"{len(members)} of {len(rows)} trained"
+        )
+    loaded = [load_model(models[names[row["rank"] - 1]][1]) for row in members]
+    ensemble = Ensemble([m.model for m in loaded])
+    splits = splits or load_splits(config.data, config.seed)
+    first = loaded[0]
+    save_model(
+        run_dir,
+        ensemble,
+        {"ensemble": [m.spec for m in loaded]},
+        input_length=first.input_length,
+        task_names=first.task_names,
+        task_groups=first.task_groups,
+        n_value=first.n_value,
+        fit_length=first.fit_length,
+    )
+    metrics = evaluate_splits(ensemble.eval(), splits, config)
+    train_seconds = sum(row.get("train_seconds") or 0.0 for row in members)
+    metrics.update(
+        parameters=sum(row.get("parameters") or 0 for row in members),
+        train_seconds=train_seconds,
+        best_epoch=None,
+        history=[],
+        ensemble_ranks=[row["rank"] for row in members],
+    )
+    atomic_write_json(run_dir / METRICS_JSON, metrics)
+    atomic_write_json(
+        run_dir / TOP_K_JSON,
+        {"selected_rank": None, "ensemble": [row["rank"] for row in members], "rows": rows},
+    )
+    valid_score, monitor = monitored_score(metrics["valid"])
+    log(f"ensemble of {len(members)} models: {monitor} {valid_score:.4f}; saved in {run_dir}")
+    return TrainRunResult(run_dir, metrics, None, metrics["parameters"])
 
 
 def top_architectures(rows: list[dict], k: int, exclude: set[str]) -> list[dict]:

@@ -26,7 +26,7 @@ SAME_TRAINING = ("seed", "data", "train", "model")
 class TrainRunResult:
     run_dir: Path
     metrics: dict
-    fit: FitResult
+    fit: FitResult | None  # None for an ensemble of trained models (search.ensemble)
     parameters: int
 
 
