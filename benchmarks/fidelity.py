@@ -14,8 +14,10 @@ For each dataset, ``--archs`` architectures are drawn uniformly from the ``small
 - scored by the ``independent`` evaluator (seed 3) after each of ``--epochs`` epochs of
   training (one training per architecture gives every point of its learning curve);
 - scored as a path of one weight-sharing supernet (the ``shared`` evaluator with genas's
-  defaults: uniform paths, per-batch BatchNorm statistics) after each of ``--supernet-epochs``
-  epochs of training, and with the supernet's running BatchNorm statistics beside it.
+  defaults: uniform paths) after each of ``--supernet-epochs`` epochs of training, with
+  BatchNorm statistics of each scoring batch (genas's default), with the supernet's running
+  statistics, and with statistics recalibrated on the scored path (1,024 training
+  sequences).
 
 All evaluators score on the same validation sequences (one split, data seed 1). The table
 gives Kendall τ, Spearman ρ and the precision of the top 5 against the true score, with the
@@ -51,6 +53,8 @@ DATA_SEED = 1  # the validation split every evaluator scores on
 TRUTH_SEEDS = (1, 2)
 ESTIMATE_SEED = 3  # the evaluators' own seed: independent of the true scores' trainings
 SPACE = "small"
+#: How the supernet's BatchNorm normalises a scored path (SharedEvaluator's ``bn``).
+BATCHNORM = ("batch", "running", "recalibrate")
 
 
 def make_config(data: dict, base: Path, seed: int, args) -> RunConfig:
@@ -98,7 +102,7 @@ def curve_task(data: dict, base: Path, tokens: list[int], args) -> dict:
 
 def supernet_task(data: dict, base: Path, archs: list[list[int]], args) -> dict:
     """One supernet trained on uniform paths; every architecture scored after each epoch
-    count of ``--supernet-epochs``, with per-batch and with running BatchNorm statistics."""
+    count of ``--supernet-epochs``, with each BatchNorm mode of :data:`BATCHNORM`."""
     config = make_config(data, base, ESTIMATE_SEED, args)
     splits = load_splits(config.data, DATA_SEED)
     evaluator = SharedEvaluator(SPACE, splits, config, "cpu")
@@ -108,7 +112,7 @@ def supernet_task(data: dict, base: Path, archs: list[list[int]], args) -> dict:
     for epochs in args.supernet_epochs:
         stats = evaluator.warmup(lambda: sample_architecture(space, rng), epochs - done)
         done, train_seconds = epochs, train_seconds + stats.get("seconds", 0.0)
-        for bn in ("batch", "running"):
+        for bn in BATCHNORM:
             evaluator.bn = bn
             started = time.perf_counter()
             rewards = [s.reward for s in evaluator.score_many(archs)]
@@ -178,7 +182,7 @@ def tables(name: str, raw: dict, args) -> tuple[dict, list[str]]:
             [c[key]["reward"] for c in raw["curves"]],
             sum(c[key]["seconds"] for c in raw["curves"]))
     for epochs in args.supernet_epochs:
-        for bn in ("batch", "running"):
+        for bn in BATCHNORM:
             got = raw["supernet"][f"{epochs}:{bn}"]
             row(f"supernet, {epochs} epoch{'s' if epochs > 1 else ''}, {bn} BN",
                 got["rewards"], got["train_seconds"] + got["score_seconds"])

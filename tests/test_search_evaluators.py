@@ -192,6 +192,28 @@ def test_scoring_uses_batch_stats_and_leaks_nothing(splits: DataSplits) -> None:
     assert running.score(a).reward != first.reward  # a different normalisation
 
 
+def test_recalibrated_scoring_uses_the_paths_own_statistics_and_leaks_nothing(
+    splits: DataSplits,
+) -> None:
+    """bn="recalibrate": a path is normalised with statistics measured on its own forward
+    passes of fixed training sequences; scores repeat, and the shared buffers come back."""
+    ev = SharedEvaluator("small", splits, make_config(), device="cpu", bn="recalibrate")
+    ev.train(cycler(arch_list(8, seed=12)), 8)
+    buffers = {k: v.clone() for k, v in ev.net.named_buffers()}
+    momenta = [m.momentum for m in ev.net.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    a, b = arch_list(2, seed=13)
+    first = ev.score(a)
+    ev.score(b)
+    assert first.valid and ev.score(a).reward == first.reward
+    for k, v in ev.net.named_buffers():
+        assert torch.equal(v, buffers[k]), k
+    assert momenta == [m.momentum for m in ev.net.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert ev.net.training
+    batch = SharedEvaluator("small", splits, make_config(), device="cpu")
+    batch.load_state_dict(ev.state_dict())
+    assert batch.score(a).reward != first.reward
+
+
 def test_reward_names_and_subset(splits: DataSplits) -> None:
     config = make_config(reward="neg_loss", reward_sequences=40)
     ev = make_evaluator("small", splits, config, device="cpu")

@@ -312,6 +312,12 @@ class SupernetConfig(StrictModel):
         "not inflated by it (single-path one-shot NAS), or the strategy's own draws (ENAS, "
         "AMBER).",
     )
+    scoring_bn: Literal["batch", "running", "recalibrate"] = Field(
+        "batch",
+        description="BatchNorm statistics a scored path is normalised with: each scoring "
+        "batch's own, the shared running ones, or the path's own, measured on 1,024 training "
+        "sequences before it is scored (costs about one more scoring pass).",
+    )
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)

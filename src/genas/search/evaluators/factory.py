@@ -31,7 +31,7 @@ def make_evaluator(
     """
     search = config.search or SearchConfig()
     if search.evaluator == "shared":
-        return SharedEvaluator(space, splits, config, device, seed)
+        return SharedEvaluator(space, splits, config, device, seed, search.supernet.scoring_bn)
     if search.evaluator == "independent":
         return IndependentEvaluator(space, splits, config, device, seed, executor)
     raise ValueError(f"unknown evaluator {search.evaluator!r} (shared, independent)")

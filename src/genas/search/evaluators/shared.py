@@ -10,25 +10,33 @@ per-batch BatchNorm statistics by default (see that module for why).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
 
+import numpy as np
 import torch
+from torch import nn
 
 from genas.config import RunConfig
 from genas.data.dataset import DataSplits
 from genas.nn.network import SuperNet
 from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
 from genas.search.evaluators.reward import reward_from_metrics
-from genas.search.evaluators.scoring import BatchNormMode
+from genas.search.evaluators.scoring import SCORING_BATCH, BatchNormMode, scoring_indices
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
 from genas.search.evaluators.step import build_optimizer, train_step
 from genas.search.evaluators.stream import TrainStream
+from genas.seq.alphabet import to_float
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
+from genas.train.device import autocast
 
 STATE_VERSION = 1
+
+#: Training sequences each path's BatchNorm statistics are measured on (``bn="recalibrate"``).
+RECALIBRATION_SEQUENCES = 1024
 
 
 def as_architecture(space: ModelSpace, arch: ArchLike) -> Architecture:
@@ -62,8 +70,11 @@ class SharedEvaluator(Evaluator):
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... (bf16 autocast on CUDA).
         seed: seeds the weights, the data order, augmentation, dropout and the scoring
             subset; ``None``: ``config.seed``.
-        bn: BatchNorm while scoring: ``"batch"`` (per-batch statistics, the default) or
-            ``"running"`` (the shared running statistics).
+        bn: BatchNorm while scoring: ``"batch"`` (per-batch statistics, the default),
+            ``"running"`` (the shared running statistics), or ``"recalibrate"``: statistics
+            of the scored path itself, measured on :data:`RECALIBRATION_SEQUENCES` fixed
+            training sequences before it is scored (Guo et al., "Single path one-shot NAS",
+            ECCV 2020), then put back.
 
     Raises:
         GenasError: ``splits.valid`` is missing, or the space cannot be built.
@@ -80,10 +91,11 @@ class SharedEvaluator(Evaluator):
         seed: int | None = None,
         bn: BatchNormMode = "batch",
     ):
-        if bn not in ("batch", "running"):
-            raise ValueError(f"bn must be 'batch' or 'running', got {bn!r}")
+        if bn not in ("batch", "running", "recalibrate"):
+            raise ValueError(f"bn must be 'batch', 'running' or 'recalibrate', got {bn!r}")
         super().__init__(space, splits, config, device, seed)
-        self.bn: BatchNormMode = bn
+        self.bn: BatchNormMode | Literal["recalibrate"] = bn
+        self._recalibration: torch.Tensor | None = None  # uint8 (R, 4, L) on the device
         sn = self.search.supernet
         with isolated_torch_rng(derive_seed(self.seed, "supernet-init"), self.device):
             self.net = SuperNet(
@@ -160,13 +172,54 @@ class SharedEvaluator(Evaluator):
         scoring = self.scoring_set
         try:
             arch = as_architecture(self.space, arch)
-            metrics = scoring.evaluate(self.net, lambda xf: self.net(xf, arch), self.bn)
+            if self.bn == "recalibrate":
+                with self._recalibrated(arch):
+                    metrics = scoring.evaluate(self.net, lambda xf: self.net(xf, arch), "running")
+            else:
+                metrics = scoring.evaluate(self.net, lambda xf: self.net(xf, arch), self.bn)
         except Exception as error:  # a candidate must never stop the search
             if isinstance(error, torch.OutOfMemoryError) and self.device.type == "cuda":
                 torch.cuda.empty_cache()
             return Score.failed(failure_message(error), time.perf_counter() - started)
         reward, why = reward_from_metrics(self.search.reward, metrics)
         return Score(reward, metrics, time.perf_counter() - started, why is None, why)
+
+    @contextlib.contextmanager
+    def _recalibrated(self, arch: Architecture) -> Iterator[None]:
+        """Inside the block, every BatchNorm holds the statistics of ``arch``'s path on the
+        recalibration sequences (a cumulative average, dropout off); afterwards the shared
+        running statistics are as they were."""
+        if self._recalibration is None:
+            rows = scoring_indices(
+                len(self.splits.train), RECALIBRATION_SEQUENCES,
+                derive_seed(self.seed, "recalibration"),
+            )
+            x, _ = self.splits.train.get_batch(rows)
+            self._recalibration = torch.from_numpy(np.asarray(x, dtype=np.uint8)).to(self.device)
+        norms = [m for m in self.net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        saved = [(m.momentum, {k: v.clone() for k, v in m.named_buffers()}) for m in norms]
+        was_training = self.net.training
+        try:
+            self.net.eval()
+            for m in norms:
+                m.reset_running_stats()
+                m.momentum = None  # a cumulative average over the recalibration batches
+                m.train()
+            with torch.inference_mode():
+                for lo in range(0, len(self._recalibration), SCORING_BATCH):
+                    xf = to_float(self._recalibration[lo : lo + SCORING_BATCH], self.n_value)
+                    with autocast(self.device):
+                        self.net(xf, arch)
+            for m in norms:
+                m.eval()
+            yield
+        finally:
+            with torch.no_grad():
+                for m, (momentum, buffers) in zip(norms, saved, strict=True):
+                    m.momentum = momentum
+                    for name, value in buffers.items():
+                        getattr(m, name).copy_(value)
+            self.net.train(was_training)
 
     # ------------------------------------------------------------------ state
 
