@@ -24,7 +24,8 @@ gives Kendall τ, Spearman ρ and the precision of the top 5 against the true sc
 seconds each evaluator spent on all architectures (training and scoring). Each training
 writes its result into ``--work`` (default: a temporary folder), so a rerun with the same
 folder does only what is missing; ``--jobs N`` runs N trainings at once, each on cores/N
-torch threads.
+torch threads. The measurements are those of ``genas fidelity``
+(:mod:`genas.workflows.fidelity_run`), run in parallel.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import json
 import multiprocessing
 import os
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -45,16 +45,19 @@ from quality import dataset_config
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
 from genas.fileio import atomic_write_json
-from genas.search.evaluators import IndependentEvaluator, SharedEvaluator
-from genas.search.fidelity import rank_agreement
-from genas.space import get_space, sample_architecture
+from genas.workflows.fidelity_run import (
+    TRUTH_SEEDS,
+    curve_scores,
+    fidelity_architectures,
+    fidelity_table,
+    supernet_scores,
+    truth_score,
+)
 
 DATA_SEED = 1  # the validation split every evaluator scores on
-TRUTH_SEEDS = (1, 2)
 ESTIMATE_SEED = 3  # the evaluators' own seed: independent of the true scores' trainings
+ARCHS_SEED = 0
 SPACE = "small"
-#: How the supernet's BatchNorm normalises a scored path (SharedEvaluator's ``bn``).
-BATCHNORM = ("batch", "running", "recalibrate")
 
 
 def make_config(data: dict, base: Path, seed: int, args) -> RunConfig:
@@ -68,87 +71,45 @@ def make_config(data: dict, base: Path, seed: int, args) -> RunConfig:
     return parse_config(raw, base, "<fidelity>")
 
 
-def architectures(n: int) -> list[list[int]]:
-    rng = np.random.default_rng(0)
-    return [sample_architecture(get_space(SPACE), rng).to_tokens() for _ in range(n)]
-
-
-def truth_task(data: dict, base: Path, tokens: list[int], seed: int, out: Path, args) -> dict:
-    """One standalone training of ``tokens`` with ``seed``: validation and test AUROC."""
-    from genas.config import ModelConfig
-    from genas.workflows.train_run import finished_run, train_run
-
-    config = make_config(data, base, seed, args)
-    config.model = ModelConfig(space=SPACE, architecture=tokens)
-    splits = load_splits(config.data, DATA_SEED)
-    started = time.perf_counter()
-    result = finished_run(config, out) or train_run(config, out, progress=False, splits=splits)
-    metrics = result.metrics
-    return {"valid_auroc": metrics["valid"]["summary"]["mean_auroc"],
-            "test_auroc": metrics["test"]["summary"]["mean_auroc"],
-            "epochs": len(metrics["history"]), "seconds": metrics["train_seconds"],
-            "wall": time.perf_counter() - started}
-
-
-def curve_task(data: dict, base: Path, tokens: list[int], args) -> dict:
-    """The independent evaluator's learning curve of ``tokens``: reward after each epoch count."""
-    config = make_config(data, base, ESTIMATE_SEED, args)
-    splits = load_splits(config.data, DATA_SEED)
-    evaluator = IndependentEvaluator(SPACE, splits, config, "cpu")
-    scores = evaluator.learning_curve(tokens, args.epochs)
-    return {str(e): {"reward": s.reward, "seconds": s.seconds}
-            for e, s in zip(args.epochs, scores, strict=True)}
-
-
-def supernet_task(data: dict, base: Path, archs: list[list[int]], args) -> dict:
-    """One supernet trained on uniform paths; every architecture scored after each epoch
-    count of ``--supernet-epochs``, with each BatchNorm mode of :data:`BATCHNORM`."""
-    config = make_config(data, base, ESTIMATE_SEED, args)
-    splits = load_splits(config.data, DATA_SEED)
-    evaluator = SharedEvaluator(SPACE, splits, config, "cpu")
-    rng = np.random.default_rng([ESTIMATE_SEED, 7])
-    space = get_space(SPACE)
-    out, done, train_seconds = {}, 0, 0.0
-    for epochs in args.supernet_epochs:
-        stats = evaluator.warmup(lambda: sample_architecture(space, rng), epochs - done)
-        done, train_seconds = epochs, train_seconds + stats.get("seconds", 0.0)
-        for bn in BATCHNORM:
-            evaluator.bn = bn
-            started = time.perf_counter()
-            rewards = [s.reward for s in evaluator.score_many(archs)]
-            out[f"{epochs}:{bn}"] = {"rewards": rewards, "train_seconds": train_seconds,
-                                     "score_seconds": time.perf_counter() - started}
-        evaluator.bn = "batch"
-    return out
-
-
-def run_task(kind: str, path: Path, threads: int, *task_args) -> None:
-    """Run one task in a worker and write its result to ``path`` (skipped if there)."""
+def run_task(kind: str, path: Path, threads: int, data: dict, base: Path, args,
+             *task_args) -> None:
+    """One measurement of :mod:`genas.workflows.fidelity_run` in a worker process, written
+    to ``path`` (skipped if there)."""
     import torch
 
     if path.is_file():
         return
     torch.set_num_threads(threads)
-    result = {"truth": truth_task, "curve": curve_task, "supernet": supernet_task}[kind](
-        *task_args)
+    splits = load_splits(make_config(data, base, DATA_SEED, args).data, DATA_SEED)
+    if kind == "truth":
+        tokens, seed, out = task_args
+        result = truth_score(make_config(data, base, DATA_SEED, args), tokens, seed, out, splits)
+    elif kind == "curve":
+        (tokens,) = task_args
+        result = curve_scores(make_config(data, base, ESTIMATE_SEED, args), tokens, args.epochs,
+                              splits)
+    else:
+        (archs,) = task_args
+        result = supernet_scores(make_config(data, base, ESTIMATE_SEED, args), archs,
+                                 args.supernet_epochs, splits)
     atomic_write_json(path, result)
 
 
 def measure(name: str, data: dict, base: Path, work: Path, args) -> dict:
-    """Every training of one dataset (reusing those in ``work``); the tables' raw numbers."""
-    archs = architectures(args.archs)
+    """Every measurement of one dataset (reusing those in ``work``), ``--jobs`` at a time."""
+    archs = fidelity_architectures(SPACE, args.archs, ARCHS_SEED)
     folder = work / name
     folder.mkdir(parents=True, exist_ok=True)
-    tasks = [("supernet", folder / "supernet.json", data, base, archs, args)]
+    tasks = [("supernet", folder / "supernet.json", archs)]
     for i, tokens in enumerate(archs):
-        tasks.append(("curve", folder / f"curve_{i}.json", data, base, tokens, args))
+        tasks.append(("curve", folder / f"curve_{i}.json", tokens))
         for seed in TRUTH_SEEDS:
-            tasks.append(("truth", folder / f"truth_{i}_s{seed}.json", data, base, tokens, seed,
-                          folder / f"truth_{i}_s{seed}", args))
+            tasks.append(("truth", folder / f"truth_{i}_s{seed}.json", tokens, seed,
+                          folder / f"truth_{i}_s{seed}"))
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
-        futures = [pool.submit(run_task, kind, path, threads, *rest)
+        futures = [pool.submit(run_task, kind, path, threads, data, base, args, *rest)
                    for kind, path, *rest in tasks]
         for future in futures:
             future.result()
@@ -160,45 +121,15 @@ def measure(name: str, data: dict, base: Path, work: Path, args) -> dict:
             "supernet": read(folder / "supernet.json")}
 
 
-def tables(name: str, raw: dict, args) -> tuple[dict, list[str]]:
-    """The fidelity table of one dataset and its notes."""
+def notes_of(name: str, raw: dict) -> list[str]:
     truth = [float(np.mean([t["valid_auroc"] for t in ts])) for ts in raw["truth"]]
-    rows = []
-
-    def row(label: str, estimate: list[float], seconds: float) -> None:
-        agree = rank_agreement(estimate, truth)
-        rows.append([label, agree["n"], agree["kendall_tau"], agree["spearman_rho"],
-                     agree["top_precision"], seconds])
-
-    seed_1 = [ts[0]["valid_auroc"] for ts in raw["truth"]]
-    seed_2 = [ts[1]["valid_auroc"] for ts in raw["truth"]]
-    ceiling = rank_agreement(seed_1, seed_2)
-    rows.append(["standalone seed 1 vs seed 2 (the ceiling)", ceiling["n"],
-                 ceiling["kendall_tau"], ceiling["spearman_rho"], ceiling["top_precision"],
-                 sum(ts[0]["seconds"] for ts in raw["truth"])])
-    for epochs in args.epochs:
-        key = str(epochs)
-        row(f"independent, {epochs} epoch{'s' if epochs > 1 else ''}",
-            [c[key]["reward"] for c in raw["curves"]],
-            sum(c[key]["seconds"] for c in raw["curves"]))
-    for epochs in args.supernet_epochs:
-        for bn in BATCHNORM:
-            got = raw["supernet"][f"{epochs}:{bn}"]
-            row(f"supernet, {epochs} epoch{'s' if epochs > 1 else ''}, {bn} BN",
-                got["rewards"], got["train_seconds"] + got["score_seconds"])
-    spread = (min(truth), float(np.median(truth)), max(truth))
-    notes = [
+    return [
         f"{name}: {len(truth)} architectures of the `{SPACE}` space drawn uniformly; true "
-        f"score = mean validation AUROC of 2 standalone trainings (min {spread[0]:.4f}, "
-        f"median {spread[1]:.4f}, max {spread[2]:.4f}).",
+        f"score = mean validation AUROC of 2 standalone trainings (min {min(truth):.4f}, "
+        f"median {float(np.median(truth)):.4f}, max {max(truth):.4f}).",
         "seconds: all architectures together, training and scoring (the standalone row: one "
-        "seed's trainings); 2 CPU cores shared by --jobs trainings at a time.",
+        "seed's trainings); 2 CPU cores shared by --jobs measurements at a time.",
     ]
-    table = {"title": f"{name}: rank agreement of each evaluator with standalone training",
-             "columns": ["evaluator", "archs", "Kendall τ", "Spearman ρ", "top-5 precision",
-                         "seconds"],
-             "rows": rows}
-    return table, notes
 
 
 def main() -> None:
@@ -228,10 +159,12 @@ def main() -> None:
             continue
         data, base = found
         raw = measure(name, data, base, work, args)
-        table, table_notes = tables(name, raw, args)
+        table = fidelity_table(raw, args.epochs, args.supernet_epochs,
+                               f"{name}: rank agreement of each evaluator with standalone "
+                               "training")
         print_table(table)
         out_tables.append(table)
-        notes += table_notes
+        notes += notes_of(name, raw)
         raw_all[name] = raw
     write_result("fidelity", "Evaluator fidelity: rank agreement with standalone training",
                  out_tables, quick=args.quick, notes=notes, extra={"raw": raw_all})

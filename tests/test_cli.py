@@ -168,6 +168,28 @@ def test_search_settings_bad_input(tiny: Path, tmp_path: Path, search, message):
     assert not (tmp_path / "run").exists()
 
 
+def test_fidelity_measures_every_evaluator_and_resumes(tiny: Path, tmp_path: Path):
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["train"] = {"max_epochs": 1, "patience": 1, "batch_size": 32}
+    config["search"] = {"space": "small", "supernet": {"batch_size": 32},
+                        "independent": {"batch_size": 32}}
+    (tmp_path / "f.yaml").write_text(yaml.safe_dump(config))
+    args = ["fidelity", str(tmp_path / "f.yaml"), "-o", str(tmp_path / "fid"), "--archs", "5",
+            "--epochs", "1", "--supernet-epochs", "1"]
+    out = _ok(args).output
+    assert "Kendall" in out and "recalibrate" in out
+    result = json.loads((tmp_path / "fid" / "fidelity.json").read_text())
+    labels = [row[0] for row in result["table"]["rows"]]
+    assert labels[0].startswith("standalone seed 1 vs seed 2")
+    assert "independent, 1 epoch" in labels and "supernet, 1 epoch, recalibrate BN" in labels
+    assert all(row[1] == 5 for row in result["table"]["rows"])  # every architecture scored
+    stamp = (tmp_path / "fid" / "truth_0_s1.json").stat().st_mtime_ns
+    _ok(args)  # a rerun reuses every measurement
+    assert (tmp_path / "fid" / "truth_0_s1.json").stat().st_mtime_ns == stamp
+    _fails(args[:-1] + ["2,1"], "--supernet-epochs must be ascending")
+    _fails(args[:4] + ["--archs", "3"], "--archs must be at least 5")
+
+
 def test_simulate_writes_dataset(tmp_path: Path):
     out = tmp_path / "sim"
     _ok(
