@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -193,6 +194,18 @@ def test_successive_halving_promotes_the_best_and_continues_them() -> None:
         assert score.metrics["epochs"] == (2 if i in promoted else 1)
         budget = score.metrics["epochs"]
         assert score.reward == ev.score_or_raise(archs[i], budget).reward
+
+
+@pytest.mark.parametrize("independent", [{"epochs": 1}, {"rungs": [1, 2], "eta": 2}])
+def test_a_passed_deadline_leaves_all_but_the_first_child_unscored(independent) -> None:
+    splits = make_splits(n_train=128, n_valid=64)
+    config = make_config(evaluator="independent", independent={"batch_size": 32, **independent})
+    ev = make_evaluator("small", splits, config, device="cpu")
+    archs = arch_list(3, seed=2)
+    scores = ev.score_many(archs, deadline=time.perf_counter() - 1.0)
+    assert scores[0] is not None and scores[0].valid and scores[1:] == [None, None]
+    assert scores[0].metrics["epochs"] == 1  # no promotion after the deadline
+    assert all(s is not None for s in ev.score_many(archs, deadline=time.perf_counter() + 1e6))
 
 
 @pytest.mark.parametrize("rungs", [[], [0, 1], [2, 2], [3, 1]])

@@ -128,6 +128,19 @@ def test_budget_stops_within_one_step(tiny_fasta, tmp_path: Path):
     assert spent - last_step < 1.0 + 0.05  # the budget was not yet spent when it began
 
 
+def test_budget_ends_inside_a_step_of_independent_children(tiny_fasta, tmp_path: Path):
+    """With children trained from scratch a step is long: the budget stops it between
+    children, and the children it never trained are neither told nor written."""
+    config = _config(tiny_fasta, steps=5, archs_per_step=6, evaluator="independent",
+                     independent={"epochs": 1, "batch_size": 32})
+    splits = load_splits(config.data, config.seed)
+    result = run_search(config, tmp_path, splits, budget_seconds=0.01, log=lambda _: None)
+    rows = read_jsonl(tmp_path / "history.jsonl")
+    assert result.steps_done == 1 and result.stopped_by == "budget"
+    assert 1 <= len(rows) < 6 and [r["index"] for r in rows] == list(range(len(rows)))
+    assert all(r["reward"] is not None for r in rows)
+
+
 def test_corrupt_checkpoint_falls_back_to_previous(tiny_fasta, tmp_path: Path):
     _search(_config(tiny_fasta, steps=2), tmp_path)
     (tmp_path / "search_state.pt").write_bytes(b"garbage")

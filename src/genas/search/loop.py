@@ -10,8 +10,10 @@ One controller step (DESIGN.md §1):
      order they were asked, so in-process and Ray runs write the same history;
   3. the strategy updates (REINFORCE for `rl`), and the step is written: history rows,
      controller probabilities with the step's seconds by part, then the checkpoint.
-The loop stops after ``steps`` steps or once the wall-clock budget is spent (checked before
-each step, so a budget is overrun by at most one step).
+The loop stops after ``steps`` steps or once the wall-clock budget is spent: checked before
+each step, and while scoring (the independent evaluator starts no child after the budget's
+end, and the architectures it leaves unscored are neither told nor written), so a budget
+is overrun by at most one child's training or one supernet step.
 """
 
 from __future__ import annotations
@@ -127,7 +129,10 @@ def run_search(
         train_stats = evaluator.train(train_paths, search.child_steps)
         archs = strategy.ask_many(search.archs_per_step)
         scoring_began = time.perf_counter()
-        scores = evaluator.score_many(archs)
+        deadline = None if budget_seconds is None else began + budget_seconds - elapsed
+        scored = zip(archs, evaluator.score_many(archs, deadline), strict=True)
+        # an architecture the budget left unscored is not told: the strategy never saw it
+        archs, scores = map(list, zip(*[(a, s) for a, s in scored if s is not None], strict=True))
         scoring = time.perf_counter() - scoring_began
         for arch, score in zip(archs, scores, strict=True):
             strategy.tell(arch, score.reward)

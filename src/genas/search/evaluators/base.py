@@ -8,6 +8,7 @@ architecture: it gets ``Score(valid=False, reward=nan, error=...)``.
 from __future__ import annotations
 
 import math
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,9 +114,17 @@ class Evaluator(ABC):
             )
         return self._scoring
 
-    def score_many(self, archs: Iterable[ArchLike]) -> list[Score]:
-        """:meth:`score` of each architecture, in order."""
-        return [self.score(a) for a in archs]
+    def score_many(
+        self, archs: Iterable[ArchLike], deadline: float | None = None
+    ) -> list[Score | None]:
+        """:meth:`score` of each architecture, in order; None for those left unscored
+        because ``deadline`` (a ``time.perf_counter()`` value) had passed. The first
+        architecture is always scored, so a search with a budget scores at least one."""
+        scores: list[Score | None] = []
+        for arch in archs:
+            late = deadline is not None and scores and time.perf_counter() > deadline
+            scores.append(None if late else self.score(arch))
+        return scores
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume bit-identically (CPU); tensors and plain containers

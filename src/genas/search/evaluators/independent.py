@@ -175,41 +175,61 @@ class IndependentEvaluator(Evaluator):
             yield Score(reward, metrics, spent, why is None, why)
             started = time.perf_counter()
 
-    def score_many(self, archs: Iterable[ArchLike]) -> list[Score]:
+    def score_many(
+        self, archs: Iterable[ArchLike], deadline: float | None = None
+    ) -> list[Score | None]:
         """Each architecture trained and scored (in order): for ``search.independent.epochs``
         as a trial of :attr:`executor`, or by successive halving when
         ``search.independent.rungs`` is set (:meth:`successive_halving`).
 
+        ``deadline`` (a ``time.perf_counter()`` value): in this process, no child starts
+        (and no promoted child continues) after it; a child never started gets None. The
+        first child always trains. A parallel executor's trials of one round are not cut.
         A trial that raises or whose worker dies is retried (``executor.retries``, once by
         default), then gets ``Score.failed`` with the error.
         """
         items = [list(a.to_tokens()) if isinstance(a, Architecture) else list(a) for a in archs]
         rungs = self.search.independent.rungs
         if rungs:
-            return self.successive_halving(items, rungs, self.search.independent.eta)
-        return self._map(items, self.search.independent.epochs)
+            return self.successive_halving(items, rungs, self.search.independent.eta, deadline)
+        return self._map(items, self.search.independent.epochs, deadline)
 
-    def _map(self, items: list[list[int]], epochs: int) -> list[Score]:
+    def _map(
+        self, items: list[list[int]], epochs: int, deadline: float | None = None
+    ) -> list[Score | None]:
         """Each token list trained for ``epochs`` and scored, as trials of the executor."""
         executor = self.executor or InProcessExecutor()
         if executor.in_process:
-            context = self
+            context, rounds = self, [[item] for item in items]  # the deadline between trials
         else:  # the data goes to the workers once per search, not once per step
             if self._shared is None or self._shared[0] is not executor:
                 self._shared = (executor, executor.share(self.remote_context()))
-            context = self._shared[1]
-        results = executor.map(score_trial, [(t, epochs) for t in items], context)
-        return [
-            r.value if r.ok else Score.failed(failure_message(r.error), r.seconds) for r in results
-        ]
+            context, rounds = self._shared[1], [items]
+        scores: list[Score | None] = []
+        for batch in rounds:
+            if deadline is not None and scores and time.perf_counter() > deadline:
+                scores += [None] * len(batch)
+                continue
+            results = executor.map(score_trial, [(t, epochs) for t in batch], context)
+            scores += [
+                r.value if r.ok else Score.failed(failure_message(r.error), r.seconds)
+                for r in results
+            ]
+        return scores
 
     def successive_halving(
-        self, items: list[list[int]], rungs: Sequence[int], eta: int
-    ) -> list[Score]:
+        self,
+        items: list[list[int]],
+        rungs: Sequence[int],
+        eta: int,
+        deadline: float | None = None,
+    ) -> list[Score | None]:
         """Synchronous successive halving (Jamieson & Talwalkar 2016; Li et al. 2018) over
         one step's candidates: all are trained for ``rungs[0]`` epochs, the best
         ``ceil(n / eta)`` of them (by reward) go on to ``rungs[1]``, and so on. Each
         candidate's score is the one of the last rung it reached (``metrics["epochs"]``).
+        Past ``deadline`` no child starts or continues: a candidate keeps the score of the
+        last rung it finished, or None if it never trained.
 
         In this process a promoted child continues its training; on a parallel executor each
         rung is a round of trials, and a promoted child is trained again from the start
@@ -224,15 +244,22 @@ class IndependentEvaluator(Evaluator):
         scores: list[Score | None] = [None] * len(items)
         alive = list(range(len(items)))
         curves = {i: self._curve(items[i], rungs) for i in alive} if executor.in_process else {}
+
+        def late() -> bool:
+            started = any(s is not None for s in scores)
+            return deadline is not None and started and time.perf_counter() > deadline
+
         for rung, epochs in enumerate(rungs):
             if executor.in_process:
                 for i in alive:
+                    if late():
+                        break
                     scores[i] = _next_score(curves[i])
-            else:
+            elif not late():
                 for i, score in zip(alive, self._map([items[i] for i in alive], epochs),
                                     strict=True):
                     scores[i] = score
-            if rung == len(rungs) - 1:
+            if rung == len(rungs) - 1 or late():
                 break
             ranked = sorted((i for i in alive if scores[i].valid), key=lambda i: -scores[i].reward)
             alive = ranked[: math.ceil(len(alive) / eta)]
@@ -240,7 +267,7 @@ class IndependentEvaluator(Evaluator):
                 break
         for curve in curves.values():
             curve.close()
-        return [s for s in scores if s is not None]
+        return scores
 
     def remote_context(self) -> ChildContext:
         """What a worker process needs to rebuild this evaluator (sent to it once)."""
