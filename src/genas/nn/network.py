@@ -25,6 +25,7 @@ layer uses are not reduced (and the child does not hold their reduction).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
@@ -121,6 +122,7 @@ class ArchNetwork(nn.Module):
         n_tasks: T, number of outputs (logits).
         width: multiplies every layer's filters.
         archs: hold the modules these architectures use; ``None``: hold every module.
+        dropout: the head's dropout, in place of the space's ``head.dropout``.
     """
 
     def __init__(
@@ -130,6 +132,7 @@ class ArchNetwork(nn.Module):
         n_tasks: int,
         width: float = 1.0,
         archs: Iterable[Architecture] | None = None,
+        dropout: float | None = None,
     ):
         super().__init__()
         if input_length < 1:
@@ -179,7 +182,8 @@ class ArchNetwork(nn.Module):
             }
         )
         self.final_length = space.lengths(input_length)[-1]
-        self.head = OutputHead(space.head, filters[-1], self.final_length, n_tasks)
+        head = space.head if dropout is None else replace(space.head, dropout=dropout)
+        self.head = OutputHead(head, filters[-1], self.final_length, n_tasks)
 
     def _check_input(self, x: Tensor) -> None:
         if x.dim() != 3 or x.shape[1] != INPUT_CHANNELS:
@@ -215,7 +219,9 @@ class ArchNetwork(nn.Module):
 class ChildNet(ArchNetwork):
     """A standalone network of one architecture: x (N, 4, L) float32 → logits (N, T).
 
-    Holds only the modules ``arch`` uses. ``width`` multiplies every layer's filters.
+    Holds only the modules ``arch`` uses. ``width`` multiplies every layer's filters; so does
+    the architecture's own ``width`` when the space searches it, and its ``dropout`` replaces
+    the head's (``ModelSpace.training``).
     """
 
     def __init__(
@@ -227,8 +233,13 @@ class ChildNet(ArchNetwork):
         width: float = 1.0,
     ):
         arch.validate(space)
-        super().__init__(space, input_length, n_tasks, width, archs=[arch])
+        values = space.training_values(arch.training)
+        super().__init__(
+            space, input_length, n_tasks, width * values.get("width", 1.0), archs=[arch],
+            dropout=values.get("dropout"),
+        )
         self.arch = arch
+        self.base_width = width
 
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_arch(x, self.arch)
@@ -238,7 +249,7 @@ class ChildNet(ArchNetwork):
         return {
             "space": self.space.to_dict(),
             "architecture": self.arch.to_dict(),
-            "width": self.width,
+            "width": self.base_width,
         }
 
 

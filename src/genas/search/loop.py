@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genas.config import RunConfig
+from genas.config import RunConfig, SearchConfig
 from genas.data import DataSplits
-from genas.errors import GenasError
+from genas.errors import ConfigError, GenasError
 from genas.fileio import atomic_write_json
 from genas.parallel import Executor, make_executor
 from genas.search import history
@@ -87,6 +87,7 @@ def run_search(
                 executor=own,
             )
     space = get_space(search.space)
+    check_search(space, search)
     run_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
     strategy = make_strategy(space, search, config.seed)
@@ -199,6 +200,24 @@ def run_search(
     )
     atomic_write_json(run_dir / BEST_ARCHITECTURE, record)
     return SearchResult(run_dir, space, best, best_reward, steps_done, elapsed, stopped_by)
+
+
+def check_search(space: ModelSpace, search: SearchConfig) -> None:
+    """A one-line :class:`ConfigError` for a search that cannot run on ``space``: AMBER's
+    controller and the supernet know ops and skips only, not searched training settings."""
+    if not space.training:
+        return
+    names = ", ".join(name for name, _ in space.training)
+    if search.strategy == "rl":
+        raise ConfigError(
+            f"search.strategy: rl cannot search the training settings of space "
+            f"{space.name!r} ({names}); use random, evolution or tpe"
+        )
+    if search.evaluator == "shared":
+        raise ConfigError(
+            f"search.evaluator: shared (one supernet) cannot score the training settings of "
+            f"space {space.name!r} ({names}); use independent"
+        )
 
 
 def step_parts(seconds: float, supernet: float, scoring: float) -> dict[str, float]:

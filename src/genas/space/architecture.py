@@ -35,6 +35,8 @@ class Architecture:
             ``j`` to layer ``i``. ``None`` → all zeros.
         skip_tokens: whether :meth:`to_tokens` includes the skip bits (False for a space that
             does not search skips; then every skip must be 0).
+        training: index of the value of each training setting the space searches
+            (``ModelSpace.training``), in its order; ``()`` when it searches none.
 
     ``ValueError`` on a malformed architecture (wrong shapes, negative op index, non-0/1 skip).
     """
@@ -42,6 +44,7 @@ class Architecture:
     ops: tuple[int, ...]
     skips: tuple[tuple[int, ...], ...] | None = None
     skip_tokens: bool = True
+    training: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         ops = tuple(_as_int(f"op of layer {i}", v) for i, v in enumerate(self.ops))
@@ -67,6 +70,10 @@ class Architecture:
             skips = tuple(skips)
         if not self.skip_tokens and any(any(row) for row in skips):
             raise ValueError("skip connections set but skip_tokens is False")
+        training = tuple(_as_int(f"training token {i}", v) for i, v in enumerate(self.training))
+        if any(v < 0 for v in training):
+            raise ValueError(f"training tokens must be >= 0, got {list(training)}")
+        object.__setattr__(self, "training", training)
         object.__setattr__(self, "ops", ops)
         object.__setattr__(self, "skips", skips)
         object.__setattr__(self, "skip_tokens", bool(self.skip_tokens))
@@ -95,13 +102,14 @@ class Architecture:
     # ---------------------------------------------------------------- tokens
 
     def to_tokens(self) -> list[int]:
-        """AMBER token list ``[op_0, op_1, skip_0→1, op_2, skip_0→2, skip_1→2, ...]``."""
+        """AMBER token list ``[op_0, op_1, skip_0→1, op_2, skip_0→2, skip_1→2, ...]``, then
+        the training tokens."""
         tokens: list[int] = []
         for i, op in enumerate(self.ops):
             tokens.append(op)
             if self.skip_tokens:
                 tokens.extend(self.skips[i])
-        return tokens
+        return tokens + list(self.training)
 
     @classmethod
     def from_tokens(cls, space: ModelSpace, tokens: Sequence[int]) -> Architecture:
@@ -119,7 +127,12 @@ class Architecture:
             if space.skips:
                 skips.append(tuple(tokens[pos : pos + i]))
                 pos += i
-        arch = cls(tuple(ops), tuple(skips) if space.skips else None, skip_tokens=space.skips)
+        arch = cls(
+            tuple(ops),
+            tuple(skips) if space.skips else None,
+            skip_tokens=space.skips,
+            training=tuple(tokens[pos:]),
+        )
         arch.validate(space)
         return arch
 
@@ -129,13 +142,16 @@ class Architecture:
         space: ModelSpace,
         ops: Sequence[int | str],
         skips: Sequence[Sequence[int]] | None = None,
+        training: Sequence[int] | None = None,
     ) -> Architecture:
-        """Build from op indices or op labels (one per layer) and optional skip rows."""
+        """Build from op indices or op labels (one per layer), optional skip rows and
+        optional training tokens (default: the first value of each searched setting)."""
         indices = [space.op_index(i, op) if isinstance(op, str) else op for i, op in enumerate(ops)]
         arch = cls(
             tuple(indices),
             None if skips is None else tuple(tuple(r) for r in skips),
             skip_tokens=space.skips,
+            training=tuple(training) if training is not None else (0,) * len(space.training),
         )
         arch.validate(space)
         return arch
@@ -162,16 +178,31 @@ class Architecture:
                 f"architecture {'has' if self.skip_tokens else 'lacks'} skip tokens, space "
                 f"{space.name!r} {'searches' if space.skips else 'does not search'} skips"
             )
+        if len(self.training) != len(space.training):
+            raise ValueError(
+                f"architecture has {len(self.training)} training tokens, space "
+                f"{space.name!r} searches {len(space.training)} training settings"
+            )
+        for index, (name, values) in zip(self.training, space.training, strict=True):
+            if index >= len(values):
+                raise ValueError(
+                    f"training token of {name} is {index}, but space {space.name!r} has "
+                    f"{len(values)} values for it"
+                )
 
     # ---------------------------------------------------------------- (de)serialise
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"ops": [...], "skips": [[...], ...], "skip_tokens": bool}``."""
-        return {
+        """``{"ops": [...], "skips": [[...], ...], "skip_tokens": bool}``, and
+        ``"training": [...]`` when the architecture has training tokens."""
+        out: dict[str, Any] = {
             "ops": list(self.ops),
             "skips": [list(row) for row in self.skips],
             "skip_tokens": self.skip_tokens,
         }
+        if self.training:
+            out["training"] = list(self.training)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Architecture:
@@ -183,6 +214,7 @@ class Architecture:
             tuple(data["ops"]),
             None if skips is None else tuple(tuple(r) for r in skips),
             skip_tokens=bool(data.get("skip_tokens", True)),
+            training=tuple(data.get("training") or ()),
         )
 
     def to_json(self, path: str | Path, space: ModelSpace) -> None:
@@ -197,6 +229,7 @@ class Architecture:
             "tokens": self.to_tokens(),
             "op_labels": [space.op(i, op).label for i, op in enumerate(self.ops)],
             **self.to_dict(),
+            **({"training_values": space.training_values(self.training)} if self.training else {}),
         }
 
     @classmethod
@@ -247,11 +280,14 @@ class Architecture:
                     f"  reduce: 1x1 conv → {space.filters[i + 1]}, max-pool {space.reduction_pool}"
                 )
         head = space.head
+        values = space.training_values(self.training)
         lines.append(
-            f"head: {head.type} → dropout {head.dropout:g}"
+            f"head: {head.type} → dropout {values.get('dropout', head.dropout):g}"
             + (f" → dense {head.units} ReLU" if head.units else "")
             + " → dense T"
         )
+        if values:
+            lines.append("training: " + ", ".join(f"{k} {v:g}" for k, v in values.items()))
         return lines
 
 

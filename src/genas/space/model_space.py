@@ -18,6 +18,14 @@ YAML (every key but ``name`` and ``layers``/``ops`` is optional)::
     skips: true
     stem: {kernel_size: 8, filters: 32}
     head: {type: flatten, units: 925, dropout: 0.1}
+    training:               # optional: training settings searched with the architecture
+      lr: [0.0003, 0.001, 0.003]
+      weight_decay: [0, 0.0001]
+      dropout: [0.1, 0.3, 0.5]   # replaces head.dropout
+      width: [0.5, 1, 2]         # multiplies every layer's filters
+
+Each ``training`` setting is one more token of an architecture (after the ops and skips),
+an index into its list of values.
 
 Defaults: ``filters: 32``, ``reductions: []``, ``reduction_pool: 4``, ``skips: false``,
 ``stem: {kernel_size: 8, filters: <filters of layer 0>}``,
@@ -40,8 +48,10 @@ from genas.space.operation import Operation
 HEAD_TYPES = ("flatten", "global_pool")
 _SPACE_KEYS = (
     "name", "description", "layers", "ops", "n_layers", "filters", "reductions",
-    "reduction_pool", "skips", "stem", "head",
+    "reduction_pool", "skips", "stem", "head", "training",
 )  # fmt: skip
+#: Training settings a space may search, in token order.
+TRAINING_KEYS = ("lr", "weight_decay", "dropout", "width")
 _STEM_KEYS = ("kernel_size", "filters")
 _HEAD_KEYS = ("type", "units", "dropout")
 
@@ -98,6 +108,8 @@ class ModelSpace:
         stem: the fixed first conv.
         head: the fixed output block.
         description: free text.
+        training: searched training settings, ``((name, (value, ...)), ...)`` in the order
+            of :data:`TRAINING_KEYS`; each is one more token of an architecture.
     """
 
     name: str
@@ -109,6 +121,7 @@ class ModelSpace:
     stem: Stem | None = None
     head: Head = field(default_factory=Head)
     description: str = ""
+    training: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -150,6 +163,7 @@ class ModelSpace:
         set_(self, "filters", filters)
         if not isinstance(self.skips, bool):
             raise ValueError(f"skips must be true or false, got {self.skips!r}")
+        set_(self, "training", _check_training(self.training))
         if self.stem is None:
             set_(self, "stem", Stem(filters=filters[0]))
         elif self.stem.filters != filters[0]:
@@ -170,21 +184,27 @@ class ModelSpace:
 
     @property
     def n_tokens(self) -> int:
-        """Length of an architecture's token list: ops, plus ``n(n-1)/2`` skips if searched."""
+        """Length of an architecture's token list: ops, ``n(n-1)/2`` skips if searched, and
+        one token per searched training setting."""
         n = self.n_layers
-        return n + (n * (n - 1) // 2 if self.skips else 0)
+        return n + (n * (n - 1) // 2 if self.skips else 0) + len(self.training)
 
     @property
     def size(self) -> int:
         """Number of distinct architectures in the space (exact)."""
         n = self.n_layers
         ops = math.prod(len(ops) for ops in self.layers)
-        return ops * (2 ** (n * (n - 1) // 2) if self.skips else 1)
+        training = math.prod(len(values) for _, values in self.training)
+        return ops * (2 ** (n * (n - 1) // 2) if self.skips else 1) * training
 
     @property
     def buildable(self) -> bool:
         """Whether genas.nn can build every op of every layer."""
         return all(op.buildable for ops in self.layers for op in ops)
+
+    def training_values(self, indices: Sequence[int]) -> dict[str, float]:
+        """``{setting: value}`` of an architecture's training tokens (``{}`` if none)."""
+        return {name: values[i] for (name, values), i in zip(self.training, indices, strict=True)}
 
     def op(self, layer: int, index: int) -> Operation:
         return self.layers[layer][index]
@@ -229,6 +249,8 @@ class ModelSpace:
             stem={"kernel_size": self.stem.kernel_size, "filters": self.stem.filters},
             head={"type": self.head.type, "units": self.head.units, "dropout": self.head.dropout},
         )
+        if self.training:
+            d["training"] = {name: list(values) for name, values in self.training}
         return d
 
     @classmethod
@@ -270,6 +292,38 @@ class ModelSpace:
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def _check_training(training: Any) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """The training settings in :data:`TRAINING_KEYS` order, each a non-empty list of
+    distinct valid values; ``ValueError`` naming the setting otherwise."""
+    pairs = dict(training)
+    for name in pairs:
+        if name not in TRAINING_KEYS:
+            raise ValueError(
+                f"training: unknown setting {name!r} (searchable: {', '.join(TRAINING_KEYS)})"
+            )
+    out = []
+    for name in TRAINING_KEYS:
+        if name not in pairs:
+            continue
+        values = pairs[name]
+        if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+            raise ValueError(f"training.{name}: give a non-empty list of values")
+        checked = []
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"training.{name}: {repr(value)[:40]} is not a number")
+            low_ok = value >= 0 if name in ("weight_decay", "dropout") else value > 0
+            if not low_ok or (name == "dropout" and value >= 1):
+                rule = {"lr": "> 0", "width": "> 0", "weight_decay": ">= 0",
+                        "dropout": "in [0, 1)"}[name]
+                raise ValueError(f"training.{name}: {value!r} must be {rule}")
+            checked.append(float(value))
+        if len(set(checked)) != len(checked):
+            raise ValueError(f"training.{name}: a value is listed twice")
+        out.append((name, tuple(checked)))
+    return tuple(out)
 
 
 def _check_int(what: str, value: Any) -> None:
@@ -361,6 +415,7 @@ def _from_dict(cls: type[ModelSpace], data: Mapping[str, Any]) -> ModelSpace:
         skips=data.get("skips", False),
         head=Head(**head_raw),
         description=str(data.get("description", "") or "").strip(),
+        training=tuple(_sub_mapping("training", data.get("training")).items()),
     )
     if stem_raw:
         stem = Stem(

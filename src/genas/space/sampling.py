@@ -14,7 +14,8 @@ def sample_architecture(
     skip_prob: float = 0.4,
     n_skips: int | None = None,
 ) -> Architecture:
-    """One architecture: a uniform op per layer; skips Bernoulli(`skip_prob`) or exactly `n_skips`.
+    """One architecture: a uniform op per layer; skips Bernoulli(`skip_prob`) or exactly `n_skips`;
+    a uniform value of each training setting the space searches.
 
     With ``n_skips`` set, that many of the ``L(L-1)/2`` possible skips are switched on, chosen
     uniformly (AMBER's random baseline uses ``round(0.4 * L(L-1)/2)``). A space that does not
@@ -22,8 +23,21 @@ def sample_architecture(
     """
     ops = [int(rng.integers(space.num_ops(i))) for i in range(space.n_layers)]
     n_possible = space.n_layers * (space.n_layers - 1) // 2
-    if not space.skips:
-        return Architecture.from_ops(space, ops)
+    skips = None
+    if space.skips:
+        skips = _sample_skips(space, rng, skip_prob, n_skips, n_possible)
+    training = [int(rng.integers(len(values))) for _, values in space.training]
+    return Architecture.from_ops(space, ops, skips, training)
+
+
+def _sample_skips(
+    space: ModelSpace,
+    rng: np.random.Generator,
+    skip_prob: float,
+    n_skips: int | None,
+    n_possible: int,
+) -> list[tuple[int, ...]]:
+    """Skip rows of :func:`sample_architecture` (row ``i`` has ``i`` bits)."""
     if n_skips is None:
         bits = (rng.random(n_possible) < skip_prob).astype(int)
     else:
@@ -35,18 +49,19 @@ def sample_architecture(
     for i in range(space.n_layers):
         skips.append(tuple(int(b) for b in bits[start : start + i]))
         start += i
-    return Architecture.from_ops(space, ops, skips)
+    return skips
 
 
 def token_choices(space: ModelSpace) -> list[int]:
     """How many values each token of ``space`` can take, in token order: the op count of
-    layer ``i`` for its op token, 2 for each skip bit (:meth:`Architecture.to_tokens`)."""
+    layer ``i`` for its op token, 2 for each skip bit, the number of values of each training
+    setting (:meth:`Architecture.to_tokens`)."""
     choices: list[int] = []
     for i in range(space.n_layers):
         choices.append(space.num_ops(i))
         if space.skips:
             choices.extend([2] * i)
-    return choices
+    return choices + [len(values) for _, values in space.training]
 
 
 def mutate_architecture(

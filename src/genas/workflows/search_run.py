@@ -23,7 +23,7 @@ from genas.search.budget import parse_budget
 from genas.search.evaluators.base import failure_message
 from genas.search.evaluators.reward import near_chance_note
 from genas.search.history import HISTORY_JSONL, read_jsonl
-from genas.search.loop import BEST_ARCHITECTURE, SearchResult, run_search
+from genas.search.loop import BEST_ARCHITECTURE, SearchResult, check_search, run_search
 from genas.space import Architecture, get_space
 from genas.train import resolve_device
 from genas.train.loop import monitored_score
@@ -57,6 +57,7 @@ def search_run(
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
     budget_seconds = parse_budget(budget if budget is not None else config.search.budget)
+    check_search(get_space(config.search.space), config.search)  # before anything is written
     run_dir = Path(out) if out is not None else config.output.dir
     config = config.model_copy(deep=True)
     config.output.dir = run_dir.resolve()

@@ -42,6 +42,27 @@ def model_spec(model: ModelConfig) -> dict:
     return {"space": space.to_dict(), "architecture": arch.to_dict(), "width": model.width}
 
 
+def with_searched_training(config: RunConfig) -> RunConfig:
+    """A copy of ``config`` whose ``train.lr`` and ``train.weight_decay`` are those the
+    model's architecture chose, when its space searches them (``ModelSpace.training``)."""
+    config = config.model_copy(deep=True)
+    model = config.model
+    if model.space is None or model.architecture is None:
+        return config
+    space = get_space(model.space)
+    if not space.training:
+        return config
+    if isinstance(model.architecture, Path):
+        arch = Architecture.from_json(model.architecture, space)
+    else:
+        arch = Architecture.from_tokens(space, model.architecture)
+    values = space.training_values(arch.training)
+    for name in ("lr", "weight_decay"):
+        if name in values:
+            setattr(config.train, name, values[name])
+    return config
+
+
 def train_run(
     config: RunConfig,
     out: str | Path | None = None,
@@ -59,7 +80,7 @@ def train_run(
         splits: already loaded data (saves re-reading when training several models).
     """
     run_dir = Path(out) if out is not None else config.output.dir
-    config = config.model_copy(deep=True)
+    config = with_searched_training(config)
     config.output.dir = run_dir.resolve()
     seed_everything(config.seed)
     splits = splits or load_splits(config.data, config.seed)
@@ -130,6 +151,7 @@ def finished_run(config: RunConfig, run_dir: str | Path) -> TrainRunResult | Non
     try:
         saved = load_config(run_dir / "config.yaml")
         metrics = json.loads((run_dir / METRICS_JSON).read_text())
+        config = with_searched_training(config)
         same = all(getattr(saved, key) == getattr(config, key) for key in SAME_TRAINING)
         if not same:
             return None

@@ -43,9 +43,10 @@ class IndependentEvaluator(Evaluator):
 
     Budget and optimiser: ``search.independent`` (epochs, max_steps: a cap on the
     minibatches per child, batch_size, lr) with ``train.optimizer``, ``train.weight_decay``
-    and ``train.grad_clip``; constant learning rate, no early stopping. The child has the
-    search width (``search.width``) and is scored in eval mode (its own BatchNorm running
-    statistics) on the same in-memory scoring set as the shared evaluator.
+    and ``train.grad_clip``; constant learning rate, no early stopping. A space that
+    searches ``lr`` or ``weight_decay`` (``ModelSpace.training``) sets them per child.
+    The child has the search width (``search.width``) and is scored in eval mode (its own
+    BatchNorm running statistics) on the same in-memory scoring set as the shared evaluator.
 
     Args:
         space: the model space (or its preset name / YAML path).
@@ -100,8 +101,12 @@ class IndependentEvaluator(Evaluator):
             net = ChildNet(
                 self.space, arch, self.splits.input_length, self.splits.n_tasks, self.search.width
             ).to(self.device)
+        searched = self.space.training_values(arch.training)  # lr, weight decay of this child
         optimizer = build_optimizer(
-            net.parameters(), self.train_config.optimizer, ind.lr, self.train_config.weight_decay
+            net.parameters(),
+            self.train_config.optimizer,
+            searched.get("lr", ind.lr),
+            searched.get("weight_decay", self.train_config.weight_decay),
         )
         stream = TrainStream(
             self.splits.train, ind.batch_size, seed, self.rc_augment, self.max_shift
