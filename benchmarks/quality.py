@@ -64,6 +64,7 @@ from genas.config import RunConfig, parse_config
 from genas.data import load_splits
 from genas.search.history import HISTORY_JSONL, read_jsonl
 from genas.train import resolve_device
+from genas.train.metrics import auroc_standard_error as hanley_mcneil_se
 from genas.workflows.compare_run import LEARNED_AUROC, compare_run
 from genas.workflows.search_run import TOP_K_JSON, retrain_run, search_run
 
@@ -287,17 +288,13 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
 
 
 def auroc_standard_error(auroc: float, labels) -> float | None:
-    """Hanley & McNeil (1982) standard error of one AUROC on a single-task test set of
-    ``labels`` (N, 1); None for several tasks. It says how far apart two models' test AUROCs
-    must be before the test set can tell them apart."""
+    """The standard error of one AUROC on a single-task test set of ``labels`` (N, 1)
+    (:func:`genas.train.metrics.auroc_standard_error`); None for several tasks. It says
+    how far apart two models' test AUROCs must be before the test set can tell them apart."""
     if labels.shape[1] != 1:
         return None
-    n_pos = float((labels[:, 0] == 1).sum())
-    n_neg = float((labels[:, 0] == 0).sum())
-    q1, q2 = auroc / (2 - auroc), 2 * auroc**2 / (1 + auroc)
-    var = (auroc * (1 - auroc) + (n_pos - 1) * (q1 - auroc**2)
-           + (n_neg - 1) * (q2 - auroc**2)) / (n_pos * n_neg)
-    return float(np.sqrt(var))
+    n_pos = int((labels[:, 0] == 1).sum())
+    return hanley_mcneil_se(auroc, n_pos, int((labels[:, 0] == 0).sum()))
 
 
 def gap_note(rows: list[list], se: float | None) -> str:

@@ -118,3 +118,32 @@ def test_bad_inputs():
     y[0, 0] = 2
     with pytest.raises(ValueError, match="0, 1 or NaN"):
         task_metrics(y, s, names)
+
+
+def test_auroc_standard_error_hanley_mcneil():
+    from genas.train.metrics import auroc_standard_error
+
+    # AUROC 0.8, 50 + 50 cases: Q1 = 0.8 / 1.2, Q2 = 1.28 / 1.8,
+    # var = (0.16 + 49 (Q1 - 0.64) + 49 (Q2 - 0.64)) / 2500 = 0.001980 -> SE 0.0445
+    assert auroc_standard_error(0.8, 50, 50) == pytest.approx(0.0445, abs=1e-4)
+    assert auroc_standard_error(0.85, 500, 500) < auroc_standard_error(0.85, 50, 50)
+    assert math.isnan(auroc_standard_error(0.9, 0, 10))
+    assert math.isnan(auroc_standard_error(float("nan"), 10, 10))
+
+
+def test_comparison_table_shows_standard_errors_when_known():
+    from rich.console import Console
+
+    from genas.report.tables import comparison_table
+
+    rows = [{"model": "a", "parameters": 10, "test_mean_auroc": 0.9, "test_auroc_se": 0.011,
+             "test_median_auroc": 0.9, "test_mean_auprc": 0.8, "train_seconds": 3.0},
+            {"model": "b", "parameters": None, "test_mean_auroc": 0.8, "test_median_auroc": 0.8,
+             "test_mean_auprc": 0.7, "train_seconds": None}]
+    console = Console(width=200, record=True)
+    console.print(comparison_table(rows))
+    text = console.export_text()
+    assert "± SE" in text and "0.0110" in text
+    console = Console(width=200, record=True)
+    console.print(comparison_table([dict(rows[1])]))
+    assert "± SE" not in console.export_text()

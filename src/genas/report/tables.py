@@ -62,16 +62,23 @@ def metrics_table(metrics: dict, max_tasks: int = 20) -> Table:
 
 
 def comparison_table(rows: list[dict], title: str = "test set") -> Table:
-    """Rows of `genas compare` (or the demo): model, parameters, AUROC/AUPRC, seconds."""
+    """Rows of `genas compare` (or the demo): model, parameters, AUROC/AUPRC, seconds; on a
+    one-task test set also each AUROC's standard error (``test_auroc_se``), so that a reader
+    sees which gaps the test set can resolve."""
     table = Table(title=title)
-    for column in ("model", "parameters", "mean AUROC", "median AUROC", "mean AUPRC", "train s"):
+    with_se = any(row.get("test_auroc_se") is not None for row in rows)
+    columns = ["model", "parameters", "mean AUROC", *(["± SE"] if with_se else []),
+               "median AUROC", "mean AUPRC", "train s"]
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
         params, seconds = row.get("parameters"), row.get("train_seconds")
+        se = [_fmt(row.get("test_auroc_se"))] if with_se else []
         table.add_row(
             row["model"],
             "-" if params is None else f"{params:,}",
             _fmt(row.get("test_mean_auroc")),
+            *se,
             _fmt(row.get("test_median_auroc")),
             _fmt(row.get("test_mean_auprc")),
             "-" if seconds is None else f"{seconds:.0f}",

@@ -220,6 +220,18 @@ def task_metrics(
     return {"tasks": tasks, "summary": _summary(auroc, auprc), "groups": group_summaries}
 
 
+def auroc_standard_error(auroc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of one AUROC from ``n_pos`` positives and ``n_neg`` negatives (Hanley &
+    McNeil, Radiology 1982): how far apart two models' AUROCs on one test set must be before
+    the test set can tell them apart. NaN for an undefined AUROC or a single class."""
+    if not math.isfinite(auroc) or n_pos < 1 or n_neg < 1:
+        return math.nan
+    q1, q2 = auroc / (2 - auroc), 2 * auroc**2 / (1 + auroc)
+    var = (auroc * (1 - auroc) + (n_pos - 1) * (q1 - auroc**2)
+           + (n_neg - 1) * (q2 - auroc**2)) / (n_pos * n_neg)
+    return math.sqrt(max(var, 0.0))
+
+
 def _fmt(value: float) -> str:
     return "   nan" if not math.isfinite(value) else f"{value:6.4f}"
 

@@ -25,6 +25,7 @@ from genas.fileio import atomic_write_json, atomic_write_text
 from genas.parallel import executor_config
 from genas.search.evaluators.base import failure_message
 from genas.space import get_space, sample_architecture
+from genas.train.metrics import auroc_standard_error
 from genas.workflows.train_many import train_many
 
 COLUMNS = ("model", "parameters", "test_mean_auroc", "test_median_auroc", "test_mean_auprc")
@@ -128,12 +129,22 @@ def _row(name: str, metrics: dict, run_dir: Path) -> dict:
         "model": name,
         "parameters": metrics.get("parameters"),
         "test_mean_auroc": summary["mean_auroc"],
+        "test_auroc_se": _single_task_se(test),
         "test_median_auroc": summary["median_auroc"],
         "test_mean_auprc": summary["mean_auprc"],
         "groups": {g: v["mean_auroc"] for g, v in (test.get("groups") or {}).items()},
         "train_seconds": metrics.get("train_seconds"),
         "run_dir": str(run_dir),
     }
+
+
+def _single_task_se(split_metrics: dict) -> float | None:
+    """The AUROC's standard error on a one-task test set (None for several tasks)."""
+    tasks = list((split_metrics.get("tasks") or {}).values())
+    if len(tasks) != 1 or "n_pos" not in tasks[0]:
+        return None
+    task = tasks[0]
+    return auroc_standard_error(task["auroc"], task["n_pos"], task["n"] - task["n_pos"])
 
 
 def _failed_row(name: str, error: str, run_dir: Path) -> dict:

@@ -20,6 +20,7 @@ from genas.config import RunConfig, parse_config
 from genas.data import load_splits
 from genas.fileio import atomic_write_json
 from genas.report.tables import comparison_table
+from genas.train.metrics import auroc_standard_error
 from genas.workflows.compare_run import compare_run
 from genas.workflows.report_run import report_run
 from genas.workflows.search_run import search_run
@@ -115,6 +116,9 @@ def run_demo(
             "model": "gkm-SVM (shipped scores)",
             "parameters": None,
             "test_mean_auroc": auroc,
+            "test_auroc_se": auroc_standard_error(
+                auroc, int(labels.sum()), int((labels == 0).sum())
+            ),
             "test_median_auroc": auroc,
             "test_mean_auprc": auprc,
             "train_seconds": None,
