@@ -18,6 +18,9 @@ OUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 # Benchmarks in the order the page shows them; others follow alphabetically.
 ORDER = [
+    "fidelity",
+    "search_compare_taf7_search",
+    "search_compare_tbp_search",
     "quality_nfe2",
     "quality_nfe2_uniform",
     "quality_nfe2_cv",

@@ -32,6 +32,8 @@ SUITE = [
     ("heritability_recovery.py", []),
     ("quality.py", []),
     ("quality_cv.py", []),
+    ("fidelity.py", []),
+    ("search_compare.py", []),
 ]
 
 
