@@ -515,3 +515,14 @@ def test_tpe_learns_from_architectures_it_did_not_ask(label_space):
     assert strategy.most_likely() == told
     state = _roundtrip(strategy.state_dict())
     assert state["trial_values"] == [0.9]
+
+
+def test_tpe_drops_asks_never_told_at_step_end(label_space):
+    strategy = TpeStrategy(label_space, seed=0)
+    first, _unscored = strategy.ask(), strategy.ask()
+    strategy.tell(first, 0.5)
+    strategy.step_end()
+    assert strategy.state_dict()["trial_values"] == [0.5]  # the untold one was dropped
+    resumed = TpeStrategy(label_space, seed=0)
+    resumed.load_state_dict(_roundtrip(strategy.state_dict()))
+    assert resumed.ask() == strategy.ask()

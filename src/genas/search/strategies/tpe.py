@@ -102,6 +102,12 @@ class TpeStrategy(Strategy):
             )
 
     def step_end(self) -> dict[str, Any]:
+        """Close the step; an architecture asked in it and never told (a budget ended the
+        step first) is dropped, so that TPE's constant liar does not count it for ever."""
+        for numbers in self._running.values():
+            for number in numbers:
+                self._study.tell(number, state=TrialState.FAIL)
+        self._running = {}
         rewards, n_invalid = finite_rewards(self._pending, self._min_reward)
         self._pending = []
         self._steps += 1
@@ -155,8 +161,11 @@ class TpeStrategy(Strategy):
     # ------------------------------------------------------------------ state
 
     def state_dict(self) -> dict[str, Any]:
-        """The trials in order (tokens; value, None for one asked and not yet told)."""
-        trials = self._study.get_trials(deepcopy=False)
+        """The trials in order (tokens; value, None for one asked and not yet told); dropped
+        trials are left out."""
+        trials = self._study.get_trials(
+            deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)
+        )
         return {
             "strategy": self.name,
             "n_tokens": self.space.n_tokens,
