@@ -104,14 +104,14 @@ def test_failing_child_is_retried_then_recorded(tiny_fasta, tmp_path: Path, monk
     calls: dict[str, int] = {}
     original = IndependentEvaluator._train_child
 
-    def train_child(self, arch, seed):
+    def train_child(self, arch, seed, epochs):
         calls[arch.hash] = calls.get(arch.hash, 0) + 1
         order = list(calls)
         if arch.hash == order[0]:
             raise RuntimeError("out of luck")  # the first child always fails
         if arch.hash == order[1] and calls[arch.hash] == 1:
             raise RuntimeError("once")  # the second fails on its first attempt only
-        return original(self, arch, seed)
+        return original(self, arch, seed, epochs)
 
     monkeypatch.setattr(IndependentEvaluator, "_train_child", train_child)
     run_search(config, tmp_path, splits, log=lambda _: None)
