@@ -133,6 +133,12 @@ def test_search_dry_run_prints_the_plan_and_writes_nothing(tiny: Path, tmp_path:
     (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
     out = _ok(["search", str(tmp_path / "search.yaml"), "--dry-run"]).output
     assert "supernet trains on: uniform paths" in out
+    config["search"].update(evaluator="independent", independent={"rungs": [1, 3]},
+                            retrain_top_k=2, ensemble=True)
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    out = " ".join(_ok(["search", str(tmp_path / "search.yaml"), "--dry-run"]).output.split())
+    assert "children: successive halving, rungs [1, 3] epochs" in out
+    assert "final model: ensemble of the top 2" in out and "supernet parameters" not in out
 
 
 def test_search_resume_with_another_strategy_fails_and_writes_nothing(tiny: Path, tmp_path):

@@ -447,18 +447,35 @@ def search_plan(config: RunConfig) -> dict:
             ("uniform paths" if search.supernet.train_on == "uniform" else "the strategy's paths")
             if search.evaluator == "shared" else "no supernet"
         ),
+        "children": _children_plan(search),
+        "training settings searched": ", ".join(n for n, _ in space.training) or "none",
+        "final model": (
+            f"ensemble of the top {search.retrain_top_k}" if search.ensemble
+            else f"best on validation of the top {search.retrain_top_k}"
+        ),
         "steps": search.steps,
-        "sequences trained per step": search.child_steps * search.supernet.batch_size,
         "architectures scored per step": search.archs_per_step,
         "budget": search.budget or "none",
         "executor": config.executor.backend,
         "input length": input_length,
         "tasks": n_tasks,
     }
-    if input_length and n_tasks:
-        supernet = SuperNet(space, input_length, n_tasks, width=search.width)
-        plan["supernet parameters"] = f"{count_parameters(supernet):,}"
+    if search.evaluator == "shared":
+        plan["sequences trained per step"] = search.child_steps * search.supernet.batch_size
+        if input_length and n_tasks:
+            supernet = SuperNet(space, input_length, n_tasks, width=search.width)
+            plan["supernet parameters"] = f"{count_parameters(supernet):,}"
     return plan
+
+
+def _children_plan(search) -> str:
+    """How the independent evaluator trains a step's children (for the dry run)."""
+    if search.evaluator != "independent":
+        return "paths of the supernet"
+    ind = search.independent
+    if ind.rungs:
+        return f"successive halving, rungs {ind.rungs} epochs, the best 1/{ind.eta} go on"
+    return f"each trained from scratch for {ind.epochs} epochs"
 
 
 def _data_shape(config: RunConfig) -> tuple[int | None, int | None]:
