@@ -5,8 +5,9 @@
         [--seeds 1,2,3] [--budget 10m] [--top-k 3] [--max-epochs 20] [--random 5]
         [--references deepbind] [--jobs 1] [--work DIR] [--tag NAME]
 
-Each search named ``strategy:evaluator`` runs on the ``small`` space for the same
-wall-clock ``--budget`` (nothing else stops it), then its ``--top-k`` best architectures are
+Each search named ``strategy:evaluator[:space]`` runs on that space (default ``small``;
+``small-tuned`` searches the learning rate, dropout and width too) for the same wall-clock
+``--budget`` (nothing else stops it), then its ``--top-k`` best architectures are
 retrained from scratch with the same recipe (early stopping on validation AUROC, up to
 ``--max-epochs``) and the best of them on validation is kept (``search.retrain_top_k``).
 Evaluators, each with genas's defaults otherwise:
@@ -15,8 +16,8 @@ Evaluators, each with genas's defaults otherwise:
 - ``independent``: each child trained from scratch for ``search.independent.epochs``;
 - ``halving``: independent children by successive halving (rungs of 1 and 3 epochs, η = 3).
 
-Beside them, per seed: ``--random`` architectures drawn uniformly from the space and the
-``--references``, trained with the same recipe (``genas compare``). Test AUROC is reported as
+Beside them, per seed: ``--random`` architectures drawn uniformly from the first search's
+space and the ``--references``, trained with the same recipe (``genas compare``). Test AUROC is reported as
 mean ± sd over seeds; the anytime plot (best validation reward so far against search
 seconds, mean over seeds) goes to ``results/anytime_<dataset>_<tag>.png``. A rerun with the
 same ``--work`` reuses every finished search and training. Rewards of different evaluators
@@ -54,17 +55,23 @@ EVALUATORS = {
     "halving": {"evaluator": "independent", "independent": {"rungs": [1, 3], "eta": 3}},
 }
 DEFAULT_SEARCHES = ("rl:shared,random:shared,random:independent,evolution:independent,"
-                    "tpe:independent,evolution:halving")
+                    "tpe:independent,evolution:halving,evolution:halving:small-tuned")
+
+
+def parse_search(search: str) -> tuple[str, str, str]:
+    """``strategy:evaluator[:space]`` → (strategy, evaluator, space)."""
+    strategy, evaluator, *space = search.split(":")
+    return strategy, evaluator, (space[0] if space else "small")
 
 
 def run_config(data: dict, base: Path, seed: int, search: str, args) -> RunConfig:
-    strategy, evaluator = search.split(":")
+    strategy, evaluator, space = parse_search(search)
     raw = {
         "seed": seed,
         "data": data,
         "train": {"max_epochs": args.max_epochs, "patience": 4, "batch_size": 64,
                   "rc_predict": True, "device": "cpu"},
-        "search": {"space": "small", "strategy": strategy, "steps": 100000,
+        "search": {"space": space, "strategy": strategy, "steps": 100000,
                    "archs_per_step": 10, "retrain_top_k": args.top_k,
                    **EVALUATORS[evaluator]},
     }
@@ -72,8 +79,8 @@ def run_config(data: dict, base: Path, seed: int, search: str, args) -> RunConfi
 
 
 def label(search: str) -> str:
-    strategy, evaluator = search.split(":")
-    return f"{strategy} × {evaluator}"
+    strategy, evaluator, space = parse_search(search)
+    return f"{strategy} × {evaluator}" + ("" if space == "small" else f" ({space})")
 
 
 def search_folder(work: Path, name: str, seed: int, search: str) -> Path:
@@ -205,7 +212,7 @@ def main() -> None:
     args.searches = (args.searches or ("random:shared,evolution:halving" if quick
                                        else DEFAULT_SEARCHES)).split(",")
     for search in args.searches:
-        strategy, _, evaluator = search.partition(":")
+        _, evaluator, _ = parse_search(search)
         if evaluator not in EVALUATORS:
             raise SystemExit(f"--searches: {search!r}: evaluator must be one of "
                              f"{', '.join(EVALUATORS)}")

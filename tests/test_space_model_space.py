@@ -13,7 +13,7 @@ from genas.space import ModelSpace, Operation, get_space, list_presets
 
 
 def test_presets_listed_and_cached() -> None:
-    assert {"amber-deepsea", "small"} <= set(list_presets())
+    assert {"amber-deepsea", "small", "small-tuned"} <= set(list_presets())
     assert get_space("small") is get_space("small")
     space = get_space("small")
     assert get_space(space) is space
