@@ -17,11 +17,12 @@ Evaluators, each with genas's defaults otherwise:
 - ``halving``: independent children by successive halving (rungs of 1 and 3 epochs, η = 3).
 
 Beside them, per seed: ``--random`` architectures drawn uniformly from the first search's
-space and the ``--references``, trained with the same recipe (``genas compare``). Test AUROC is reported as
-mean ± sd over seeds; the anytime plot (best validation reward so far against search
-seconds, mean over seeds) goes to ``results/anytime_<dataset>_<tag>.png``. A rerun with the
-same ``--work`` reuses every finished search and training. Rewards of different evaluators
-are different estimates and are not comparable with each other; the test rows are.
+space and the ``--references``, trained with the same recipe (``genas compare``). Test
+AUROC is reported as mean ± sd over seeds; the anytime plot (best validation reward so far
+against search seconds, mean over seeds) goes to ``results/anytime_<dataset>_<tag>.png``.
+A rerun with the same ``--work`` reuses every finished search and training. Rewards of
+different evaluators are different estimates and are not comparable with each other; the
+test rows are.
 """
 
 from __future__ import annotations
