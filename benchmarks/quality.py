@@ -1,7 +1,8 @@
 """Does the search pay off? The paper's Fig. 2 on the data we have.
 
-    .venv/bin/python benchmarks/quality.py [--quick] [--datasets nfe2,oct4_mafk,synthetic]
-        [--seeds 1,2,3] [--steps 100] [--budget 30m] [--top-k 3] [--child-steps 20]
+    .venv/bin/python benchmarks/quality.py [--quick]
+        [--datasets nfe2,oct4_mafk,synthetic,taf7,tbp,srf,tcf12] [--seeds 1,2,3]
+        [--steps 100] [--budget 30m] [--top-k 3] [--child-steps 20]
         [--reward-sequences N] [--device auto] [--jobs 1] [--train-on strategy]
 
 For every dataset and seed (in one process, or in parallel with ``--jobs``):
