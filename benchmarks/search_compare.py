@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/search_compare.py [--quick] [--datasets taf7,tbp]
         [--searches rl:shared,random:shared,random:independent,evolution:independent,...]
         [--seeds 1,2,3] [--budget 10m] [--top-k 3] [--max-epochs 20] [--random 5]
-        [--references deepbind] [--jobs 1] [--work DIR] [--tag NAME]
+        [--references deepbind] [--jobs 1] [--work DIR] [--tag NAME] [--ensembles]
 
 Each search named ``strategy:evaluator[:space]`` runs on that space (default ``small``;
 ``small-tuned`` searches the learning rate, dropout and width too) for the same wall-clock
@@ -125,9 +125,32 @@ def baselines(name: str, data: dict, base: Path, seed: int, work: Path, args,
                        progress=False, log=lambda _: None)
 
 
+def ensemble_row(label_: str, folders: list[Path], config: RunConfig, splits) -> dict | None:
+    """Test metrics of the ensemble (averaged probabilities) of the models trained in
+    ``folders`` (``search.ensemble``'s model, built after the fact); None with fewer than 2."""
+    from genas.nn import Ensemble
+    from genas.workflows.model_file import load_model
+    from genas.workflows.train_run import evaluate_splits
+
+    folders = [f for f in folders if (f / "model.safetensors").is_file()]
+    if len(folders) < 2:
+        return None
+    members = [load_model(f).model for f in folders]
+    metrics = evaluate_splits(Ensemble(members).eval(), splits, config)
+    return {"model": label_, "parameters": sum(sum(p.numel() for p in m.parameters())
+                                               for m in members),
+            "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
+            "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"]}
+
+
 def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> dict:
-    """Rows {model: row} and the anytime curves of one dataset and seed (all trained)."""
+    """Rows {model: row} and the anytime curves of one dataset and seed (all trained).
+
+    With ``--ensembles``, each search's retrained top-k also as one ensemble, and the first
+    k random architectures as one ensemble beside it: the same number of trained models,
+    so the two rows separate what the search adds from what averaging adds."""
     rows, curves = {}, {}
+    splits = load_splits(run_config(data, base, seed, args.searches[0], args).data, seed)
     for search in args.searches:
         out = search_folder(work, name, seed, search)
         metrics = json.loads((out / "metrics.json").read_text())
@@ -142,14 +165,28 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             "train_seconds": _retrain_seconds(out),
         }
         curves[search] = anytime_curve(out)
+        if args.ensembles:
+            config = run_config(data, base, seed, search, args)
+            members = sorted((out / "top_k").glob("rank_*"))
+            row = ensemble_row(f"{label(search)}, ensemble of top {len(members)}", members,
+                               config, splits)
+            if row:
+                rows[row["model"]] = row
     compared = baselines(name, data, base, seed, work, args, torch_threads())
     randoms = [r for r in compared if r["model"].startswith("random_")]
     if randoms:
         rows["random architectures (median)"] = median_row(randoms)
+    if args.ensembles and randoms:
+        first = search_folder(work, name, seed, args.searches[0]) / "compare"
+        k = min(args.top_k, len(randoms))
+        row = ensemble_row(f"ensemble of {k} random architectures",
+                           [first / f"random_{i}" for i in range(1, k + 1)],
+                           run_config(data, base, seed, args.searches[0], args), splits)
+        if row:
+            rows[row["model"]] = row
     for r in compared:
         if r["model"] != "searched (genas)" and r not in randoms:
             rows[r["model"]] = r
-    splits = load_splits(run_config(data, base, seed, args.searches[0], args).data, seed)
     labels = splits.test.get_batch(np.arange(len(splits.test)))[1]
     return {"rows": rows, "curves": curves, "test_labels": labels}
 
@@ -208,6 +245,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="searches at once")
     parser.add_argument("--work", default=None, help="folder of the runs (reused)")
     parser.add_argument("--tag", default="search", help="results: search_compare_<dataset>_TAG")
+    parser.add_argument("--ensembles", action="store_true",
+                        help="also each search's top-k, and k random architectures, as "
+                        "ensembles (no extra training)")
     args = parser.parse_args()
     quick = args.quick
     args.searches = (args.searches or ("random:shared,evolution:halving" if quick
