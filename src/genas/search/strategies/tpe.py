@@ -30,6 +30,8 @@ from genas.space import Architecture, ModelSpace, token_choices
 
 #: TPE's "good" fraction of trials, whose token frequencies :meth:`probabilities` shows.
 GOOD_FRACTION = 0.25
+#: Draws tried to find an architecture not asked before, before a repeat is accepted.
+FRESH_TRIES = 20
 
 
 class TpeStrategy(Strategy):
@@ -53,12 +55,15 @@ class TpeStrategy(Strategy):
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
         self._study = optuna.create_study(direction="maximize")
         self._running: dict[str, list[int]] = {}  # arch hash -> numbers of its asked trials
+        self._seen: set[str] = set()  # hashes of the architectures of the trials kept
         self._asked = 0
         self._pending: list[float] = []
         self._min_reward: float | None = None
         self._steps = 0
 
     def _sampler(self) -> TPESampler:
+        """A sampler seeded by ``(seed, draws so far)``: the next draw depends on the trials
+        and this count only (see the module docstring)."""
         seed = int(np.random.SeedSequence([self.seed, self._asked]).generate_state(1)[0])
         with warnings.catch_warnings():  # multivariate and constant_liar are "experimental"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -72,13 +77,21 @@ class TpeStrategy(Strategy):
     # ------------------------------------------------------------------ ask / tell
 
     def ask(self) -> Architecture:
-        self._study.sampler = self._sampler()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            trial = self._study.ask(self.distributions)
-        arch = self._arch_of(trial.params)
+        """TPE's next architecture. One it already asked (TPE may draw a categorical point
+        twice) is drawn again, up to :data:`FRESH_TRIES` times, so that an evaluator does
+        not train the same architecture twice; the repeats are dropped as failed trials."""
+        for attempt in range(FRESH_TRIES + 1):
+            self._study.sampler = self._sampler()
+            self._asked += 1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                trial = self._study.ask(self.distributions)
+            arch = self._arch_of(trial.params)
+            if arch.hash not in self._seen or attempt == FRESH_TRIES:
+                break
+            self._study.tell(trial.number, state=TrialState.FAIL)
+        self._seen.add(arch.hash)
         self._running.setdefault(arch.hash, []).append(trial.number)
-        self._asked += 1
         return arch
 
     def tell(self, arch: Architecture, reward: float) -> None:
@@ -95,6 +108,7 @@ class TpeStrategy(Strategy):
             if not numbers:
                 del self._running[arch.hash]
         else:  # an architecture this strategy did not ask
+            self._seen.add(arch.hash)
             self._study.add_trial(
                 optuna.trial.create_trial(
                     params=self._params_of(arch), distributions=self.distributions, value=value
@@ -183,8 +197,10 @@ class TpeStrategy(Strategy):
         self.seed = int(state["seed"])
         self._study = optuna.create_study(direction="maximize")
         self._running = {}
+        self._seen = set()
         for tokens, value in zip(state["trial_tokens"], state["trial_values"], strict=True):
             arch = Architecture.from_tokens(self.space, tokens)
+            self._seen.add(arch.hash)
             if value is None:  # asked, not told: asked again, with the same tokens
                 self._study.enqueue_trial(self._params_of(arch))
                 trial = self._study.ask(self.distributions)
