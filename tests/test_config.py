@@ -69,7 +69,7 @@ def test_space_yaml_path_resolves_against_config_dir():
     assert config.model.space == "/base/configs/spaces/mine.yaml"
 
 
-@pytest.mark.parametrize("name", ["nfe2.yaml", "synthetic.yaml"])
+@pytest.mark.parametrize("name", ["nfe2.yaml", "synthetic.yaml", "taf7.yaml"])
 def test_examples_validate(name):
     config = load_config(EXAMPLES / name)
     assert config.data.train is not None
