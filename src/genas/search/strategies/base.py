@@ -122,6 +122,35 @@ def finite_rewards(rewards: Sequence[float], floor: float | None) -> tuple[list[
     return out, len(rewards) - len(finite)
 
 
+def step_stats(step: int, told: Sequence[float], floor: float | None) -> dict[str, Any]:
+    """What ``step_end`` returns for the rewards ``told`` in a step: ``step``, ``n_archs``,
+    ``n_invalid`` and, when any was told, ``reward_mean`` and ``reward_max`` (invalid
+    rewards counted as the lowest, :func:`finite_rewards`)."""
+    rewards, n_invalid = finite_rewards(told, floor)
+    stats: dict[str, Any] = {"step": step, "n_archs": len(rewards), "n_invalid": n_invalid}
+    if rewards:
+        stats["reward_mean"] = float(sum(rewards) / len(rewards))
+        stats["reward_max"] = float(max(rewards))
+    return stats
+
+
+def usage_frequencies(
+    space: ModelSpace, archs: Sequence[Architecture], skip_prob: float
+) -> dict[str, list[list[float]]]:
+    """:meth:`Strategy.probabilities` of a strategy without a policy of its own: how often
+    each op of each layer and each skip is used among ``archs`` (uniform ops and
+    ``skip_prob`` when there are none; skips 0 in a space that does not search them)."""
+    L = space.n_layers
+    if not archs:
+        ops = [[1.0 / space.num_ops(i)] * space.num_ops(i) for i in range(L)]
+        return {"ops": ops, "skips": uniform_skip_rows(L, skip_prob if space.skips else 0.0)}
+    n = len(archs)
+    ops = [[sum(a.ops[i] == k for a in archs) / n for k in range(space.num_ops(i))]
+           for i in range(L)]
+    skips = [[sum(a.skips[i][j] for a in archs) / n for j in range(i)] for i in range(L)]
+    return {"ops": ops, "skips": skips}
+
+
 def uniform_skip_rows(n_layers: int, p: float) -> list[list[float]]:
     """``[[p] * i for i in range(n_layers)]``: the skip rows of :meth:`Strategy.probabilities`."""
     return [[p] * i for i in range(n_layers)]

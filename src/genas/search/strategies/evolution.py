@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from genas.config import EvolutionConfig
-from genas.search.strategies.base import Strategy, finite_rewards
+from genas.search.strategies.base import Strategy, step_stats, usage_frequencies
 from genas.space import Architecture, ModelSpace, mutate_architecture, sample_architecture
 
 #: Mutations tried to find an architecture not asked before, before a repeat is accepted.
@@ -87,15 +87,10 @@ class EvolutionStrategy(Strategy):
                 self._best = (arch.to_tokens(), reward)
 
     def step_end(self) -> dict[str, Any]:
-        rewards, n_invalid = finite_rewards(self._pending, self._min_reward)
+        stats = step_stats(self._steps + 1, self._pending, self._min_reward)
         self._pending = []
         self._steps += 1
-        stats: dict[str, Any] = {"step": self._steps, "n_archs": len(rewards)}
-        stats["n_invalid"] = n_invalid
         stats["population"] = len(self._population)
-        if rewards:
-            stats["reward_mean"] = float(np.mean(rewards))
-            stats["reward_max"] = float(np.max(rewards))
         return stats
 
     # ------------------------------------------------------------------ views
@@ -104,18 +99,7 @@ class EvolutionStrategy(Strategy):
         """How often each op (per layer) and each skip is used in the current population
         (uniform ops and ``skip_prob`` before anything was told)."""
         members = [Architecture.from_tokens(self.space, t) for t, _ in self._population]
-        L = self.space.n_layers
-        if not members:
-            ops = [[1.0 / self.space.num_ops(i)] * self.space.num_ops(i) for i in range(L)]
-            p = self.config.skip_prob if self.space.skips else 0.0
-            return {"ops": ops, "skips": [[p] * i for i in range(L)]}
-        n = len(members)
-        ops = [
-            [sum(m.ops[i] == k for m in members) / n for k in range(self.space.num_ops(i))]
-            for i in range(L)
-        ]
-        skips = [[sum(m.skips[i][j] for m in members) / n for j in range(i)] for i in range(L)]
-        return {"ops": ops, "skips": skips}
+        return usage_frequencies(self.space, members, self.config.skip_prob)
 
     def most_likely(self) -> Architecture:
         """The best-rewarded architecture told so far (op 0 everywhere before any)."""

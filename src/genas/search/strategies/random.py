@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from genas.config import RandomSearchConfig
-from genas.search.strategies.base import Strategy, finite_rewards, uniform_skip_rows
+from genas.search.strategies.base import Strategy, step_stats, uniform_skip_rows
 from genas.space import Architecture, ModelSpace, sample_architecture
 
 
@@ -61,14 +61,9 @@ class RandomStrategy(Strategy):
                 self._best = (arch.to_tokens(), reward)
 
     def step_end(self) -> dict[str, Any]:
-        rewards, n_invalid = finite_rewards(self._pending, self._min_reward)
+        stats = step_stats(self._steps + 1, self._pending, self._min_reward)
         self._pending = []
         self._steps += 1
-        stats: dict[str, Any] = {"step": self._steps, "n_archs": len(rewards)}
-        stats["n_invalid"] = n_invalid
-        if rewards:
-            stats["reward_mean"] = float(np.mean(rewards))
-            stats["reward_max"] = float(np.max(rewards))
         return stats
 
     def probabilities(self) -> dict[str, list[list[float]]]:

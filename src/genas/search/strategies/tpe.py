@@ -25,7 +25,7 @@ from optuna.samplers import TPESampler
 from optuna.trial import TrialState
 
 from genas.config import TpeConfig
-from genas.search.strategies.base import Strategy, finite_rewards
+from genas.search.strategies.base import Strategy, step_stats, usage_frequencies
 from genas.space import Architecture, ModelSpace, token_choices
 
 #: TPE's "good" fraction of trials, whose token frequencies :meth:`probabilities` shows.
@@ -122,14 +122,9 @@ class TpeStrategy(Strategy):
             for number in numbers:
                 self._study.tell(number, state=TrialState.FAIL)
         self._running = {}
-        rewards, n_invalid = finite_rewards(self._pending, self._min_reward)
+        stats = step_stats(self._steps + 1, self._pending, self._min_reward)
         self._pending = []
         self._steps += 1
-        stats: dict[str, Any] = {"step": self._steps, "n_archs": len(rewards)}
-        stats["n_invalid"] = n_invalid
-        if rewards:
-            stats["reward_mean"] = float(np.mean(rewards))
-            stats["reward_max"] = float(np.max(rewards))
         return stats
 
     # ------------------------------------------------------------------ views
@@ -140,21 +135,10 @@ class TpeStrategy(Strategy):
     def probabilities(self) -> dict[str, list[list[float]]]:
         """Op and skip frequencies among the best quarter of the told architectures (the
         trials TPE's "good" density is fitted to); uniform before anything was told."""
-        L = self.space.n_layers
         done = sorted(self._complete(), key=lambda t: -t.value)
-        n_good = max(1, math.ceil(GOOD_FRACTION * len(done)))
+        n_good = max(1, math.ceil(GOOD_FRACTION * len(done))) if done else 0
         good = [self._arch_of(t.params) for t in done[:n_good]]
-        if not done:
-            ops = [[1.0 / self.space.num_ops(i)] * self.space.num_ops(i) for i in range(L)]
-            p = 0.5 if self.space.skips else 0.0
-            return {"ops": ops, "skips": [[p] * i for i in range(L)]}
-        n = len(good)
-        ops = [
-            [sum(a.ops[i] == k for a in good) / n for k in range(self.space.num_ops(i))]
-            for i in range(L)
-        ]
-        skips = [[sum(a.skips[i][j] for a in good) / n for j in range(i)] for i in range(L)]
-        return {"ops": ops, "skips": skips}
+        return usage_frequencies(self.space, good, 0.5)
 
     def most_likely(self) -> Architecture:
         """The best-rewarded architecture told so far (op 0 everywhere before any)."""
