@@ -21,6 +21,7 @@ ORDER = [
     "fidelity",
     "search_compare_taf7_search",
     "search_compare_tbp_search",
+    "search_compare_taf7_pilot",
     "quality_nfe2",
     "quality_nfe2_uniform",
     "quality_nfe2_cv",
