@@ -301,8 +301,8 @@ class SupernetConfig(StrictModel):
 
     The paths it trains on are uniform by default, where ENAS and AMBER train on the
     controller's draws: as the controller concentrates, its favourite paths get most of the
-    training and their rewards rise for that reason, not for how they train alone (README,
-    Benchmarks).
+    training and their rewards rise for that reason, not for how they train alone
+    (benchmarks/README.md).
     """
 
     train_on: Literal["uniform", "strategy"] = Field(
