@@ -17,12 +17,9 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from genas.space import Architecture, ModelSpace
-
-if TYPE_CHECKING:
-    from genas.config import SearchConfig
 
 
 class Strategy(ABC):
@@ -154,22 +151,3 @@ def usage_frequencies(
 def uniform_skip_rows(n_layers: int, p: float) -> list[list[float]]:
     """``[[p] * i for i in range(n_layers)]``: the skip rows of :meth:`Strategy.probabilities`."""
     return [[p] * i for i in range(n_layers)]
-
-
-def make_strategy(space: ModelSpace, search_config: SearchConfig, seed: int) -> Strategy:
-    """The strategy ``search_config.strategy`` names, configured and seeded."""
-    from genas.search.strategies.evolution import EvolutionStrategy
-    from genas.search.strategies.random import RandomStrategy
-    from genas.search.strategies.rl import ReinforceStrategy
-    from genas.search.strategies.tpe import TpeStrategy
-
-    name = search_config.strategy
-    if name == "rl":
-        return ReinforceStrategy(space, search_config.controller, seed=seed)
-    if name == "random":
-        return RandomStrategy(space, search_config.random, seed=seed)
-    if name == "evolution":
-        return EvolutionStrategy(space, search_config.evolution, seed=seed)
-    if name == "tpe":
-        return TpeStrategy(space, search_config.tpe, seed=seed)
-    raise ValueError(f"unknown search strategy {name!r} (rl, random, evolution, tpe)")
