@@ -21,6 +21,7 @@ from genas.train.checkpoint import (
     save_train_state,
 )
 from genas.train.device import resolve_device
+from genas.train.optimizer import build_optimizer
 from genas.train.predict import evaluate
 from genas.train.progress import TrainProgress
 from genas.train.seeding import get_rng_state, seed_everything, set_rng_state
@@ -50,15 +51,6 @@ class FitResult:
     seconds: float = 0.0
     monitor: str = "valid_mean_auroc"
     stopped_early: bool = False
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam or AdamW over the model's trainable parameters (``config.lr``, ``weight_decay``)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise GenasError("the model has no trainable parameters")
-    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def build_scheduler(
@@ -236,7 +228,9 @@ def fit(
     seed_everything(seed)
     model.to(device)
     forward = torch.compile(model) if config.compile else model
-    optimizer = build_optimizer(model, config)
+    optimizer = build_optimizer(
+        model.parameters(), config.optimizer, config.lr, config.weight_decay
+    )
     scheduler = build_scheduler(optimizer, config)
     path = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir)
     if resume and path is None:

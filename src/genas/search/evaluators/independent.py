@@ -31,10 +31,11 @@ from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_mes
 from genas.search.evaluators.reward import reward_from_metrics
 from genas.search.evaluators.seeding import derive_seed, resumable_torch_rng
 from genas.search.evaluators.shared import as_architecture
-from genas.search.evaluators.step import build_optimizer, train_step
 from genas.search.evaluators.stream import TrainStream
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
+from genas.train.optimizer import build_optimizer
+from genas.train.step import train_step
 
 
 class IndependentEvaluator(Evaluator):

@@ -26,12 +26,13 @@ from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_mes
 from genas.search.evaluators.reward import reward_from_metrics
 from genas.search.evaluators.scoring import SCORING_BATCH, BatchNormMode, scoring_indices
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
-from genas.search.evaluators.step import build_optimizer, train_step
 from genas.search.evaluators.stream import TrainStream
 from genas.seq.alphabet import to_float
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
 from genas.train.device import autocast
+from genas.train.optimizer import build_optimizer
+from genas.train.step import train_step
 
 STATE_VERSION = 1
 

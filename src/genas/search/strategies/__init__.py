@@ -12,9 +12,10 @@
 21
 """
 
-from genas.search.strategies.base import Strategy, make_strategy
+from genas.search.strategies.base import Strategy
 from genas.search.strategies.controller import Controller, Rollout
 from genas.search.strategies.evolution import EvolutionStrategy
+from genas.search.strategies.factory import make_strategy
 from genas.search.strategies.random import RandomStrategy
 from genas.search.strategies.rl import ReinforceStrategy
 from genas.search.strategies.tpe import TpeStrategy
