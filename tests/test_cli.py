@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -205,3 +207,110 @@ def test_simulate_writes_dataset(tmp_path: Path):
     )
     for name in ("train.h5", "valid.h5", "test.h5", "train.mat", "manifest.json"):
         assert (out / name).is_file()
+
+
+# ---------------------------------------------------------------- the exception boundary
+
+
+def _benchmark(tmp_path: Path) -> list[str]:
+    """`vep-benchmark` over a one-row effects table, up to `-o`: a fast command that writes."""
+    effects = tmp_path / "effects.tsv"
+    effects.write_text("chrom\tpos\tref\talt\ttask\tdiff\nchr1\t10\tA\tC\tx\t0.4\n")
+    return ["vep-benchmark", str(effects), "--task", "x", "--favoured", "alt", "-o"]
+
+
+def _one_line_error(result, *expected: str) -> str:
+    """The command failed with exactly one `error:` line on stderr holding each text."""
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for text in expected:
+        assert text in lines[0]
+    return lines[0]
+
+
+def _full_disk(monkeypatch) -> None:
+    """Every Path.write_text fails as on a full disk (a real write names no file)."""
+
+    def write_text(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def test_every_command_is_behind_the_error_boundary():
+    apps = [app, *(group.typer_instance for group in app.registered_groups)]
+    commands = [command for each in apps for command in each.registered_commands]
+    assert len(commands) > 15
+    unguarded = [c.callback.__name__ for c in commands if not hasattr(c.callback, "error_boundary")]
+    assert unguarded == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_output_folder(tmp_path: Path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = runner.invoke(app, [*_benchmark(tmp_path), str(folder / "r.json")])
+    finally:
+        folder.chmod(0o700)
+    _one_line_error(result, f"{folder / 'r.json'}: permission denied")
+    assert list(folder.iterdir()) == []
+
+
+def test_output_is_a_folder_or_under_a_file(tmp_path: Path):
+    args = _benchmark(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _one_line_error(runner.invoke(app, [*args, str(folder)]), f"{folder}: is a folder")
+    effects = tmp_path / "effects.tsv"
+    _one_line_error(
+        runner.invoke(app, [*args, str(effects / "r.json")]),
+        f"{effects}: already exists and is not a folder",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["effects.tsv", "out"]
+    assert list(folder.iterdir()) == []
+
+
+def test_full_disk_names_the_file_and_keeps_the_previous_one(tmp_path: Path, monkeypatch):
+    args = _benchmark(tmp_path)
+    out = tmp_path / "r.json"
+    out.write_text("previous\n")
+    _full_disk(monkeypatch)
+    _one_line_error(runner.invoke(app, [*args, str(out)]), f"{out}: no space left on device")
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["effects.tsv", "r.json"]
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch, how):
+    args = [*_benchmark(tmp_path), str(tmp_path / "r.json")]
+    _full_disk(monkeypatch)
+    if how == "option":
+        result = runner.invoke(app, ["--debug", *args])
+    else:
+        result = runner.invoke(app, args, env={"GENAS_DEBUG": "1"})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Traceback") and "OSError" in result.stderr
+    assert result.stderr.splitlines()[-1].endswith("r.json: no space left on device")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (MemoryError("Unable to allocate 37.3 GiB"), "out of memory: Unable to allocate 37.3 GiB"),
+        (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "not valid text"),
+        (EOFError("Compressed file ended"), "unexpected end of input (Compressed file ended)"),
+        (IsADirectoryError(errno.EISDIR, "Is a directory", "/x/[red]y"), "/x/[red]y: is a folder"),
+    ],
+)
+def test_boundary_turns_errors_into_one_line(tmp_path: Path, monkeypatch, error, expected):
+    import genas.workflows.vep_run
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(genas.workflows.vep_run, "vep_benchmark_run", fail)
+    _one_line_error(runner.invoke(app, [*_benchmark(tmp_path), str(tmp_path / "r.json")]), expected)

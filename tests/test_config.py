@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from yaml_support import billion_laughs
 
 from genas.config import load_config, parse_config
 from genas.errors import ConfigError
@@ -73,3 +74,90 @@ def test_space_yaml_path_resolves_against_config_dir():
 def test_examples_validate(name):
     config = load_config(EXAMPLES / name)
     assert config.data.train is not None
+
+
+BED = {"format": "bed", "intervals": "i.bed", "genome": "g.fa", "peaks": {"t": "p.bed"}}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({**MINIMAL, "seed": -5}, "run.yaml: seed: Input should be greater than or equal to 0"),
+        ({**MINIMAL, "seed": 10**23}, "run.yaml: seed: Input should be less than 4294967296"),
+        ({**MINIMAL, "seed": 1e23}, "run.yaml: seed: "),
+        ({"data": {**MINIMAL["data"], "length": 10**10}}, "run.yaml: data.length: Input should"),
+        ({"data": {**BED, "length": 10**10}}, "data.length: Input should be less than or equal"),
+    ],
+)
+def test_seed_and_length_are_bounded(raw, expected):
+    assert expected in _error(raw)
+    assert parse_config({**MINIMAL, "seed": 2**32 - 1}, Path("/base"), "run.yaml").seed == 2**32 - 1
+
+
+FASTA_YAML = "data:\n  format: fasta\n  train: {positives: [p.fa], negatives: [n.fa]}\n"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", ".NaN"])
+def test_infinite_or_nan_floats_are_refused(tmp_path, value):
+    path = tmp_path / "run.yaml"
+    path.write_text(FASTA_YAML + f"train: {{lr: {value}}}\n")
+    with pytest.raises(ConfigError, match=r"run.yaml: train.lr: Input should be a finite number"):
+        load_config(path)
+    assert "finite number" in _error({**MINIMAL, "search": {"supernet": {"grad_clip": 1e400}}})
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({**MINIMAL, "train": {"max_epochs": True}}, "train.max_epochs"),
+        ({**MINIMAL, "train": {"lr": True}}, "train.lr"),
+        ({**MINIMAL, "seed": False}, "seed"),
+        ({"data": {**MINIMAL["data"], "length": True}}, "data.length"),
+        ({**MINIMAL, "search": {"controller": {"lstm_size": True}}}, "search.controller.lstm_size"),
+        ({**MINIMAL, "model": {"space": "small", "architecture": [0, True]}}, "model.architecture"),
+        (
+            {**MINIMAL, "model": {"reference": "basset", "options": {"hidden": True}}},
+            "model.options",
+        ),
+    ],
+)
+def test_booleans_are_not_numbers(raw, key):
+    assert _error(raw) == f"run.yaml: {key}: expected a number, got a boolean"
+
+
+def test_ints_for_floats_and_booleans_for_booleans_still_accepted():
+    raw = {**MINIMAL, "train": {"lr": 1, "rc_predict": True}, "search": {"ensemble": False}}
+    config = parse_config(raw, Path("/base"), "run.yaml")
+    assert config.train.lr == 1.0 and config.train.rc_predict is True
+
+
+def test_relative_search_space_resolves_against_config_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "configs"
+    (folder / "spaces").mkdir(parents=True)
+    path = folder / "run.yaml"
+    path.write_text(FASTA_YAML + "search: {space: spaces/mine.yaml}\n")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    assert load_config(path).search.space == str(folder.resolve() / "spaces" / "mine.yaml")
+    path.write_text(FASTA_YAML + "search: {space: small}\n")
+    assert load_config(path).search.space == "small"  # a preset name stays a name
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # nested aliases: refused before anything expands them (10**7 'lol's)
+        (billion_laughs(7, "seed"), r"run.yaml:\d+: YAML aliases expand past"),
+        # PyYAML would keep the last value silently
+        ("seed: 1\ntrain: {lr: 0.1}\nseed: 2\n", "run.yaml:3: duplicate key 'seed'"),
+        ("train:\n  lr: 0.1\n  lr: 0.2\n", "run.yaml:3: duplicate key 'lr'"),
+        # RecursionError and UnicodeDecodeError before
+        ("[" * 100_000, "run.yaml:1: not valid YAML: nested more than 100 levels"),
+        ("seed: 1\n# café\n".encode("latin-1"), r"run.yaml:2: not UTF-8 text \(byte 0xe9\)"),
+    ],
+)
+def test_hostile_yaml_is_one_line_config_error(tmp_path, content, message):
+    path = tmp_path / "run.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value)

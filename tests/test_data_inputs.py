@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from genas.data import load_prediction_input
+from genas.data.inputs import iter_prediction_input
 from genas.errors import InputError
 from genas.seq import Genome, decode
+from genas.seq.alphabet import reverse_complement_str
 
 
 def test_fasta_input(tmp_path):
@@ -33,3 +35,22 @@ def test_bed_input(tmp_path):
     bed.write_text("chr1\t10\t20\nchr9\t0\t5\n")
     with pytest.raises(InputError, match=r"q\.txt:2: chromosome 'chr9' is not in the genome"):
         load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
+
+
+def test_bed_minus_strand_reads_the_reverse_complement(tmp_path):
+    chrom = "AACGTTTGCAGGATCCAAAC" * 3
+    (tmp_path / "g.fa").write_text(f">chr1\n{chrom}\n")
+    bed = tmp_path / "q.bed"
+    bed.write_text("chr1\t10\t20\tfwd\t0\t+\nchr1\t10\t20\trev\t0\t-\nchr1\t10\t20\tdot\t0\t.\n")
+    names, x = load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
+    assert names == ["chr1:10-20", "chr1:10-20(-)", "chr1:10-20"]
+    assert decode(x[0]) == decode(x[2]) == chrom[11:19]
+    assert decode(x[1]) == reverse_complement_str(chrom[11:19])
+
+
+def test_input_is_read_in_batches(tmp_path):
+    path = tmp_path / "q.fa"
+    path.write_text("".join(f">r{i}\nACGTAC\n" for i in range(7)))
+    batches = list(iter_prediction_input(path, 6, batch_size=3))
+    assert [names for names, _ in batches] == [["r0", "r1", "r2"], ["r3", "r4", "r5"], ["r6"]]
+    assert [x.shape for _, x in batches] == [(3, 4, 6), (3, 4, 6), (1, 4, 6)]

@@ -34,8 +34,8 @@ def test_task_groups_config(tmp_path):
 
 
 def test_constant_task_is_an_error(tmp_path):
-    (tmp_path / "t.csv").write_text("sequence,a\n" + "ACGT,0.5\n" * 10)
-    with pytest.raises(InputError, match=r"task 'a' has the single label value 0.5"):
+    (tmp_path / "t.csv").write_text("sequence,a\n" + "ACGT,1\n" * 10)
+    with pytest.raises(InputError, match=r"task 'a' has the single label value 1 "):
         load_splits(
             TableData.model_validate({"format": "table", "train": tmp_path / "t.csv"}), seed=0
         )

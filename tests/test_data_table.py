@@ -16,7 +16,7 @@ def cfg(path, **kw):
 def test_tsv_gz_with_id_column(tmp_path):
     path = tmp_path / "t.tsv.gz"
     rows = ["id\tsequence\ta\tb"] + [
-        f"s{i}\t{'ACGT'[i % 4] * 6}\t{i % 2}\t{0.5 * i}" for i in range(10)
+        f"s{i}\t{'ACGT'[i % 4] * 6}\t{i % 2}\t{float(i > 6)}" for i in range(10)
     ]
     with gzip.open(path, "wt") as fh:
         fh.write("\n".join(rows) + "\n")
@@ -24,7 +24,7 @@ def test_tsv_gz_with_id_column(tmp_path):
     assert splits.task_names == ["a", "b"] and splits.input_length == 6
     assert len(splits.train) == 8 and len(splits.valid) == 2 and splits.test is None
     y = np.concatenate([splits.train.y, splits.valid.y])
-    assert sorted(y[:, 1].tolist()) == [0.5 * i for i in range(10)]
+    assert sorted(y[:, 1].tolist()) == [0.0] * 7 + [1.0] * 3
     assert y.dtype == np.float32
 
 
@@ -67,3 +67,12 @@ def test_errors(tmp_path):
     bad.write_text("")
     with pytest.raises(InputError, match="unknown table extension"):
         load_splits(cfg(bad), seed=0)
+
+
+@pytest.mark.parametrize("value", ["0.5", "2", "-1", "nan", "inf"])
+def test_labels_other_than_0_or_1_are_refused_before_training(tmp_path, value):
+    path = tmp_path / "t.tsv"
+    path.write_text(f"sequence\tkeep\tscore\nACGT\t1\t0\nACGT\t0\t{value}\n")
+    with pytest.raises(InputError) as info:
+        load_splits(cfg(path), seed=0)
+    assert str(info.value).startswith(f"{path}:3: label column 'score': '{value}' is not 0 or 1")

@@ -16,7 +16,7 @@ from genas.data import load_splits
 from genas.parallel.ray_executor import RayExecutor
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
-from genas.workflows.search_run import search_replicates, search_run
+from genas.workflows.search_run import retrain_run, search_replicates, search_run
 
 ray = pytest.importorskip("ray")
 
@@ -112,3 +112,16 @@ def test_replicates_on_ray(local_ray, tiny_fasta, tmp_path: Path):
     assert _strip_seconds(read_jsonl(tmp_path / "reps" / "replicate_1" / "history.jsonl")) == (
         _strip_seconds(read_jsonl(tmp_path / "single" / "history.jsonl"))
     )
+
+
+def test_retrain_on_ray_trains_into_the_folder_the_driver_locked(
+    local_ray, tiny_fasta, tmp_path: Path
+):
+    # the driver holds the run folder's lock; the trial on a Ray worker writes in it
+    config = independent_config(tiny_fasta, evaluator="shared", steps=1, archs_per_step=2)
+    search_run(config, tmp_path, progress=False, log=lambda _: None)
+    result = retrain_run(tmp_path, executor={"backend": "ray"}, progress=False,
+                         log=lambda _: None)
+    assert result.run_dir == tmp_path and (tmp_path / "model.safetensors").is_file()
+    assert "backend: ray" in (tmp_path / "config.yaml").read_text()
+    assert not (tmp_path / ".lock").exists()

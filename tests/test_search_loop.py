@@ -1,12 +1,11 @@
-"""The search loop: files of a run, resume after a stop or a kill, budget, corrupt checkpoints."""
+"""The search loop: files of a run, resume after a stop, budget, corrupt checkpoints.
+
+Resume after a kill -9 or a full disk: tests/test_fault_injection.py.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -151,57 +150,6 @@ def test_corrupt_checkpoint_falls_back_to_previous(tiny_fasta, tmp_path: Path):
     (tmp_path / "search_state.prev.pt").write_bytes(b"garbage")
     with pytest.raises(GenasError, match="search_state.pt: corrupt search checkpoint"):
         _search(_config(tiny_fasta, steps=4), tmp_path, resume=True)
-
-
-_KILLABLE = """
-import sys, time
-from pathlib import Path
-import yaml
-from genas.config import parse_config
-from genas.data import load_splits
-from genas.search.loop import run_search
-config = parse_config(yaml.safe_load(Path(sys.argv[1]).read_text()), Path("."))
-run_search(config, Path(sys.argv[2]), load_splits(config.data, config.seed),
-           resume=len(sys.argv) > 3, log=lambda _: None)
-"""
-
-
-# small populations and startups, so that a 6-step search reaches the strategies' own moves
-STRATEGY_SETTINGS = {
-    "rl": {},
-    "random": {},
-    "evolution": {"evolution": {"population": 4, "sample_size": 2}},
-    "tpe": {"tpe": {"n_startup": 4}},
-}
-
-
-@pytest.mark.parametrize("strategy", list(STRATEGY_SETTINGS))
-def test_kill_9_then_resume_matches_uninterrupted(tiny_fasta, tmp_path: Path, strategy):
-    import yaml
-
-    config = _config(tiny_fasta, steps=6, strategy=strategy, **STRATEGY_SETTINGS[strategy])
-    config_path = tmp_path / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
-    script = tmp_path / "run.py"
-    script.write_text(_KILLABLE)
-    straight = tmp_path / "straight"
-    subprocess.run([sys.executable, script, config_path, straight], check=True)
-
-    killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, script, config_path, killed])
-    deadline = time.time() + 60
-    while time.time() < deadline and len(read_jsonl(killed / "history.jsonl")) < 6:
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    subprocess.run([sys.executable, script, config_path, killed, "resume"], check=True)
-    assert _strip_seconds(read_jsonl(killed / "history.jsonl")) == _strip_seconds(
-        read_jsonl(straight / "history.jsonl")
-    )
-    assert (
-        json.loads((killed / "best_architecture.json").read_text())["tokens"]
-        == json.loads((straight / "best_architecture.json").read_text())["tokens"]
-    )
 
 
 @pytest.mark.parametrize(

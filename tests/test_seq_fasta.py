@@ -54,3 +54,31 @@ def test_empty_and_missing_file(tmp_path):
         list(read_fasta(path))
     with pytest.raises(InputError, match="file not found"):
         list(read_fasta(tmp_path / "missing.fa"))
+
+
+def test_duplicate_record_names_warn_once_naming_file_and_record(tmp_path, recwarn):
+    path = tmp_path / "dup.fa"
+    path.write_text(">a\nAC\n>b\nGT\n>a\nTT\n>b\nCC\n>c\nAA\n")
+    records = list(read_fasta(path))
+    assert [r.name for r in records] == ["a", "b", "a", "b", "c"]  # all still read
+    messages = [str(w.message) for w in recwarn]
+    assert messages == [
+        f"{path}:5: duplicate record name 'a' (first at line 1; 1 more repeated name)"
+    ]
+    recwarn.clear()
+    unique = tmp_path / "unique.fa"
+    unique.write_text(">a\nAC\n>b\nGT\n")
+    list(read_fasta(unique))
+    assert not recwarn.list
+
+
+def test_truncated_or_corrupt_gzip_names_the_file(tmp_path):
+    data = gzip.compress(b">a\n" + b"ACGT" * 5000 + b"\n>b\nAC\n")
+    truncated = tmp_path / "cut.fa.gz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.fa\.gz: truncated or corrupt gzip file"):
+        list(read_fasta(truncated))
+    corrupt = tmp_path / "bad.fa.gz"
+    corrupt.write_bytes(data[:20] + b"garbage" * 10 + data[90:])
+    with pytest.raises(InputError, match=r"bad\.fa\.gz: truncated or corrupt gzip file"):
+        list(read_fasta(corrupt))

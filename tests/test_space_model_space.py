@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from yaml_support import billion_laughs
 
 from genas.errors import ConfigError, GenasError, InputError
 from genas.space import ModelSpace, Operation, get_space, list_presets
@@ -141,3 +142,60 @@ def test_space_package_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("key", ["description", "n_layers", "filters", "name"])
+def test_billion_laughs_space_refused_before_expanding(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "lol.yaml"
+    # 10**7 leaves: far past the limit, yet small enough that the old loader only took
+    # seconds to fail this test.
+    path.write_text(billion_laughs(7, key, head="ops: [conv_k3]\n"))
+    with pytest.raises(InputError, match=r"lol.yaml:\d+: YAML aliases expand past"):
+        ModelSpace.from_yaml(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "name: x\nops: [conv_k3]\nn_layers: 2\nn_layers: 3\n",
+            "bad.yaml:4: duplicate key 'n_layers'",
+        ),
+        ("name: x\nhead: {units: 8, units: 16}\n", r"bad.yaml:2: duplicate key 'units'"),
+        ("name: " + "[" * 100_000, "bad.yaml:1: not valid YAML: nested more than"),
+    ],
+)
+def test_duplicate_keys_and_deep_nesting_are_one_line(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        ModelSpace.from_yaml(path)
+
+
+def test_binary_space_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes("name: café\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"bad.yaml:1: not UTF-8 text"):
+        ModelSpace.from_yaml(path)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"n_layers": list(range(10**6))},
+        {"n_layers": 1, "filters": "x" * 10**6},
+        {"n_layers": 1, "head": {"units": ["u"] * 10**6}},
+        {"n_layers": 1, "ops": [{"type": "custom", "p": [0] * 10**6}]},
+    ],
+)
+def test_error_messages_never_hold_a_whole_value(data: dict) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ModelSpace.from_dict({"name": "x", "ops": ["conv_k3"], **data})
+    assert len(str(caught.value)) < 200
+
+
+def test_space_size_and_description_are_bounded() -> None:
+    with pytest.raises(ConfigError, match="at most 1000 layers, got 1000000000"):
+        ModelSpace.from_dict({"name": "x", "ops": ["identity"], "n_layers": 10**9})
+    with pytest.raises(ConfigError, match="description must be text, got a list"):
+        ModelSpace.from_dict({"name": "x", "ops": ["identity"], "n_layers": 1, "description": [1]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import logit
 
 from genas.analysis.variants import (
     direction_benchmark,
@@ -60,7 +61,7 @@ def effects_file(tmp_path):
     }
     path = tmp_path / "effects.tsv"
     with open_effects_writer(path, ["x", "y"], VARIANT_KEYS) as writer:
-        writer.write(keys, effect_scores(diff_ref, diff_alt))
+        writer.write(keys, effect_scores(logit(diff_ref), logit(diff_alt)))
     return path  # task x diffs: +0.4, -0.1, +0.1, 0.0
 
 

@@ -101,16 +101,52 @@ def assert_matches(got: pd.DataFrame, expected: pd.DataFrame) -> None:
         np.testing.assert_allclose(got[score], expected[score], rtol=2e-4, atol=2e-6)
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 def test_effect_scores_by_hand():
-    s = effect_scores(np.array([[0.2, 0.5]]), np.array([[0.8, 0.5]]))
+    s = effect_scores(np.array([[_logit(0.2), 0.0]]), np.array([[_logit(0.8), 0.0]]))
     np.testing.assert_allclose(s["ref_prob"], [[0.2, 0.5]])
     np.testing.assert_allclose(s["diff"], [[0.6, 0.0]], atol=1e-7)
     np.testing.assert_allclose(s["abs_diff"], [[0.6, 0.0]], atol=1e-7)
     np.testing.assert_allclose(s["logit_diff"], [[2 * math.log(4), 0.0]], rtol=1e-6)
     np.testing.assert_allclose(s["log2fc"], [[2.0, 0.0]], rtol=1e-6)
-    saturated = effect_scores(np.array([[0.0]]), np.array([[1.0]]))
-    assert np.isfinite(saturated["logit_diff"]).all() and np.isfinite(saturated["log2fc"]).all()
-    assert saturated["logit_diff"][0, 0] == pytest.approx(2 * math.log((1 - 1e-6) / 1e-6), 1e-4)
+    saturated = effect_scores(np.array([[-800.0]]), np.array([[800.0]]))
+    assert all(np.isfinite(v).all() for v in saturated.values())
+    assert saturated["logit_diff"][0, 0] == 1600.0
+    assert saturated["log2fc"][0, 0] == pytest.approx(800 / math.log(2))
+
+
+def test_confident_alleles_do_not_tie():
+    """Logits 30 and 31 (probabilities both 1.0 in float32; clipping them to 1 - 1e-6 made
+    every score but the probabilities 0): the scores come from the logits, exactly."""
+    s = effect_scores(np.array([[30.0, -30.0]]), np.array([[31.0, -31.0]]))
+    assert s["logit_diff"].tolist() == [[1.0, -1.0]]
+    expected_diff = [math.exp(-30) - math.exp(-31), -(math.exp(-30) - math.exp(-31))]
+    np.testing.assert_allclose(s["diff"][0], expected_diff, rtol=1e-6)
+    log2fc_up = (math.log1p(-math.exp(-31)) - math.log1p(-math.exp(-30))) / math.log(2)
+    np.testing.assert_allclose(s["log2fc"][0], [log2fc_up, -1 / math.log(2)], rtol=1e-4)
+    assert (s["log2fc"] != 0).all()
+
+
+def test_vep_scores_a_confident_model_from_its_logits(tmp_path):
+    """A model whose logits are ±30-odd for both alleles of a pair, through `score_pairs`."""
+    from torch import nn
+
+    class Confident(nn.Module):  # logit 30 + (count of A), the same for each task
+        def forward(self, x):
+            return (30.0 + x[:, 0].sum(dim=-1, keepdim=True)).repeat(1, len(TASKS))
+
+    loaded = load_model(save_tiny_model(tmp_path / "run", L))
+    loaded.model = Confident()
+    table = score_pairs(loaded, ["CCCCCCCCCCC"], ["CCCCCACCCCC"], device="cpu", wide=True)
+    assert table["taskA.logit_diff"].tolist() == [1.0]
+    assert table["taskA.log2fc"].iloc[0] > 0 and table["taskA.diff"].iloc[0] > 0
+    rc = score_pairs(
+        loaded, ["CCCCCCCCCCC"], ["CCCCCACCCCC"], device="cpu", wide=True, rc_average=True
+    )
+    assert rc["taskA.logit_diff"].iloc[0] > 0  # the RC of C..A..C has no A: 30, 31 -> 30.38
 
 
 @pytest.mark.parametrize("rc_average", [False, True])
@@ -271,13 +307,13 @@ def test_predictor_batches_ref_alt_and_strands_in_one_pass(setup):
     handle = model.register_forward_hook(lambda m, i, o: calls.append(tuple(i[0].shape)))
     try:
         x = encode(["ACGTACGTACG", "ACGTAAGTACG", "TTTTACGTACG", "TTTTAGGTACG"])
-        p_ref, p_alt = AllelePredictor(model, rc_average=True, device="cpu")(x)
+        z_ref, z_alt = AllelePredictor(model, rc_average=True, device="cpu")(x)
     finally:
         handle.remove()
     assert calls == [(8, 4, L)]
     expected = probabilities(model, ["ACGTACGTACG", "ACGTAAGTACG"], rc_average=True)
-    np.testing.assert_allclose(p_ref, expected, rtol=1e-5)
-    assert p_alt.shape == (2, len(TASKS))
+    np.testing.assert_allclose(1 / (1 + np.exp(-z_ref)), expected, rtol=1e-5)
+    assert z_alt.shape == (2, len(TASKS))
 
 
 def test_real_ctcf_pairs_differ_at_the_window_centre(setup, shared_data):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from variants_support import genome_sequences, hand_windows, write_genome
 
 from genas.analysis.variants.windows import WindowMaker, allele_start, window_bounds
+from genas.errors import InputError
 from genas.seq.alphabet import decode, encode, reverse_complement
 from genas.seq.fasta import FastaRecord, write_fasta
 from genas.seq.genome import Genome
@@ -107,3 +110,16 @@ def test_segments_and_order_do_not_change_windows(tmp_path):
     for i, (chrom, pos, ref, alt) in enumerate(variants):
         expected = hand_windows(seqs[chrom].upper(), pos, ref, alt, 11)
         assert (decode(one[i]), decode(one[n + i])) == expected
+
+
+def test_stale_fai_is_one_error_naming_the_index(tmp_path):
+    path = tmp_path / "g.fa"
+    write_fasta(path, [FastaRecord("chr1", CHR_T * 25), FastaRecord("chr2", CHR_T * 25)], width=60)
+    Genome(path).close()  # writes g.fa.fai
+    write_fasta(path, [FastaRecord("chr1", CHR_T * 5), FastaRecord("chr2", CHR_T)], width=50)
+    index = tmp_path / "g.fa.fai"
+    stamp = index.stat().st_mtime_ns
+    os.utime(path, ns=(stamp - 10**9, stamp - 10**9))  # the FASTA looks older: index kept
+    with Genome(path) as genome, pytest.raises(InputError) as info:
+        WindowMaker(genome, 101).make(["chr1", "chr2"], np.array([300, 200]), "AA", "CC")
+    assert str(info.value).startswith(f"{index}: index does not match {path}")

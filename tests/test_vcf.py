@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -86,3 +87,21 @@ def test_missing_and_non_vcf_files(tmp_path):
     other.write_text("this is not a VCF\n")
     with pytest.raises(InputError, match="not a readable VCF"):
         VcfReader(other)
+
+
+def test_plain_gzip_is_read_through_a_bgzip_copy(tmp_path):
+    lines = ["chr1\t20\trs1\tA\tC,G\t.\t.\t.", "chr2\t7\t.\tG\tT\t.\t.\t."]
+    plain = write_vcf(tmp_path / "v.vcf", lines)
+    gz = tmp_path / "v.vcf.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))  # plain gzip, not bgzip
+    with VcfReader(plain) as a, VcfReader(gz) as b:
+        assert list(b) == list(a)  # line numbers included
+        copy = b._copy.name
+    assert not Path(copy).exists()  # removed on close
+    with pytest.raises(InputError, match="cannot read region 'chr1': plain gzip has no index"):
+        VcfReader(gz, region="chr1")
+    many = write_vcf(tmp_path / "many.vcf", [f"chr1\t{p}\t.\tA\tT\t.\t.\t." for p in range(9, 99)])
+    data = gzip.compress(many.read_bytes())
+    gz.write_bytes(data[: len(data) // 2])  # truncated after the header
+    with pytest.raises(InputError, match=r"v\.vcf\.gz: truncated or corrupt gzip file"):
+        VcfReader(gz)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from genas.errors import GenasError
+from genas.errors import REPORTED_ERRORS, GenasError, error_line
 
 app = typer.Typer(
     name="genas",
@@ -27,25 +29,47 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+_options = {"debug": False}  # the global options of the running invocation
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="GENAS_DEBUG",
+            help="On an error, print the full traceback too (for a bug report).",
+        ),
+    ] = False,
+) -> None:
+    # Runs before every command, so each invocation sets the flag afresh.
+    _options["debug"] = debug
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Report GenasError (and a missing file) as one line and exit 1."""
+    """The CLI's exception boundary: every command is decorated with it.
+
+    A GenasError, OSError (permissions, a full disk, a folder where a file was expected
+    ...), MemoryError, RecursionError, UnicodeError or EOFError becomes one line on stderr
+    naming the path involved, and exit status 1; the traceback is shown only with --debug.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except GenasError as error:
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except FileNotFoundError as error:
-            err_console.print(f"[bold red]error:[/] {error.filename}: not found", soft_wrap=True)
+        except REPORTED_ERRORS as error:
+            if _options["debug"]:
+                traceback.print_exc()
+            line = escape(error_line(error))
+            err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(130) from None
 
+    wrapper.error_boundary = True  # checked for every command by tests/test_cli.py
     return wrapper
 
 
@@ -166,12 +190,13 @@ def search(
     from genas.workflows.search_run import search_plan, search_replicates, search_run
 
     run_config = load_config(config)
+    overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial)
     if dry_run:
-        for key, value in search_plan(run_config).items():
-            console.print(f"{key:>32}: {value}", highlight=False)
+        plan = search_plan(run_config, out=out, budget=budget, executor=overrides)
+        for key, value in plan.items():
+            console.print(f"{key:>32}: {value}", highlight=False, soft_wrap=True)
         return
     log = lambda line: console.print(line, highlight=False)  # noqa: E731
-    overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial)
     if replicates > 1:
         search_replicates(
             run_config,
@@ -290,7 +315,7 @@ def predict(
     """Predict task probabilities for new sequences."""
     from genas.workflows import predict_run
 
-    probs = predict_run(
+    n_sequences, n_tasks = predict_run(
         run_dir,
         input_path,
         output,
@@ -299,7 +324,7 @@ def predict(
         batch_size=batch_size,
         invalid_bases="N" if invalid_as_n else "error",
     )
-    console.print(f"wrote {output} ({probs.shape[0]} sequences x {probs.shape[1]} tasks)")
+    console.print(f"wrote {output} ({n_sequences} sequences x {n_tasks} tasks)")
 
 
 @app.command()
@@ -325,7 +350,7 @@ def vep(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Effects: .tsv, .tsv.gz, .parquet or .h5.")
     ],
-    vcf: Annotated[Path | None, typer.Option(help="Variants (VCF, plain or bgzip).")] = None,
+    vcf: Annotated[Path | None, typer.Option(help="Variants (VCF: plain, gzip or bgzip).")] = None,
     genome: Annotated[Path | None, typer.Option(help="Reference FASTA of the VCF.")] = None,
     ref_fasta: Annotated[
         Path | None, typer.Option(help="Reference alleles: FASTA, paired by record.")

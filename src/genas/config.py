@@ -24,18 +24,69 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
-from genas.errors import ConfigError
+from genas.errors import ConfigError, InputError, shown
+from genas.yamlfile import load_yaml
+
+#: Error type of a boolean given for a number; its context names the key.
+BOOL_FOR_NUMBER = "bool_for_number"
+
+#: Longest input length accepted: 2 Mbp, twice the 1 Mbp windows of the longest-range
+#: genomic models (AlphaGenome). A typo such as ``length: 10000000000`` would otherwise
+#: exhaust memory encoding the first sequence.
+MAX_LENGTH = 1 << 21
+#: Seeds are 0 <= seed < 2**32: NumPy refuses negative or larger ones.
+SEED_LIMIT = 1 << 32
+
+
+def _types_in(annotation: Any) -> set[Any]:
+    """Every type named in an annotation, nested ones included (``dict[str, int | None]``)."""
+    found = {annotation}
+    for arg in get_args(annotation):
+        found |= _types_in(arg)
+    return found
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether a value is a boolean or a list/dict holding one."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_bool(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_bool(v) for v in value)
+    return False
 
 
 class StrictModel(BaseModel):
-    """Base of every config section: unknown keys are errors."""
+    """Base of every config section: unknown keys are errors, and so are infinite or NaN
+    floats (``lr: .inf``) and booleans given for numbers (``max_epochs: true``)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: Any) -> Any:
+        # pydantic reads `true` as 1 in an int or float field, and strict mode would also
+        # refuse the int YAML gives for `lr: 1`, so booleans alone are refused here. (A
+        # field validator cannot do it: pydantic forbids one on the data discriminator.)
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            if field is None or not _holds_bool(value):
+                continue
+            types = _types_in(field.annotation)
+            if types & {int, float} and bool not in types:
+                raise PydanticCustomError(
+                    BOOL_FOR_NUMBER, "expected a number, got a boolean", {"key": name}
+                )
+        return data
 
 
 # ---------------------------------------------------------------------------- data
@@ -43,7 +94,10 @@ class StrictModel(BaseModel):
 
 class _DataCommon(StrictModel):
     length: int | None = Field(
-        None, gt=0, description="Input length L. None: all sequences must share one length."
+        None,
+        gt=0,
+        le=MAX_LENGTH,
+        description="Input length L (at most 2**21). None: all sequences must share one length.",
     )
     fit_length: Literal["error", "crop", "pad", "crop_or_pad"] = Field(
         "error",
@@ -100,7 +154,7 @@ class FastaData(_DataCommon):
 
 
 class TableData(_DataCommon):
-    """A CSV/TSV table (by extension; .gz allowed) with a sequence column and label columns."""
+    """A CSV/TSV table (by extension; .gz allowed) with a sequence column and 0/1 label columns."""
 
     format: Literal["table"]
     train: Path
@@ -120,7 +174,7 @@ class BedData(_DataCommon):
     intervals: Path
     genome: Path
     peaks: dict[str, Path] = Field(..., min_length=1, description="task name -> peak BED")
-    length: int | None = Field(1000, gt=0)
+    length: int | None = Field(1000, gt=0, le=MAX_LENGTH)
     target_bin: int = Field(200, gt=0, description="Central bin (bp) a peak must overlap.")
     min_overlap: float = Field(
         0.5, gt=0, le=1, description="Fraction of the bin a peak must cover."
@@ -448,7 +502,9 @@ class OutputConfig(StrictModel):
 
 
 class RunConfig(StrictModel):
-    seed: int = 0
+    seed: int = Field(
+        0, ge=0, lt=SEED_LIMIT, description="Seed of every random generator, 0 to 2**32 - 1."
+    )
     data: DataConfig
     model: ModelConfig = Field(default_factory=lambda: ModelConfig(reference="deepbind"))
     train: TrainConfig = Field(default_factory=TrainConfig)
@@ -484,12 +540,14 @@ def format_validation_error(error: ValidationError, source: str) -> str:
     errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     parts = [str(p) for p in first["loc"]]
+    if first["type"] == BOOL_FOR_NUMBER:
+        parts.append(str(first["ctx"]["key"]))  # raised by the section, about one of its keys
     if parts[:1] == ["data"] and len(parts) > 1 and parts[1] in _DATA_FORMATS:
         parts.pop(1)  # the discriminator tag pydantic adds to the location
     loc = ".".join(parts)
     if first["type"] == "extra_forbidden":
         parent = ".".join(parts[:-1]) or "top level"
-        message = f"unknown key {parts[-1]!r} in {parent}"
+        message = f"unknown key {shown(parts[-1])} in {parent}"
     else:
         message = f"{loc}: {first['msg']}" if loc else first["msg"]
     if len(errors) > 1:
@@ -508,10 +566,17 @@ def parse_config(raw: dict, base_dir: Path, source: str = "<config>") -> RunConf
     output_dir = config.output.dir
     config = _resolve_paths(config, base_dir.resolve())
     config.output.dir = output_dir
-    space = config.model.space
-    if space is not None and space.endswith((".yaml", ".yml")):
-        config.model.space = str(_resolve_paths(Path(space), base_dir.resolve()))
+    config.model.space = _resolve_space(config.model.space, base_dir)
+    if config.search is not None:
+        config.search.space = _resolve_space(config.search.space, base_dir)
     return config
+
+
+def _resolve_space(space: str | None, base_dir: Path) -> str | None:
+    """A space YAML path relative to `base_dir`; a preset name (or None) as it is."""
+    if space is None or not space.endswith((".yaml", ".yml")):
+        return space
+    return str(_resolve_paths(Path(space), base_dir.resolve()))
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -520,11 +585,9 @@ def load_config(path: str | Path) -> RunConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+        raw = load_yaml(path)
+    except InputError as error:  # the same one line, as the config's own error type
+        raise ConfigError(str(error)) from None
     if raw is None:
         raise ConfigError(f"{path}: config file is empty")
     return parse_config(raw, path.parent, str(path))

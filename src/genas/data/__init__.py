@@ -4,7 +4,7 @@
 from genas.data.dataset import ArrayDataset, ChunkedDataset, DataSplits, HDF5Dataset
 from genas.data.encoding import encode_records, fit_onehot
 from genas.data.hdf5 import read_hdf5_info, write_hdf5
-from genas.data.inputs import load_prediction_input
+from genas.data.inputs import iter_prediction_input, load_prediction_input
 from genas.data.loader import BatchLoader, make_loader
 from genas.data.splits import hold_out, load_splits
 
@@ -17,6 +17,7 @@ __all__ = [
     "encode_records",
     "fit_onehot",
     "hold_out",
+    "iter_prediction_input",
     "load_prediction_input",
     "load_splits",
     "make_loader",

@@ -11,7 +11,7 @@ import numpy as np
 from genas.config import TableData
 from genas.data.dataset import ArrayDataset, DataSplits
 from genas.data.encoding import encode_records
-from genas.errors import InputError
+from genas.errors import InputError, shown
 from genas.seq.fasta import open_text
 
 
@@ -44,7 +44,7 @@ def read_table(
 
     Raises:
         InputError: naming file (and line), for a missing column (listing the available
-            ones), a short row, a non-numeric or non-finite label, or a table without rows.
+            ones), a short row, a label other than 0 or 1, or a table without rows.
     """
     path = Path(path)
     delimiter = table_delimiter(path)
@@ -75,24 +75,36 @@ def read_table(
                 raise InputError(
                     path, f"row has {len(row)} fields, the header has {len(header)}", lineno
                 )
-            values = []
-            for column, i in zip(label_columns, label_i, strict=True):
-                text = row[i].strip()
-                try:
-                    value = float(text)
-                except ValueError:
-                    value = math.nan
-                if not math.isfinite(value):
-                    raise InputError(
-                        path, f"label column {column!r}: {text!r} is not a finite number", lineno
-                    )
-                values.append(value)
+            values = [
+                _label(row[i].strip(), column, path, lineno)
+                for column, i in zip(label_columns, label_i, strict=True)
+            ]
             labels.append(values)
             seqs.append(row[seq_i].strip())
             names.append(row[id_i].strip() if id_i is not None else f"{path.name}:{lineno}")
     if not seqs:
         raise InputError(path, "table has a header but no rows")
     return names, seqs, np.asarray(labels, dtype=np.float32), list(label_columns)
+
+
+def _label(text: str, column: str, path: Path, line: int) -> float:
+    """One label cell: 0 or 1.
+
+    Every model genas trains is a binary classifier (sigmoid outputs, AUROC); continuous
+    labels would fail only after an epoch, in the metrics, until regression exists.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if value not in (0.0, 1.0):  # text, NaN and infinities included
+        raise InputError(
+            path,
+            f"label column {column!r}: {shown(text)} is not 0 or 1 (genas trains binary "
+            "classifiers; continuous labels need regression, not supported yet)",
+            line,
+        )
+    return value
 
 
 def load_table_source(cfg: TableData, seed: int) -> DataSplits:

@@ -6,9 +6,18 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn.functional import logsigmoid
 
-#: Probabilities are kept inside [EPS, 1 - EPS] before the logit, so it stays finite.
-EPS = 1e-7
+
+def mean_probability_logit(logits: Tensor, dim: int = 0) -> Tensor:
+    """The logit of the mean of ``sigmoid(logits)`` along ``dim``, computed in log space.
+
+    ``log p - log(1 - p)`` with each term a log-sum-exp of log-sigmoids (the ``1/n`` of the
+    mean cancels), so it is finite and exact where the probabilities themselves round to 0
+    or 1: members at logits 30 and 31 give 30.38, not a clipped constant shared by every
+    confident prediction.
+    """
+    return torch.logsumexp(logsigmoid(logits), dim) - torch.logsumexp(logsigmoid(-logits), dim)
 
 
 class Ensemble(nn.Module):
@@ -32,5 +41,4 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, x: Tensor) -> Tensor:
-        probabilities = torch.stack([torch.sigmoid(m(x).float()) for m in self.members])
-        return torch.logit(probabilities.mean(dim=0).clamp(EPS, 1 - EPS))
+        return mean_probability_logit(torch.stack([m(x).float() for m in self.members]))

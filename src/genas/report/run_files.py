@@ -8,7 +8,12 @@ from pathlib import Path
 
 from genas.config import RunConfig, load_config
 from genas.errors import GenasError, InputError
-from genas.search.history import HISTORY_JSONL, PROBABILITIES_JSONL, read_jsonl
+from genas.search.history import (
+    HISTORY_JSONL,
+    PROBABILITIES_JSONL,
+    read_history,
+    read_probabilities,
+)
 from genas.search.loop import BEST_ARCHITECTURE
 from genas.space import Architecture, ModelSpace, get_space
 from genas.workflows.model_file import MODEL_META, MODEL_WEIGHTS
@@ -63,18 +68,19 @@ def load_run_files(run_dir: str | Path) -> RunFiles:
         raise GenasError(f"{run_dir}: not a folder")
     config_path = run_dir / "config.yaml"
     config = load_config(config_path) if config_path.is_file() else None
-    history = read_jsonl(run_dir / HISTORY_JSONL)
-    probabilities = read_jsonl(run_dir / PROBABILITIES_JSONL)
     best = read_json(run_dir / BEST_ARCHITECTURE)
     metrics = read_json(run_dir / METRICS_JSON)
     comparison = read_json(run_dir / COMPARISON_JSON)
     model_meta = read_json(run_dir / MODEL_META)
+    space, arch = _space_and_arch(run_dir, config, best, model_meta)
+    # the searched space checks the tokens and probabilities the plots draw
+    history = read_history(run_dir / HISTORY_JSONL, space)
+    probabilities = read_probabilities(run_dir / PROBABILITIES_JSONL, space)
     if not any((history, best, metrics, model_meta)):
         raise GenasError(
             f"{run_dir}: no run files here (history.jsonl, best_architecture.json, metrics.json "
             "or model.json); is it a genas run folder?"
         )
-    space, arch = _space_and_arch(run_dir, config, best, model_meta)
     return RunFiles(
         run_dir, config, history, probabilities, best, metrics, comparison, model_meta, space, arch
     )

@@ -3,6 +3,11 @@
 Rows are appended after each controller step, before the step's checkpoint is written. A
 resumed search first drops rows of steps the checkpoint does not cover, so a run killed
 between the two writes never counts a step twice.
+
+Every row read is checked (:class:`HistoryRow`, :class:`ProbabilityRow`, and with the model
+space, the tokens and the shapes of the probabilities), so a hand-edited or damaged file is a
+one-line :class:`~genas.errors.InputError` naming its line, not a crash in whatever reads
+the row later.
 """
 
 from __future__ import annotations
@@ -12,8 +17,14 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Annotated, Any
 
-from genas.fileio import atomic_write_text
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from genas.config import format_validation_error
+from genas.errors import InputError
+from genas.fileio import about_path, atomic_write_text
+from genas.space import Architecture, ModelSpace
 
 HISTORY_JSONL = "history.jsonl"
 HISTORY_CSV = "history.csv"
@@ -34,33 +45,181 @@ CSV_COLUMNS = [
 ]
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """All rows of a JSON-lines file ([] if missing); a torn last line is ignored."""
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class HistoryRow(BaseModel):
+    """A line of ``history.jsonl``: one architecture scored at a step (other keys kept)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    step: int = Field(ge=0)
+    index: int = Field(ge=0)
+    arch_hash: str
+    tokens: list[int]
+    reward: Finite | None
+    valid: bool = True
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    seconds: Finite | None = None
+    error: str | None = None
+
+
+class ProbabilityRow(BaseModel):
+    """A line of ``controller_probabilities.jsonl``: the policy after a step."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    step: int = Field(ge=0)
+    ops: list[list[Probability]] = Field(default_factory=list)
+    skips: list[list[Probability]] = Field(default_factory=list)
+    stats: dict[str, Finite | None] = Field(default_factory=dict)
+    seconds: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
+
+
+def read_jsonl(path: Path, row_type: type[BaseModel] | None = None) -> list[dict]:
+    """All rows of a JSON-lines file ([] if missing); see :func:`_numbered_rows`."""
+    return [row for _, row in _numbered_rows(path, row_type)]
+
+
+def read_history(path: Path, space: ModelSpace | None = None) -> list[dict]:
+    """The rows of ``history.jsonl`` ([] if missing); with ``space``, each row's tokens must
+    be an architecture of it.
+
+    Raises:
+        InputError: naming the file and line of a row that is not a :class:`HistoryRow`,
+            or whose tokens ``space`` cannot decode.
+    """
+    rows = _numbered_rows(path, HistoryRow)
+    if space is not None:
+        for line, row in rows:
+            try:
+                Architecture.from_tokens(space, row["tokens"])
+            except ValueError as error:
+                raise InputError(path, f"tokens: {error}", line) from None
+    return [row for _, row in rows]
+
+
+def read_probabilities(path: Path, space: ModelSpace | None = None) -> list[dict]:
+    """The rows of ``controller_probabilities.jsonl`` ([] if missing); with ``space``,
+    ``ops`` and ``skips`` (when given) must have its shape: one list per layer, of one
+    probability per op of the layer, and of one per earlier layer.
+
+    Raises:
+        InputError: naming the file and line of a row that is not a :class:`ProbabilityRow`
+            or does not have ``space``'s shape.
+    """
+    rows = _numbered_rows(path, ProbabilityRow)
+    if space is not None:
+        ops = [space.num_ops(i) for i in range(space.n_layers)]
+        skips = list(range(space.n_layers))
+        for line, row in rows:
+            for key, shape in (("ops", ops), ("skips", skips)):
+                found = [len(p) for p in row.get(key) or []]
+                if found and found != shape:
+                    raise InputError(
+                        path,
+                        f"{key}: lists of {found[:20]} probabilities, the space "
+                        f"{space.name!r} needs {shape[:20]}",
+                        line,
+                    )
+    return [row for _, row in rows]
+
+
+def _numbered_rows(
+    path: Path, row_type: type[BaseModel] | None = None
+) -> list[tuple[int, dict]]:
+    """``(line number, row)`` of each JSON object of a JSON-lines file ([] if missing),
+    checked against ``row_type`` if given; blank lines are skipped.
+
+    A last line without its newline that is not JSON is ignored: a write cut short (the
+    process was killed in it). A bad line anywhere else is damage, which is reported rather
+    than silently dropping it and every row after it.
+
+    Raises:
+        InputError: naming the file and line of a line that is not valid UTF-8, not a JSON
+            object, or not a ``row_type``.
+    """
     if not path.is_file():
         return []
+    lines = path.read_bytes().split(b"\n")
+    last = len(lines)
     rows = []
-    for line in path.read_text().splitlines():
+    for number, data in enumerate(lines, start=1):
+        if not data.strip():
+            continue
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
+            row = json.loads(data)  # from bytes: a bad UTF-8 sequence is a ValueError too
+        except (ValueError, RecursionError) as error:
+            if number == last:
+                break  # torn: there is no newline after it
+            problem = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise InputError(path, f"not a JSON line ({problem})", number) from None
+        if not isinstance(row, dict):
+            raise InputError(path, f"expected a JSON object, found a {type(row).__name__}", number)
+        if row_type is not None:
+            try:
+                row_type.model_validate(row)
+            except ValidationError as error:
+                raise InputError(path, format_validation_error(error, "row"), number) from None
+        rows.append((number, row))
     return rows
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:
-    """Append rows and fsync, so a finished step survives a crash."""
-    with open(path, "a") as handle:
-        for row in rows:
-            handle.write(json.dumps(row) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    """Append rows and fsync, so a finished step survives a crash.
+
+    A write cut short (a full disk, a kill) leaves at most a torn last line, which the
+    readers ignore and a resumed search removes.
+    """
+    try:
+        with open(path, "a") as handle:
+            for row in rows:
+                handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        if error.errno is None or error.filename is not None:
+            raise
+        raise about_path(error, path) from error  # a failed write names no file
 
 
-def truncate_to_steps(path: Path, n_steps: int) -> list[dict]:
-    """Keep only rows with ``step < n_steps`` (rewritten atomically); return them."""
-    rows = [row for row in read_jsonl(path) if row["step"] < n_steps]
-    atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
-    return rows
+def resume_history(run_dir: Path, n_steps: int, space: ModelSpace) -> list[dict]:
+    """The history of the first ``n_steps`` steps (those a checkpoint holds), for a resumed
+    search of ``space``.
+
+    Both files (``history.jsonl``, ``controller_probabilities.jsonl``) are read and checked
+    first: each must hold every one of these steps (a step's rows are written before its
+    checkpoint). Then a file holding rows of later steps (a step the search was killed in
+    after writing its rows, before its checkpoint) or a torn last line is rewritten
+    atomically without them; a file that is already right is left alone.
+
+    Raises:
+        InputError: a malformed row (see :func:`read_history`), or a step missing from a file.
+    """
+    found = {
+        HISTORY_JSONL: read_history(run_dir / HISTORY_JSONL, space),
+        PROBABILITIES_JSONL: read_probabilities(run_dir / PROBABILITIES_JSONL, space),
+    }
+    kept = {}
+    for name, rows in found.items():
+        steps = {row["step"] for row in rows}
+        missing = next((step for step in range(n_steps) if step not in steps), None)
+        if missing is not None:
+            raise InputError(
+                run_dir / name,
+                f"no row of step {missing}, which the checkpoint holds as done (the file was "
+                "edited, truncated or replaced); cannot resume this search",
+            )
+        kept[name] = [row for row in rows if row["step"] < n_steps]
+    for name, rows in kept.items():
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        path = run_dir / name
+        if not path.is_file() or path.read_bytes() != text.encode():
+            atomic_write_text(path, text)
+    return kept[HISTORY_JSONL]
 
 
 def write_history_csv(path: Path, rows: list[dict]) -> None:

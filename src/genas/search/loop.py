@@ -100,12 +100,18 @@ def run_search(
         try:
             strategy.load_state_dict(state["strategy"])
             evaluator.load_state_dict(state["evaluator"])
+            set_rng_state(state["rng"])
+            start, elapsed = int(state["next_step"]), float(state["elapsed"])
         except ValueError as error:  # a checkpoint of another strategy, evaluator or space
             raise GenasError(f"{run_dir}: cannot resume this search: {error}") from None
-        set_rng_state(state["rng"])
-        start, elapsed = int(state["next_step"]), float(state["elapsed"])
-        rows = history.truncate_to_steps(history_path, start)
-        history.truncate_to_steps(probs_path, start)
+        except (KeyError, TypeError, IndexError, AttributeError, RuntimeError) as error:
+            # a checkpoint that unpickles but whose content is damaged (keys, types, shapes)
+            problem = (str(error).splitlines() or [""])[0][:200]
+            raise GenasError(
+                f"{run_dir}: damaged search checkpoint, cannot resume ({type(error).__name__}: "
+                f"{problem})"
+            ) from None
+        rows = history.resume_history(run_dir, start, space)
         log(f"resuming at step {start} ({elapsed:.0f} s already spent)")
     else:
         start, elapsed, rows = 0, 0.0, []
@@ -194,7 +200,7 @@ def run_search(
             "chosen_by": search.final,
             "steps_done": steps_done,
             "search_seconds": elapsed,
-            "seconds_by_part": total_parts(history.read_jsonl(probs_path)),
+            "seconds_by_part": total_parts(history.read_probabilities(probs_path)),
             "stopped_by": stopped_by,
         }
     )

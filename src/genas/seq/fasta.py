@@ -6,8 +6,11 @@ by the file name). Records may span many lines; blank lines are ignored.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import warnings
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -25,11 +28,45 @@ class FastaRecord(NamedTuple):
     sequence: str
 
 
+@contextlib.contextmanager
+def gzip_errors(path: str | Path) -> Iterator[None]:
+    """Report truncated or corrupt gzip data read in the block as an InputError naming `path`.
+
+    Python's gzip raises a bare EOFError for a truncated file, which names no file (and
+    which click would turn into a bare "Aborted.").
+    """
+    try:
+        yield
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise InputError(path, f"truncated or corrupt gzip file ({error})") from None
+
+
+class _GzipReader(gzip.GzipFile):
+    """A gzip file whose corrupt or truncated data is an InputError naming the file.
+
+    Text reading (``io.TextIOWrapper``, ``csv``, iteration) goes through ``read1`` and
+    ``read``.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__(path, "rb")
+        self.source = path
+
+    def read(self, size: int | None = -1) -> bytes:
+        with gzip_errors(self.source):
+            return super().read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        with gzip_errors(self.source):
+            return super().read1(size)
+
+
 def open_text(path: str | Path) -> IO[str]:
     """Open a text file, transparently decompressing gzip (detected by magic bytes).
 
     Raises:
-        InputError: the file does not exist or is not a file.
+        InputError: the file does not exist or is not a file; while reading, gzip data that
+            is truncated or corrupt.
     """
     path = Path(path)
     if not path.is_file():
@@ -37,12 +74,16 @@ def open_text(path: str | Path) -> IO[str]:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == _GZIP_MAGIC:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(_GzipReader(path), encoding="utf-8", errors="replace")
     return open(path, encoding="utf-8", errors="replace")
 
 
 def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
     """Yield the records of a FASTA file one at a time.
+
+    A record name seen before is read all the same (outputs keyed by name would then mix
+    records), and one warning naming the file, the first repeated name and the count is
+    given once the file has been read.
 
     Raises:
         InputError: naming the file and line, for sequence text before the first header, a
@@ -53,6 +94,7 @@ def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
     header_line = 0
     chunks: list[str] = []
     n_records = 0
+    duplicates = _DuplicateNames(path)
     with open_text(path) as fh:
         lineno = 0
         for lineno, raw in enumerate(fh, start=1):
@@ -69,6 +111,7 @@ def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
                 if not fields:
                     raise InputError(path, "header without a name", lineno)
                 name, header_line, chunks = fields[0], lineno, []
+                duplicates.see(name, lineno)
             elif line.startswith(";"):
                 continue  # old-style comment line
             else:
@@ -82,6 +125,36 @@ def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
             n_records += 1
     if n_records == 0:
         raise InputError(path, "no FASTA records (empty file)")
+    duplicates.warn()
+
+
+class _DuplicateNames:
+    """Record names seen in one FASTA file, and the first name seen twice."""
+
+    def __init__(self, path: str | Path):
+        self.path = path
+        self.first_line: dict[str, int] = {}
+        self.count = 0
+        self.example: tuple[str, int, int] | None = None
+
+    def see(self, name: str, lineno: int) -> None:
+        first = self.first_line.setdefault(name, lineno)
+        if first != lineno:
+            self.count += 1
+            self.example = self.example or (name, first, lineno)
+
+    def warn(self) -> None:
+        """One warning line if any name repeated."""
+        if self.example is None:
+            return
+        name, first, again = self.example
+        others = self.count - 1
+        more = f"; {others} more repeated name{'s' * (others > 1)}" if others else ""
+        warnings.warn(
+            f"{self.path}:{again}: duplicate record name {name[:80]!r} (first at line "
+            f"{first}{more})",
+            stacklevel=3,
+        )
 
 
 def write_fasta(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class Genome:
             ValueError,
         ) as error:
             raise InputError(self.path, f"cannot index reference genome: {error}") from None
+        except RuntimeError as error:  # pyfaidx's "Unhandled exception during fasta indexing"
+            raise InputError(self.path, _indexing_problem(error)) from None
         self.chrom_sizes: dict[str, int] = {
             name: len(record) for name, record in self._fasta.records.items()
         }
@@ -63,7 +66,8 @@ class Genome:
         so the result always has ``end - start`` letters.
 
         Raises:
-            InputError: unknown chromosome, or end < start.
+            InputError: unknown chromosome, end < start, or a ``.fai`` index that does not
+                match the FASTA (it changed after it was indexed).
         """
         size = self.chrom_sizes.get(chrom)
         if size is None:
@@ -74,6 +78,14 @@ class Genome:
             raise InputError(self.path, f"interval {chrom}:{start}-{end} has end < start")
         lo, hi = max(start, 0), min(end, size)
         core = self._fasta[chrom][lo:hi] if hi > lo else ""
+        if len(core) != max(hi - lo, 0) or ">" in core:
+            # pyfaidx rebuilds an index older than the FASTA, not one written after it (a
+            # copied folder): its offsets then cut the wrong bytes, newlines and headers.
+            raise InputError(
+                self._fasta.faidx.indexname,
+                f"index does not match {self.path} (the FASTA changed after it was indexed): "
+                "delete it to have it rebuilt",
+            )
         left = min(lo, end) - start
         right = end - max(hi, start)
         return "N" * left + core + "N" * right
@@ -90,3 +102,14 @@ class Genome:
 
     def __repr__(self) -> str:
         return f"Genome({str(self.path)!r}, {len(self.chrom_sizes)} chromosomes)"
+
+
+def _indexing_problem(error: RuntimeError) -> str:
+    """pyfaidx's RuntimeError for the line layout of a record it does not handle (blank or
+    short lines inside it), as one line naming the record."""
+    match = re.search(r"at entry (.*?)Please report", str(error))
+    record = f" {match.group(1)!r}" if match else ""
+    return (
+        f"cannot index reference genome: record{record} has a blank or short line inside it "
+        "(every line of a record but its last must have the same length)"
+    )

@@ -7,6 +7,9 @@ alleles can be scored is decided by the caller (:mod:`genas.analysis.variants`).
 
 from __future__ import annotations
 
+import gzip
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -14,7 +17,7 @@ from typing import NamedTuple
 import pysam
 
 from genas.errors import InputError
-from genas.seq.fasta import open_text
+from genas.seq.fasta import gzip_errors, open_text
 
 
 class Variant(NamedTuple):
@@ -59,14 +62,15 @@ class VcfReader:
         self.region = region
         self.records = 0
         self.alleles = 0
+        self._copy: tempfile.TemporaryDirectory | None = None
         if not self.path.is_file():
             raise InputError(self.path, "file not found")
         self._verbosity = pysam.set_verbosity(0)  # htslib would print its own messages
         try:
-            self._file = pysam.VariantFile(str(self.path))
-        except (OSError, ValueError) as error:
-            pysam.set_verbosity(self._verbosity)
-            raise InputError(self.path, f"not a readable VCF file ({error})") from None
+            self._file = self._open()
+        except BaseException:
+            self._release()
+            raise
         self._header_lines = None if region else _count_header_lines(self.path)
 
     def __iter__(self) -> Iterator[Variant]:
@@ -103,15 +107,64 @@ class VcfReader:
         line = self._header_lines + self.records + 1
         return InputError(self.path, _diagnose(_read_line(self.path, line), error), line)
 
+    def _open(self) -> pysam.VariantFile:
+        """Open the file; a plain-gzip one through a bgzip copy in the temporary folder.
+
+        htslib reads only bgzip among compressed VCFs ("seek not implemented in files
+        compressed by method 1"); the copy is about the size of the file and is removed
+        on :meth:`close`.
+        """
+        if not _is_plain_gzip(self.path):
+            return _variant_file(self.path, self.path)
+        if self.region is not None:
+            raise InputError(
+                self.path,
+                f"cannot read region {self.region!r}: plain gzip has no index "
+                "(compress with bgzip, index with tabix)",
+            )
+        self._copy = tempfile.TemporaryDirectory(prefix="genas-vcf-")
+        copy = Path(self._copy.name) / "variants.vcf.gz"
+        with (
+            gzip_errors(self.path),
+            gzip.open(self.path, "rb") as source,
+            pysam.BGZFile(str(copy), "wb") as target,
+        ):
+            shutil.copyfileobj(source, target, 1 << 20)
+        return _variant_file(copy, self.path)
+
+    def _release(self) -> None:
+        """Remove the bgzip copy (if any) and restore htslib's verbosity."""
+        if self._copy is not None:
+            self._copy.cleanup()
+            self._copy = None
+        pysam.set_verbosity(self._verbosity)
+
     def close(self) -> None:
         self._file.close()
-        pysam.set_verbosity(self._verbosity)
+        self._release()
 
     def __enter__(self) -> VcfReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_plain_gzip(path: Path) -> bool:
+    """gzip, but not bgzip (BGZF: gzip blocks whose header has a ``BC`` extra field)."""
+    with open(path, "rb") as handle:
+        head = handle.read(14)
+    if head[:2] != b"\x1f\x8b":
+        return False
+    return not (len(head) == 14 and head[3] & 4 and head[12:14] == b"BC")
+
+
+def _variant_file(path: Path, source: Path) -> pysam.VariantFile:
+    """pysam's reader of `path`, a copy of `source` or `source` itself."""
+    try:
+        return pysam.VariantFile(str(path))
+    except (OSError, ValueError) as error:
+        raise InputError(source, f"not a readable VCF file ({error})") from None
 
 
 def _count_header_lines(path: Path) -> int | None:

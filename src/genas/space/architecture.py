@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genas.errors import InputError
+from genas.errors import InputError, shown
 from genas.fileio import atomic_write_json
 
 if TYPE_CHECKING:
@@ -296,5 +296,5 @@ def _as_int(what: str, value: Any) -> int:
         # numpy / torch integer scalars
         if hasattr(value, "__index__") and not isinstance(value, bool):
             return int(value.__index__())
-        raise ValueError(f"{what} must be an integer, got {value!r}")
+        raise ValueError(f"{what} must be an integer, got {shown(value)}")
     return value

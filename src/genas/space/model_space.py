@@ -42,14 +42,17 @@ from typing import Any
 
 import yaml
 
-from genas.errors import ConfigError, InputError
+from genas.errors import ConfigError, InputError, shown
 from genas.space.operation import Operation
+from genas.yamlfile import load_yaml
 
 HEAD_TYPES = ("flatten", "global_pool")
 _SPACE_KEYS = (
     "name", "description", "layers", "ops", "n_layers", "filters", "reductions",
     "reduction_pool", "skips", "stem", "head", "training",
 )  # fmt: skip
+#: Most layers a space may have.
+MAX_LAYERS = 1000
 #: Training settings a space may search, in token order.
 TRAINING_KEYS = ("lr", "weight_decay", "dropout", "width")
 _STEM_KEYS = ("kernel_size", "filters")
@@ -83,13 +86,15 @@ class Head:
 
     def __post_init__(self) -> None:
         if self.type not in HEAD_TYPES:
-            raise ValueError(f"head type must be one of {', '.join(HEAD_TYPES)}, got {self.type!r}")
+            raise ValueError(
+                f"head type must be one of {', '.join(HEAD_TYPES)}, got {shown(self.type)}"
+            )
         if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 0:
-            raise ValueError(f"head units must be an integer >= 0, got {self.units!r}")
+            raise ValueError(f"head units must be an integer >= 0, got {shown(self.units)}")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float):
-            raise ValueError(f"head dropout must be a number in [0, 1), got {self.dropout!r}")
+            raise ValueError(f"head dropout must be a number in [0, 1), got {shown(self.dropout)}")
         if not 0 <= self.dropout < 1:
-            raise ValueError(f"head dropout must be in [0, 1), got {self.dropout!r}")
+            raise ValueError(f"head dropout must be in [0, 1), got {shown(self.dropout)}")
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class ModelSpace:
         layers = tuple(tuple(Operation.parse(op) for op in ops) for ops in self.layers)
         if not layers:
             raise ValueError("a model space needs at least one layer")
+        _check_n_layers(len(layers))
         for i, ops in enumerate(layers):
             if not ops:
                 raise ValueError(f"layer {i} has no candidate ops")
@@ -138,9 +144,10 @@ class ModelSpace:
             if dupes:
                 raise ValueError(f"layer {i} lists the same op twice: {', '.join(dupes)}")
         set_(self, "layers", layers)
+        for r in self.reductions:  # before set(): a list entry is not hashable
+            _check_int("reduction layer", r)
         reductions = tuple(sorted(set(self.reductions)))
         for r in reductions:
-            _check_int("reduction layer", r)
             if not 0 <= r < len(layers) - 1:
                 raise ValueError(
                     f"reduction after layer {r} is out of range (layers 0..{len(layers) - 2})"
@@ -162,7 +169,7 @@ class ModelSpace:
                 )
         set_(self, "filters", filters)
         if not isinstance(self.skips, bool):
-            raise ValueError(f"skips must be true or false, got {self.skips!r}")
+            raise ValueError(f"skips must be true or false, got {shown(self.skips)}")
         set_(self, "training", _check_training(self.training))
         if self.stem is None:
             set_(self, "stem", Stem(filters=filters[0]))
@@ -272,17 +279,7 @@ class ModelSpace:
     def from_yaml(cls, path: str | Path) -> ModelSpace:
         """Read a space from a YAML file (errors are :class:`~genas.errors.InputError`)."""
         path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise InputError(path, f"cannot read model space: {exc.strerror or exc}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise InputError(path, f"not valid YAML: {problem}", line=line) from None
+        data = load_yaml(path)
         if not isinstance(data, Mapping):
             raise InputError(path, "a model space file must hold a mapping (name, ops, ...)")
         return cls.from_dict(data, source=path)
@@ -301,7 +298,7 @@ def _check_training(training: Any) -> tuple[tuple[str, tuple[float, ...]], ...]:
     for name in pairs:
         if name not in TRAINING_KEYS:
             raise ValueError(
-                f"training: unknown setting {name!r} (searchable: {', '.join(TRAINING_KEYS)})"
+                f"training: unknown setting {shown(name)} (searchable: {', '.join(TRAINING_KEYS)})"
             )
     out = []
     for name in TRAINING_KEYS:
@@ -313,12 +310,12 @@ def _check_training(training: Any) -> tuple[tuple[str, tuple[float, ...]], ...]:
         checked = []
         for value in values:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"training.{name}: {repr(value)[:40]} is not a number")
+                raise ValueError(f"training.{name}: {shown(value, 40)} is not a number")
             low_ok = value >= 0 if name in ("weight_decay", "dropout") else value > 0
             if not low_ok or (name == "dropout" and value >= 1):
                 rule = {"lr": "> 0", "width": "> 0", "weight_decay": ">= 0",
                         "dropout": "in [0, 1)"}[name]
-                raise ValueError(f"training.{name}: {value!r} must be {rule}")
+                raise ValueError(f"training.{name}: {shown(value)} must be {rule}")
             checked.append(float(value))
         if len(set(checked)) != len(checked):
             raise ValueError(f"training.{name}: a value is listed twice")
@@ -328,13 +325,28 @@ def _check_training(training: Any) -> tuple[tuple[str, tuple[float, ...]], ...]:
 
 def _check_int(what: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be an integer, got {value!r}")
+        raise ValueError(f"{what} must be an integer, got {shown(value)}")
 
 
 def _check_positive_int(what: str, value: Any) -> None:
     _check_int(what, value)
     if value < 1:
-        raise ValueError(f"{what} must be positive, got {value!r}")
+        raise ValueError(f"{what} must be positive, got {shown(value)}")
+
+
+def _check_n_layers(n_layers: int) -> None:
+    # n(n-1)/2 skip tokens and a network this deep are far past any useful space; a bound
+    # keeps a typo (n_layers: 1000000000) from exhausting memory.
+    if n_layers > MAX_LAYERS:
+        raise ValueError(f"a model space has at most {MAX_LAYERS} layers, got {n_layers}")
+
+
+def _description(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"description must be text, got a {type(value).__name__}")
+    return value.strip()
 
 
 def _doubling_filters(start: int, n_layers: int, reductions: Sequence[int]) -> list[int]:
@@ -350,20 +362,20 @@ def _doubling_filters(start: int, n_layers: int, reductions: Sequence[int]) -> l
 def _reject_unknown(where: str, data: Mapping[str, Any], allowed: Sequence[str]) -> None:
     for key in data:
         if key not in allowed:
-            raise ValueError(f"unknown key {key!r} in {where} (allowed: {', '.join(allowed)})")
+            raise ValueError(f"unknown key {shown(key)} in {where} (allowed: {', '.join(allowed)})")
 
 
 def _sub_mapping(where: str, value: Any) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValueError(f"{where} must be a mapping, got {value!r}")
+        raise ValueError(f"{where} must be a mapping, got {shown(value)}")
     return value
 
 
 def _parse_ops(where: str, ops: Any) -> tuple[Operation, ...]:
     if not isinstance(ops, Sequence) or isinstance(ops, str):
-        raise ValueError(f"{where} must be a list of ops, got {ops!r}")
+        raise ValueError(f"{where} must be a list of ops, got {shown(ops)}")
     parsed = []
     for k, op in enumerate(ops):
         try:
@@ -393,6 +405,7 @@ def _from_dict(cls: type[ModelSpace], data: Mapping[str, Any]) -> ModelSpace:
             raise ValueError("'ops' needs 'n_layers'")
         n_layers = data["n_layers"]
         _check_positive_int("n_layers", n_layers)
+        _check_n_layers(n_layers)  # before the tuple of n_layers entries is made
         layers = (_parse_ops("ops", data["ops"]),) * n_layers
     stem_raw = _sub_mapping("stem", data.get("stem"))
     _reject_unknown("stem", stem_raw, _STEM_KEYS)
@@ -401,11 +414,11 @@ def _from_dict(cls: type[ModelSpace], data: Mapping[str, Any]) -> ModelSpace:
     filters = data.get("filters", 32)
     if not isinstance(filters, int):
         if not isinstance(filters, Sequence) or isinstance(filters, str):
-            raise ValueError(f"filters must be an integer or a list, got {filters!r}")
+            raise ValueError(f"filters must be an integer or a list, got {shown(filters)}")
         filters = tuple(filters)
     reductions = data.get("reductions", ())
     if not isinstance(reductions, Sequence) or isinstance(reductions, str):
-        raise ValueError(f"reductions must be a list of layer indices, got {reductions!r}")
+        raise ValueError(f"reductions must be a list of layer indices, got {shown(reductions)}")
     space = cls(
         name=data["name"],
         layers=layers,
@@ -414,7 +427,7 @@ def _from_dict(cls: type[ModelSpace], data: Mapping[str, Any]) -> ModelSpace:
         reduction_pool=data.get("reduction_pool", 4),
         skips=data.get("skips", False),
         head=Head(**head_raw),
-        description=str(data.get("description", "") or "").strip(),
+        description=_description(data.get("description")),
         training=tuple(_sub_mapping("training", data.get("training")).items()),
     )
     if stem_raw:

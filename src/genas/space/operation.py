@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from genas.errors import shown
+
 #: Types genas.nn knows how to build.
 BUILDABLE_TYPES = ("conv", "dilconv", "sepconv", "maxpool", "avgpool", "identity")
 #: Activations a conv-type op may use.
@@ -64,7 +66,7 @@ class Operation:
 
     def __post_init__(self) -> None:
         if not isinstance(self.type, str) or not self.type.strip():
-            raise ValueError(f"op type must be a non-empty string, got {self.type!r}")
+            raise ValueError(f"op type must be a non-empty string, got {shown(self.type)}")
         raw = dict(self.param_items)
         op_type, params = _canonical(self.type.strip(), raw)
         object.__setattr__(self, "type", op_type)
@@ -117,10 +119,10 @@ class Operation:
             return cls.from_label(value)
         if isinstance(value, Mapping):
             if "type" not in value:
-                raise ValueError(f"op mapping needs a 'type' key: {dict(value)!r}")
+                raise ValueError(f"op mapping needs a 'type' key: {shown(dict(value))}")
             params = {k: v for k, v in value.items() if k != "type"}
             return cls(value["type"], params)
-        raise ValueError(f"an op is a label string or a mapping with 'type', got {value!r}")
+        raise ValueError(f"an op is a label string or a mapping with 'type', got {shown(value)}")
 
     @classmethod
     def from_label(cls, label: str) -> Operation:
@@ -144,7 +146,7 @@ class Operation:
                 params["activation"] = word
             else:
                 raise ValueError(
-                    f"op label {label!r}: cannot read {word!r} "
+                    f"op label {shown(label)}: cannot read {shown(word)} "
                     "(expected k<int> kernel, d<int> dilation or an activation)"
                 )
         return cls(head, params)
@@ -165,7 +167,7 @@ class Operation:
 
 def _positive_int(op_type: str, key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{op_type}: {key} must be a positive integer, got {value!r}")
+        raise ValueError(f"{op_type}: {key} must be a positive integer, got {shown(value)}")
     return value
 
 
@@ -174,7 +176,9 @@ def _canonical(op_type: str, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if op_type not in BUILDABLE_TYPES:
         for key, value in raw.items():
             if not isinstance(value, str | int | float | bool):
-                raise ValueError(f"{op_type}: parameter {key!r} must be a scalar, got {value!r}")
+                raise ValueError(
+                    f"{shown(op_type)}: parameter {shown(key)} must be a scalar, got {shown(value)}"
+                )
         return op_type, raw
     if op_type in _POOL_TYPES and "pool_size" in raw:
         if "kernel_size" in raw:
@@ -184,7 +188,7 @@ def _canonical(op_type: str, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     for key in raw:
         if key not in allowed:
             hint = ", ".join(allowed) or "none"
-            raise ValueError(f"{op_type}: unknown parameter {key!r} (allowed: {hint})")
+            raise ValueError(f"{op_type}: unknown parameter {shown(key)} (allowed: {hint})")
     if op_type == "identity":
         return op_type, {}
     if "kernel_size" not in raw:
@@ -200,7 +204,7 @@ def _canonical(op_type: str, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     activation = raw.get("activation", "relu")
     if activation not in ACTIVATIONS:
         raise ValueError(
-            f"{op_type}: unknown activation {activation!r} (allowed: {', '.join(ACTIVATIONS)})"
+            f"{op_type}: unknown activation {shown(activation)} (allowed: {', '.join(ACTIVATIONS)})"
         )
     params["activation"] = activation
     if op_type == "conv" and params["dilation"] > 1:

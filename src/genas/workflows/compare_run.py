@@ -23,6 +23,7 @@ from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
 from genas.parallel import executor_config
+from genas.run_lock import locks_run_folder
 from genas.search.evaluators.base import failure_message
 from genas.space import get_space, sample_architecture
 from genas.train.metrics import auroc_standard_error
@@ -41,6 +42,7 @@ def random_baseline_architectures(space_name: str, k: int, seed: int) -> list:
     return [sample_architecture(space, rng, n_skips=n_skips) for _ in range(k)]
 
 
+@locks_run_folder
 def compare_run(
     run_dir: str | Path,
     *,

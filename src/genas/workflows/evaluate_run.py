@@ -9,10 +9,12 @@ from genas.config import load_config
 from genas.data import load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json
+from genas.run_lock import locks_run_folder
 from genas.workflows.model_file import load_model
 from genas.workflows.train_run import evaluate_splits
 
 
+@locks_run_folder
 def evaluate_run(run_dir: str | Path) -> dict:
     """Evaluate the run's model on the valid/test splits of its own config.
 

@@ -31,6 +31,7 @@ from genas.config import ModelConfig, RunConfig, SearchConfig
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json
+from genas.run_lock import run_folder_lock
 from genas.search.evaluators import IndependentEvaluator, SharedEvaluator
 from genas.search.evaluators.seeding import derive_seed
 from genas.search.fidelity import rank_agreement
@@ -159,8 +160,21 @@ def fidelity_run(
         if not values or list(values) != sorted(set(values)) or values[0] < 1:
             raise GenasError(f"{name} must be ascending positive integers, got {list(values)}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    splits = load_splits(config.data, config.seed)
+    splits = load_splits(config.data, config.seed)  # checked before the folder is made
+    with run_folder_lock(out, create=True):
+        return _measure(config, out, splits, n_archs, epochs, supernet_epochs, log)
+
+
+def _measure(
+    config: RunConfig,
+    out: Path,
+    splits: DataSplits,
+    n_archs: int,
+    epochs: Sequence[int],
+    supernet_epochs: Sequence[int],
+    log: Callable[[str], None],
+) -> dict:
+    """:func:`fidelity_run`'s measurements, once its input is checked and ``out`` locked."""
     archs = fidelity_architectures(
         _search(config).space, n_archs, derive_seed(config.seed, "fidelity-architectures")
     )

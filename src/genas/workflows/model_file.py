@@ -10,20 +10,61 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
-from safetensors import SafetensorError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 import genas
-from genas.errors import GenasError
+from genas.config import format_validation_error
+from genas.errors import GenasError, shown
 from genas.fileio import atomic_path, atomic_write_json
 from genas.nn.build import build_model, count_parameters
 from genas.seq.alphabet import ALPHABET
 
 MODEL_WEIGHTS = "model.safetensors"
 MODEL_META = "model.json"
+#: Key of the input length in the metadata of `model.safetensors`.
+WEIGHTS_INPUT_LENGTH = "genas_input_length"
+#: Longest input a saved model may declare (1 Mb, AlphaGenome's window): a bound that keeps a
+#: hand-edited ``input_length`` from making every padded sequence exhaust memory.
+MAX_INPUT_LENGTH = 1 << 20
+#: Largest ``model.json`` read; genas writes a few kB.
+MAX_META_BYTES = 16 << 20
+
+
+class ModelEncoding(BaseModel):
+    """``model.json``'s ``encoding``: how sequences are one-hot encoded for the model."""
+
+    model_config = ConfigDict(extra="allow")
+
+    n_value: float = Field(0.25, ge=0, le=1, allow_inf_nan=False, strict=True)
+
+
+class ModelMeta(BaseModel):
+    """The schema of ``model.json``; keys it does not name are kept (``LoadedModel.extra``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    spec: dict[str, Any]
+    input_length: int = Field(gt=0, le=MAX_INPUT_LENGTH, strict=True)
+    task_names: list[str] = Field(min_length=1)
+    task_groups: dict[str, list[str]] | None = None
+    encoding: ModelEncoding = Field(default_factory=ModelEncoding)
+    fit_length: Literal["error", "crop", "pad", "crop_or_pad"] = "crop_or_pad"
+
+    @model_validator(mode="after")
+    def _tasks_consistent(self) -> ModelMeta:
+        names = set(self.task_names)
+        if len(names) != len(self.task_names):
+            raise ValueError("task_names lists a task twice")
+        for group, members in (self.task_groups or {}).items():
+            unknown = [m for m in members if m not in names]
+            if unknown:
+                raise ValueError(f"task_groups.{group} names unknown task {shown(unknown[0])}")
+        return self
 
 
 @dataclass
@@ -56,7 +97,8 @@ def save_model(
     run_dir = Path(run_dir)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(run_dir / MODEL_WEIGHTS) as tmp:
-        save_file(state, str(tmp))
+        # The input length travels with the weights too: see _check_input_length.
+        save_file(state, str(tmp), metadata={WEIGHTS_INPUT_LENGTH: str(input_length)})
     meta = {
         "genas_version": genas.__version__,
         "spec": spec,
@@ -73,18 +115,25 @@ def save_model(
 
 
 def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
-    """Rebuild the model saved in `run_dir`; clear one-line errors for missing/corrupt files."""
+    """Rebuild the model saved in `run_dir`; clear one-line errors for missing/corrupt files.
+
+    ``model.json`` is validated (:class:`ModelMeta`) and the network it describes is checked
+    against the tensor shapes in the weights file's header before any real tensor is made,
+    so a hand-edited description cannot make genas allocate more than the weights need.
+    """
     run_dir = Path(run_dir)
     meta_path, weights_path = run_dir / MODEL_META, run_dir / MODEL_WEIGHTS
     for path in (meta_path, weights_path):
         if not path.is_file():
             raise GenasError(f"{path}: not found (is {run_dir} a trained run folder?)")
+    raw = _read_meta(meta_path)
     try:
-        meta = json.loads(meta_path.read_text())
-        spec, input_length, task_names = meta["spec"], meta["input_length"], meta["task_names"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise GenasError(f"{meta_path}: corrupt model description ({error})") from None
-    model = build_model(spec, input_length, len(task_names))
+        meta = ModelMeta.model_validate(raw)
+    except ValidationError as error:
+        raise GenasError(format_validation_error(error, str(meta_path))) from None
+    _check_input_length(weights_path, meta.input_length, meta_path)
+    _check_weight_shapes(meta, meta_path, weights_path)
+    model = build_model(meta.spec, meta.input_length, len(meta.task_names))
     try:
         state = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
@@ -98,11 +147,86 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
     known = {"spec", "input_length", "task_names", "task_groups", "encoding", "fit_length"}
     return LoadedModel(
         model=model,
-        spec=spec,
-        input_length=input_length,
-        task_names=task_names,
-        task_groups=meta.get("task_groups"),
-        n_value=meta.get("encoding", {}).get("n_value", 0.25),
-        fit_length=meta.get("fit_length", "crop_or_pad"),
-        extra={k: v for k, v in meta.items() if k not in known},
+        spec=meta.spec,
+        input_length=meta.input_length,
+        task_names=meta.task_names,
+        task_groups=meta.task_groups,
+        n_value=meta.encoding.n_value,
+        fit_length=meta.fit_length,
+        extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    """The JSON object in ``model.json``, read only up to :data:`MAX_META_BYTES`."""
+    try:
+        with meta_path.open("rb") as file:
+            data = file.read(MAX_META_BYTES + 1)
+    except OSError as error:
+        raise GenasError(f"{meta_path}: cannot read ({error.strerror or error})") from None
+    if len(data) > MAX_META_BYTES:
+        raise GenasError(f"{meta_path}: larger than {MAX_META_BYTES:,} bytes; not a model.json")
+    try:
+        raw = json.loads(data)  # from bytes: json detects UTF-8/16/32 itself
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, bad UTF-8, deep nesting
+        raise GenasError(f"{meta_path}: corrupt model description ({_first_line(error)})") from None
+    if not isinstance(raw, dict):
+        raise GenasError(f"{meta_path}: corrupt model description (not a JSON object)")
+    return raw
+
+
+def _check_weight_shapes(meta: ModelMeta, meta_path: Path, weights_path: Path) -> None:
+    """Build ``meta``'s network on the meta device (no memory) and compare its tensors'
+    names and shapes with those listed in the header of the weights file."""
+    try:
+        with torch.device("meta"):
+            skeleton = build_model(meta.spec, meta.input_length, len(meta.task_names))
+    except GenasError as error:
+        raise GenasError(f"{meta_path}: spec: {error}") from None
+    except (ValueError, TypeError, RuntimeError) as error:  # an option no layer accepts
+        raise GenasError(f"{meta_path}: spec: cannot build it ({_first_line(error)})") from None
+    expected = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
+    try:
+        with safe_open(str(weights_path), framework="pt") as handle:
+            names = handle.keys()
+            found = {name: tuple(handle.get_slice(name).get_shape()) for name in names}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise GenasError(f"{weights_path}: corrupt weights file ({error})") from None
+    problems = [
+        f"{name} has shape {list(found[name])} in the weights, {list(shape)} in {MODEL_META}"
+        for name, shape in expected.items()
+        if name in found and found[name] != shape
+    ]
+    problems += [f"{name} is missing from the weights" for name in expected if name not in found]
+    problems += [f"the weights hold an unexpected {name}" for name in found if name not in expected]
+    if problems:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        # [:300]: a hand-made weights file may hold tensor names of any length.
+        raise GenasError(
+            f"{weights_path}: weights do not match {meta_path}: {problems[0][:300]}{more}"
+        )
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an exception's message (its type if empty), at most 200 characters."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]
+
+
+def _check_input_length(weights_path: Path, input_length: Any, meta_path: Path) -> None:
+    """Refuse a `model.json` whose input length is not the one the weights were saved with.
+
+    The weights of a network with global pooling fit any input length, so a hand-edited
+    length would load and silently change every prediction (sequences cropped or padded to
+    it). Weights saved before genas recorded the length are not checked.
+    """
+    try:
+        with safe_open(str(weights_path), framework="pt") as handle:
+            stored = (handle.metadata() or {}).get(WEIGHTS_INPUT_LENGTH)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise GenasError(f"{weights_path}: corrupt weights file ({error})") from None
+    if stored is not None and stored != str(input_length):
+        raise GenasError(
+            f"{meta_path}: input_length {str(input_length)[:20]} differs from the {stored[:20]} "
+            f"the weights in {weights_path.name} were saved with (edit it back to {stored[:20]})"
+        )

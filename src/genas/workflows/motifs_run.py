@@ -18,6 +18,7 @@ from genas.analysis.motifs import FilterMatches, filter_pfms, recovery, tomtom_m
 from genas.data.motifs import Motif, consensus, load_jaspar, read_meme, write_meme
 from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json, atomic_write_text
+from genas.run_lock import locks_run_folder
 from genas.workflows.model_file import LoadedModel, load_model
 
 MOTIFS_DIR = "motifs"
@@ -113,6 +114,7 @@ def planted_motif_ids(manifest: Path) -> list[str]:
         ) from None
 
 
+@locks_run_folder
 def motifs_run(
     run_dir: str | Path,
     *,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from genas.data.inputs import load_prediction_input
+from genas.analysis.variants.pipeline import prefetch
+from genas.data.inputs import iter_prediction_input
 from genas.fileio import atomic_path
 from genas.train import predict
+from genas.train.device import resolve_device
 from genas.workflows.model_file import load_model
 
 
@@ -22,30 +25,46 @@ def predict_run(
     batch_size: int = 256,
     device: str = "auto",
     invalid_bases: str = "error",
-) -> np.ndarray:
+) -> tuple[int, int]:
     """Predict every sequence of a FASTA file (or BED intervals on `genome`).
 
-    Sequences are centre-cropped/padded to the model's input length. Writes a TSV with a
-    `name` column and one probability column per task; returns the (N, T) probabilities.
+    Sequences are centre-cropped/padded to the model's input length; BED intervals on the
+    ``-`` strand are scored as the reverse complement of their window. Writes a TSV with a
+    `name` column and one probability column per task, atomically. The input is read,
+    scored and written ``batch_size`` sequences at a time (a reader thread preparing the
+    next batch), so memory does not grow with the input, as in `vep`.
+
+    Returns:
+        The shape of the table written: (sequences, tasks).
     """
     loaded = load_model(run_dir)
-    names, x = load_prediction_input(
+    device = resolve_device(device)
+    batches = iter_prediction_input(
         input_path,
         loaded.input_length,
+        batch_size=batch_size,
         genome=genome,
         fit_length="crop_or_pad",
         invalid_bases=invalid_bases,
     )
-    probs = predict(
-        loaded.model,
-        x,
-        batch_size=batch_size,
-        rc_average=rc_average,
-        device=device,
-        n_value=loaded.n_value,
-    )
+    n = 0
     with atomic_path(out) as tmp, open(tmp, "w") as handle:
         handle.write("\t".join(["name", *loaded.task_names]) + "\n")
-        for name, row in zip(names, probs, strict=True):
-            handle.write(name + "\t" + "\t".join(f"{p:.6g}" for p in row) + "\n")
-    return probs
+        for names, x in prefetch(batches):
+            probs = predict(
+                loaded.model,
+                x,
+                batch_size=batch_size,
+                rc_average=rc_average,
+                device=device,
+                n_value=loaded.n_value,
+            )
+            handle.writelines(_rows(names, probs))
+            n += len(names)
+    return n, len(loaded.task_names)
+
+
+def _rows(names: Iterable[str], probs: np.ndarray) -> Iterable[str]:
+    """TSV lines: the name, then each task's probability."""
+    for name, row in zip(names, probs, strict=True):
+        yield name + "\t" + "\t".join(f"{p:.6g}" for p in row) + "\n"

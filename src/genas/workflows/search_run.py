@@ -8,6 +8,7 @@ run's :mod:`genas.parallel` executor.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -18,15 +19,17 @@ from genas.config import ModelConfig, RunConfig, StrictModel, dump_config, load_
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
-from genas.parallel import TrialResult, executor_config, make_executor, require_shared_dir
+from genas.parallel import TrialResult, make_executor, require_shared_dir
+from genas.run_lock import run_folder_lock
 from genas.search.budget import parse_budget
 from genas.search.evaluators.base import failure_message
 from genas.search.evaluators.reward import near_chance_note
-from genas.search.history import HISTORY_JSONL, read_jsonl
+from genas.search.history import HISTORY_JSONL, read_history
 from genas.search.loop import BEST_ARCHITECTURE, SearchResult, check_search, run_search
 from genas.space import Architecture, get_space
 from genas.train import resolve_device
 from genas.train.loop import monitored_score
+from genas.workflows.overrides import apply_overrides
 from genas.workflows.train_many import train_many
 from genas.workflows.train_run import METRICS_JSON, TrainRunResult
 
@@ -52,42 +55,50 @@ def search_run(
     (and, with `report`, write `report.html`).
 
     `budget` (e.g. "30m") overrides the config's ``search.budget``; `executor` overrides
-    its ``executor:`` settings (e.g. ``{"backend": "ray", "address": "auto"}``).
+    its ``executor:`` settings (e.g. ``{"backend": "ray", "address": "auto"}``); the run's
+    ``config.yaml`` records both. Everything is checked (the config, the device, the data,
+    with `resume` that the run can be continued) before the folder is touched, and the
+    folder is locked while the search runs.
     """
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
-    budget_seconds = parse_budget(budget if budget is not None else config.search.budget)
-    check_search(get_space(config.search.space), config.search)  # before anything is written
     run_dir = Path(out) if out is not None else config.output.dir
-    config = config.model_copy(deep=True)
-    config.output.dir = run_dir.resolve()
-    config.executor = executor_config(config.executor, executor)
-    if resume and (run_dir / "config.yaml").is_file():
-        check_resumable(load_config(run_dir / "config.yaml"), config, run_dir / "config.yaml")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    config = apply_overrides(config, out=run_dir, budget=budget, executor=executor)
+    budget_seconds = parse_budget(config.search.budget)
+    check_search(get_space(config.search.space), config.search)
+    device = resolve_device(config.train.device)
+    if resume:
+        check_resumable_run(run_dir, config)
     splits = splits or load_splits(config.data, config.seed)
-    result = run_search(
-        config,
-        run_dir,
-        splits,
-        resume=resume,
-        budget_seconds=budget_seconds,
-        device=resolve_device(config.train.device),
-        log=log,
-    )
-    log(
-        f"search done ({result.steps_done} steps, {result.seconds:.0f} s, stopped by "
-        f"{result.stopped_by}); best architecture {result.best.hash}, "
-        f"reward {result.best_reward:.4f}"
-    )
-    if (note := near_chance_note(config.search.reward, result.best_reward)) is not None:
-        log(note)
-    trained = retrain_run(run_dir, splits=splits, progress=progress, log=log) if retrain else None
-    if trained is not None and report:
-        from genas.workflows.report_run import report_run
+    fingerprint = search_fingerprint(config, splits)
+    if resume:
+        check_fingerprint(run_dir, fingerprint)
+    with run_folder_lock(run_dir, create=True):
+        atomic_write_text(run_dir / "config.yaml", dump_config(config))
+        atomic_write_json(run_dir / FINGERPRINT_JSON, fingerprint)
+        result = run_search(
+            config,
+            run_dir,
+            splits,
+            resume=resume,
+            budget_seconds=budget_seconds,
+            device=device,
+            log=log,
+        )
+        log(
+            f"search done ({result.steps_done} steps, {result.seconds:.0f} s, stopped by "
+            f"{result.stopped_by}); best architecture {result.best.hash}, "
+            f"reward {result.best_reward:.4f}"
+        )
+        if (note := near_chance_note(config.search.reward, result.best_reward)) is not None:
+            log(note)
+        trained = (
+            retrain_run(run_dir, splits=splits, progress=progress, log=log) if retrain else None
+        )
+        if trained is not None and report:
+            from genas.workflows.report_run import report_run
 
-        report_run(run_dir, log=log)
+            report_run(run_dir, log=log)
     return result, trained
 
 
@@ -103,25 +114,86 @@ RESUME_KEYS = (
         "independent",
     )),
 )
+#: ... and with the independent evaluator, the training settings its children train with
+#: (their lr and epochs are ``search.independent``'s).
+INDEPENDENT_RESUME_KEYS = (
+    ("train", "optimizer"),
+    ("train", "weight_decay"),
+    ("train", "grad_clip"),
+)
+#: What the config cannot show: the content of the space (a YAML file may be edited in
+#: place) and the shape of the data (its files too), written when a search starts.
+FINGERPRINT_JSON = "search_fingerprint.json"
 
 
 def check_resumable(saved: RunConfig, config: RunConfig, source: Path) -> None:
     """Raise a one-line :class:`GenasError` naming the first key of :data:`RESUME_KEYS`
-    whose value differs between the run's ``saved`` config and the ``config`` resuming it."""
-    for key in RESUME_KEYS:
+    (and, for the independent evaluator, :data:`INDEPENDENT_RESUME_KEYS`) whose value
+    differs between the run's ``saved`` config and the ``config`` resuming it."""
+    keys = RESUME_KEYS
+    if config.search is not None and config.search.evaluator == "independent":
+        keys += INDEPENDENT_RESUME_KEYS
+    for key in keys:
         old, new = saved, config
         for part in key:
             old, new = getattr(old, part, None), getattr(new, part, None)
         if old != new:
-            name = ".".join(key)
-            shown = (
-                f"{_short(new)!s} (the run has {_short(old)!s})"
-                if not isinstance(old, StrictModel) else "another value than the run's"
+            _refuse_resume(source, ".".join(key), old, new)
+
+
+def check_resumable_run(run_dir: str | Path, config: RunConfig) -> None:
+    """:func:`check_resumable` against the ``config.yaml`` of ``run_dir`` (if it has one)."""
+    saved = Path(run_dir) / "config.yaml"
+    if saved.is_file():
+        check_resumable(load_config(saved), config, saved)
+
+
+def search_fingerprint(config: RunConfig, splits: DataSplits) -> dict[str, Any]:
+    """What a resumed search must share with its run beyond the config's keys: a digest of
+    the model space's content, and the data's input length, tasks and split sizes."""
+    content = get_space(config.search.space).to_dict()
+    content.pop("description", None)  # words only: the space stays the same
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return {
+        "search.space (content)": digest[:16],
+        "data (input length)": splits.input_length,
+        "data (tasks)": list(splits.task_names),
+        "data (sequences)": {
+            name: None if dataset is None else len(dataset)
+            for name, dataset in (
+                ("train", splits.train), ("valid", splits.valid), ("test", splits.test)
             )
-            raise GenasError(
-                f"{source}: cannot resume with {name} = {shown}; start a new run folder, "
-                f"or resume with the run's own {name}"
-            )
+        },
+    }
+
+
+def check_fingerprint(run_dir: str | Path, fingerprint: dict[str, Any]) -> None:
+    """Raise a one-line :class:`GenasError` naming the first entry of ``fingerprint`` that
+    differs from the one the run recorded when it started (none recorded: nothing to check,
+    a run of an older genas)."""
+    path = Path(run_dir) / FINGERPRINT_JSON
+    if not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise GenasError(f"{path}: unreadable ({type(error).__name__})") from None
+    if not isinstance(saved, dict):
+        raise GenasError(f"{path}: not a search fingerprint")
+    for key, value in fingerprint.items():
+        if saved.get(key) != value:
+            _refuse_resume(path, key, saved.get(key), value)
+
+
+def _refuse_resume(source: Path, key: str, old: Any, new: Any) -> None:
+    shown = (
+        f"{_short(new)!s} (the run has {_short(old)!s})"
+        if not isinstance(old, StrictModel) else "another value than the run's"
+    )
+    raise GenasError(
+        f"{source}: cannot resume with {key} = {shown}; start a new run folder, "
+        f"or resume with the run's own {key.split(' ')[0]}"
+    )
 
 
 def _short(value: Any) -> str:
@@ -160,15 +232,35 @@ def retrain_run(
     config = load_config(run_dir / "config.yaml")
     if config.search is None:
         raise GenasError(f"{run_dir / 'config.yaml'}: no `search:` section")
-    top_k = config.search.retrain_top_k if top_k is None else top_k
-    if top_k < 1:
-        raise GenasError(f"--top-k must be at least 1, got {top_k}")
-    config.executor = executor_config(config.executor, executor)
-    space, width = config.search.space, width if width is not None else config.search.retrain_width
-    chosen = Architecture.from_json(arch_path, get_space(space))
+    # the options are recorded in the config.yaml the retraining writes; all is checked
+    # before the folder is touched
+    config = apply_overrides(
+        config, out=run_dir, executor=executor, retrain_width=width, retrain_top_k=top_k
+    )
+    resolve_device(config.train.device)
+    space = get_space(config.search.space)
+    chosen = Architecture.from_json(arch_path, space)
     reward = json.loads(arch_path.read_text()).get("reward")
     ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
-    ranked += top_architectures(read_jsonl(run_dir / HISTORY_JSONL), top_k - 1, {chosen.hash})
+    top_k = config.search.retrain_top_k
+    history = read_history(run_dir / HISTORY_JSONL, space)
+    ranked += top_architectures(history, top_k - 1, {chosen.hash})
+    with run_folder_lock(run_dir):
+        return _retrain(config, ranked, run_dir, splits, progress, log)
+
+
+def _retrain(
+    config: RunConfig,
+    ranked: list[dict],
+    run_dir: Path,
+    splits: DataSplits | None,
+    progress: bool,
+    log,
+) -> TrainRunResult:
+    """:func:`retrain_run`'s training of the ``ranked`` architectures (the first is the
+    search's choice), once its input is checked and the run folder locked."""
+    space, width = config.search.space, config.search.retrain_width
+    top_k = config.search.retrain_top_k
     if len(ranked) < top_k:
         log(f"the history holds only {len(ranked)} distinct scored architectures")
     # K = 1 trains straight into the run folder; K > 1 trains each candidate apart first
@@ -325,8 +417,7 @@ def _top_k_row(rank: int, arch: dict, out: Path, result: TrialResult) -> dict:
 class ReplicateContext:
     """What the trials of one :func:`search_replicates` share."""
 
-    config: RunConfig
-    budget: str | None
+    config: RunConfig  # with the command's overrides (the budget among them) applied
     retrain: bool
     resume: bool
     splits: DataSplits | None
@@ -342,7 +433,6 @@ def replicate_trial(item: tuple[int, int, str], context: ReplicateContext, attem
         config,
         require_shared_dir(out),
         resume=context.resume or attempt > 1,
-        budget=context.budget,
         retrain=context.retrain,
         progress=False,
         log=lambda line: print(prefix + line, flush=True),
@@ -391,19 +481,35 @@ def search_replicates(
         raise GenasError(f"--replicates must be at least 1, got {n}")
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
-    parse_budget(budget if budget is not None else config.search.budget)  # fail early
     run_dir = Path(out) if out is not None else config.output.dir
-    config = config.model_copy(deep=True)
-    config.output.dir = run_dir.resolve()
-    config.executor = executor_config(config.executor, executor)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    config = apply_overrides(config, out=run_dir, budget=budget, executor=executor)
+    parse_budget(config.search.budget)  # checked before the folder is touched
+    check_search(get_space(config.search.space), config.search)
+    resolve_device(config.train.device)
+    if resume:
+        check_resumable_run(run_dir, config)
+    with run_folder_lock(run_dir, create=True):
+        return _search_replicates(config, n, run_dir, resume, retrain, splits, log)
+
+
+def _search_replicates(
+    config: RunConfig,
+    n: int,
+    run_dir: Path,
+    resume: bool,
+    retrain: bool,
+    splits: DataSplits | None,
+    log,
+) -> list[dict]:
+    """:func:`search_replicates` once its input is checked and ``run_dir`` locked (each
+    replicate's search locks its own folder)."""
     atomic_write_text(run_dir / "config.yaml", dump_config(config))
     items = []
     for number in range(1, n + 1):
         folder = run_dir / f"replicate_{number}"
         folder.mkdir(exist_ok=True)
         items.append((number, config.seed + number - 1, str(folder.resolve())))
-    context = ReplicateContext(config, budget, retrain, resume, splits)
+    context = ReplicateContext(config, retrain, resume, splits)
 
     def done(index: int, result: TrialResult) -> None:
         if result.ok:
@@ -425,14 +531,25 @@ def search_replicates(
     return rows
 
 
-def search_plan(config: RunConfig) -> dict:
-    """What a search would do, without loading the data (for `genas search --dry-run`)."""
+def search_plan(
+    config: RunConfig,
+    *,
+    out: str | Path | None = None,
+    budget: str | None = None,
+    executor: Mapping[str, Any] | None = None,
+) -> dict:
+    """What a search would do, without loading the data (for `genas search --dry-run`).
+
+    The options are those of :func:`search_run`, applied and checked the same way.
+    """
     from genas.nn.build import count_parameters
     from genas.nn.network import SuperNet
     from genas.space import get_space
 
     if config.search is None:
         raise GenasError("the config has no `search:` section")
+    config = apply_overrides(config, out=out, budget=budget, executor=executor)
+    parse_budget(config.search.budget)
     search = config.search
     space = get_space(search.space)
     input_length, n_tasks = _data_shape(config)
@@ -457,6 +574,7 @@ def search_plan(config: RunConfig) -> dict:
         "architectures scored per step": search.archs_per_step,
         "budget": search.budget or "none",
         "executor": config.executor.backend,
+        "run folder": str(config.output.dir),
         "input length": input_length,
         "tasks": n_tasks,
     }

@@ -42,6 +42,7 @@ def train_trial(
         resume=attempt > 1,
         progress=context.progress,
         splits=context.splits,
+        lock=False,  # the command holds the lock of the run folder these folders are in
     )
 
 

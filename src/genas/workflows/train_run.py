@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +12,12 @@ from genas.data import DataSplits, load_splits, make_loader
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
 from genas.nn.build import build_model, count_parameters
+from genas.run_lock import run_folder_lock
 from genas.space import Architecture, get_space
-from genas.train import FitResult, evaluate, fit, seed_everything
+from genas.train import FitResult, evaluate, fit, resolve_device, seed_everything
 from genas.train.loop import monitored_score
 from genas.workflows.model_file import save_model
+from genas.workflows.overrides import apply_overrides
 
 CHECKPOINT_DIR = "checkpoint"
 METRICS_JSON = "metrics.json"
@@ -70,23 +73,43 @@ def train_run(
     resume: bool = False,
     progress: bool = True,
     splits: DataSplits | None = None,
+    lock: bool = True,
 ) -> TrainRunResult:
     """Train the configured model and write a complete run folder.
 
+    The config, the device, the data and the model are checked before the folder is
+    touched: a refused training leaves an existing run folder as it was.
+
     Args:
         config: the validated run config.
-        out: run folder; overrides ``config.output.dir``.
+        out: run folder; overrides ``config.output.dir`` (and is recorded in it).
         resume: continue from the run folder's epoch checkpoint.
         splits: already loaded data (saves re-reading when training several models).
+        lock: hold the run folder's lock (:mod:`~genas.run_lock`) while writing;
+            False when the caller holds the lock of the folder or of one above it (the
+            trials of :func:`~genas.workflows.train_many.train_many`, maybe on Ray workers).
     """
     run_dir = Path(out) if out is not None else config.output.dir
-    config = with_searched_training(config)
-    config.output.dir = run_dir.resolve()
+    config = with_searched_training(apply_overrides(config, out=run_dir))
+    resolve_device(config.train.device)
     seed_everything(config.seed)
     splits = splits or load_splits(config.data, config.seed)
     spec = model_spec(config.model)
     model = build_model(spec, splits.input_length, len(splits.task_names))
+    with run_folder_lock(run_dir, create=True) if lock else contextlib.nullcontext():
+        return _train_into(run_dir, config, splits, spec, model, resume, progress)
 
+
+def _train_into(
+    run_dir: Path,
+    config: RunConfig,
+    splits: DataSplits,
+    spec: dict,
+    model,
+    resume: bool,
+    progress: bool,
+) -> TrainRunResult:
+    """:func:`train_run`'s training and writing, once its input is checked."""
     run_dir.mkdir(parents=True, exist_ok=True)
     # metrics.json marks a finished training of the config.yaml beside it (finished_run)
     (run_dir / METRICS_JSON).unlink(missing_ok=True)

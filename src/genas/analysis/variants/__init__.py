@@ -27,13 +27,12 @@ from genas.analysis.variants.effects_io import (
     output_format,
     read_effects,
 )
-from genas.analysis.variants.scoring import EPS, SCORES, AllelePredictor, effect_scores
+from genas.analysis.variants.scoring import SCORES, AllelePredictor, effect_scores
 from genas.analysis.variants.sources import SKIP_REASONS, VepSummary
 from genas.analysis.variants.windows import WindowMaker, allele_start, window_bounds
 
 __all__ = [
     "DEFAULT_MARGINS",
-    "EPS",
     "SCORES",
     "SKIP_REASONS",
     "AllelePredictor",

@@ -69,8 +69,8 @@ def iter_effects(
     """(keys, scores) per batch: scores maps each name of :data:`SCORES` to float32 (n, T)."""
     source = prefetch(batches) if background else iter(batches)
     for batch in source:
-        p_ref, p_alt = predictor(batch.x)
-        yield batch.keys, effect_scores(p_ref, p_alt)
+        z_ref, z_alt = predictor(batch.x)
+        yield batch.keys, effect_scores(z_ref, z_alt)
 
 
 def write_effects(writer: EffectsWriter, chunks: Iterable[Chunk]) -> None:

@@ -1,19 +1,21 @@
 """Predictions for allele pairs and the effect scores computed from them.
 
-Scores per task (names as in Selene/Kipoi; DESIGN.md §3), from the probabilities p_ref and
-p_alt of the two windows (averaged with their reverse complements when asked):
+Scores per task (names as in Selene/Kipoi; DESIGN.md §3), from the logits z_ref and z_alt
+of the two windows (of their mean probability with the reverse complement when asked),
+with p = sigmoid(z):
 
 ==============  ==============================================================
 ``ref_prob``     p_ref
 ``alt_prob``     p_alt
 ``diff``         p_alt - p_ref
 ``abs_diff``     |p_alt - p_ref|
-``logit_diff``   logit(p_alt) - logit(p_ref),  logit(p) = ln(p / (1 - p))
+``logit_diff``   logit(p_alt) - logit(p_ref) = z_alt - z_ref
 ``log2fc``       log2(p_alt / p_ref)
 ==============  ==============================================================
 
-In ``logit_diff`` and ``log2fc`` probabilities are first clipped to
-[:data:`EPS`, 1 - :data:`EPS`], so saturated predictions give finite scores.
+Every score is computed in float64 from the logits, never from rounded or clipped
+probabilities: a confident model's two alleles (logits 30 and 31, both probabilities 1.0 in
+float32) still differ, by exactly 1 in ``logit_diff``.
 """
 
 from __future__ import annotations
@@ -22,37 +24,47 @@ import numpy as np
 import torch
 from torch import nn
 
+from genas.nn.ensemble import mean_probability_logit
 from genas.seq.alphabet import reverse_complement
 from genas.train.device import autocast, batch_to_float, resolve_device
 
 SCORES = ("ref_prob", "alt_prob", "diff", "abs_diff", "logit_diff", "log2fc")
-EPS = 1e-6
 
 
-def effect_scores(p_ref: np.ndarray, p_alt: np.ndarray) -> dict[str, np.ndarray]:
-    """Every score of :data:`SCORES` from probabilities (n, T); float32 (n, T) each."""
-    pr = np.asarray(p_ref, dtype=np.float64)
-    pa = np.asarray(p_alt, dtype=np.float64)
-    cr, ca = np.clip(pr, EPS, 1 - EPS), np.clip(pa, EPS, 1 - EPS)
-    diff = pa - pr
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """log(sigmoid(z)), accurate for large |z| (no overflow, no rounding to 0)."""
+    return -np.logaddexp(0.0, -z)
+
+
+def effect_scores(logit_ref: np.ndarray, logit_alt: np.ndarray) -> dict[str, np.ndarray]:
+    """Every score of :data:`SCORES` from the logits (n, T) of the two alleles; float32
+    (n, T) each."""
+    zr = np.asarray(logit_ref, dtype=np.float64)
+    za = np.asarray(logit_alt, dtype=np.float64)
+    log_pr, log_pa = _log_sigmoid(zr), _log_sigmoid(za)
+    pr, pa = np.exp(log_pr), np.exp(log_pa)
+    # p_alt - p_ref = (1 - p_ref) - (1 - p_alt): the small complements keep the digits that
+    # the subtraction of two probabilities near 1 would lose.
+    diff = np.where(za + zr > 0, np.exp(_log_sigmoid(-zr)) - np.exp(_log_sigmoid(-za)), pa - pr)
     scores = {
         "ref_prob": pr,
         "alt_prob": pa,
         "diff": diff,
         "abs_diff": np.abs(diff),
-        "logit_diff": (np.log(ca) - np.log1p(-ca)) - (np.log(cr) - np.log1p(-cr)),
-        "log2fc": np.log2(ca) - np.log2(cr),
+        "logit_diff": za - zr,
+        "log2fc": (log_pa - log_pr) / np.log(2.0),
     }
     return {k: v.astype(np.float32) for k, v in scores.items()}
 
 
 class AllelePredictor:
-    """Probabilities of reference and alternative windows in one forward pass per batch.
+    """Logits of reference and alternative windows in one forward pass per batch.
 
     Args:
         model: float32 (B, 4, L) -> logits (B, T); put in eval mode on ``device``.
         rc_average: average each window's probabilities with its reverse complement's
-            (the batch then holds 4 sequences per variant).
+            (the batch then holds 4 sequences per variant); the logit of that mean is
+            returned.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...
         n_value: channel value of an unknown base N.
     """
@@ -71,13 +83,13 @@ class AllelePredictor:
         self.n_value = n_value
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities of n allele pairs.
+        """Logits of n allele pairs.
 
         Args:
             x: uint8 (2n, 4, L): n reference windows, then the n alternative windows.
 
         Returns:
-            p_ref, p_alt: float32 (n, T) each.
+            z_ref, z_alt: float64 (n, T) each (see :func:`effect_scores`).
         """
         n = x.shape[0] // 2
         with torch.inference_mode():
@@ -85,8 +97,10 @@ class AllelePredictor:
             if self.rc_average:
                 xf = torch.cat([xf, reverse_complement(xf)])
             with autocast(self.device):
-                probs = torch.sigmoid(self.model(xf).float())
+                logits = self.model(xf).float()
             if self.rc_average:
-                probs = 0.5 * (probs[: 2 * n] + probs[2 * n :])
-            probs = probs.cpu().numpy()
-        return probs[:n], probs[n:]
+                logits = mean_probability_logit(
+                    torch.stack([logits[: 2 * n], logits[2 * n :]]).double()
+                )
+            logits = logits.double().cpu().numpy()
+        return logits[:n], logits[n:]

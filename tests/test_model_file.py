@@ -1,0 +1,110 @@
+"""model.json + model.safetensors on disk: file modes, and a hand-edited model.json refused in
+one line (naming the file and the key) before any network is built for real."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from variants_support import save_tiny_model
+
+import genas.workflows.model_file as model_file
+from genas.errors import GenasError
+from genas.workflows.model_file import MODEL_META, MODEL_WEIGHTS, load_model
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Path:
+    return save_tiny_model(tmp_path / "run")
+
+
+def _edit_meta(run: Path, change) -> None:
+    meta = json.loads((run / MODEL_META).read_text())
+    change(meta)
+    (run / MODEL_META).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_saved_files_get_the_mode_of_the_umask(tmp_path: Path, umask: int) -> None:
+    # safetensors writes its own 0600 temporary file; other users must still read the weights.
+    old = os.umask(umask)
+    try:
+        run = save_tiny_model(tmp_path / "run")
+    finally:
+        os.umask(old)
+    for name in (MODEL_WEIGHTS, MODEL_META):
+        assert (run / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_unedited_model_loads(run: Path) -> None:
+    loaded = load_model(run)
+    assert loaded.input_length == 11
+    assert loaded.task_names == ["taskA", "taskB"]
+    assert loaded.n_value == 0.25
+    assert loaded.extra["alphabet"] == "ACGT"
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda m: m.update(task_names=[]), "task_names"),
+        (lambda m: m.update(task_names=["taskA", "taskA"]), "task_names lists a task twice"),
+        (lambda m: m.update(input_length=-1), "input_length"),
+        (lambda m: m.update(input_length="abc"), "input_length"),
+        (lambda m: m.update(input_length=1e12), "input_length"),
+        (lambda m: m.update(input_length=10**9), "input_length"),
+        (lambda m: m["encoding"].update(n_value="x"), "encoding.n_value"),
+        (lambda m: m["encoding"].update(n_value=2.0), "encoding.n_value"),
+        (lambda m: m.update(fit_length="stretch"), "fit_length"),
+        (lambda m: m.update(task_groups={"g": ["nope"]}), "task_groups.g"),
+        (lambda m: m.pop("spec"), "spec"),
+        (lambda m: m["spec"].update(dropout=5), "spec: cannot build"),
+        (lambda m: m["spec"].update(hidden="abc"), "spec: cannot build"),
+        (lambda m: m["spec"].update(reference="nope"), "spec: unknown reference"),
+    ],
+)
+def test_bad_model_json_is_one_line_naming_file_and_key(run: Path, change, key: str) -> None:
+    _edit_meta(run, change)
+    with pytest.raises(GenasError) as caught:
+        load_model(run)
+    message = str(caught.value)
+    assert f"{MODEL_META}: {key}" in message or f"{MODEL_META}: Value error, {key}" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00\x01", b"[" * 100_000, b"[1, 2]", b"{"])
+def test_unreadable_model_json_is_one_line(run: Path, content: bytes) -> None:
+    (run / MODEL_META).write_bytes(content)
+    with pytest.raises(GenasError, match=f"{MODEL_META}: corrupt model description"):
+        load_model(run)
+
+
+def test_weights_shapes_checked_before_building_for_real(run: Path, monkeypatch) -> None:
+    # 30,000 filters and a 30,000-unit dense layer would take GBs to build; the weights hold 4.
+    _edit_meta(run, lambda m: m["spec"].update(filters=30_000, hidden=30_000))
+    devices = []
+    real_build = model_file.build_model
+
+    def spy(*args, **kwargs):
+        devices.append(torch.get_default_device().type)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(model_file, "build_model", spy)
+    pattern = rf"weights do not match .*{MODEL_META}: conv.weight has shape \[4, 4, 3\] in the "
+    with pytest.raises(GenasError, match=pattern + r"weights, \[30000, 4, 3\]"):
+        load_model(run)
+    assert devices == ["meta"]
+
+
+def test_weights_with_other_tensors_are_refused(run: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(run / MODEL_WEIGHTS))
+    state["extra.weight"] = torch.zeros(2)
+    del state["conv.bias"]
+    save_file(state, str(run / MODEL_WEIGHTS))
+    with pytest.raises(GenasError, match=r"conv.bias is missing from the weights \(\+1 more\)"):
+        load_model(run)

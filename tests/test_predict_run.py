@@ -1,0 +1,109 @@
+"""`genas predict` on a tiny saved model: streamed output, minus-strand BED intervals, and a
+hand-edited input length refused."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+from variants_support import TASKS, save_tiny_model
+
+from genas.analysis.variants import score_pairs
+from genas.data import load_prediction_input
+from genas.errors import GenasError
+from genas.seq.alphabet import reverse_complement_str
+from genas.train import predict
+from genas.workflows.model_file import load_model
+from genas.workflows.predict_run import predict_run
+
+L = 11
+# The module (genas.workflows re-exports the function under the same name).
+predict_module = importlib.import_module("genas.workflows.predict_run")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("predict") / "run", L)
+
+
+def _fasta(path, n: int):
+    rng = np.random.default_rng(1)
+    letters = np.array(list("ACGT"))
+    lengths = rng.integers(5, 20, n)  # shorter and longer than L: centre-padded / cropped
+    path.write_text(
+        "".join(f">s{i}\n{''.join(rng.choice(letters, k))}\n" for i, k in enumerate(lengths))
+    )
+    return path
+
+
+def test_output_equals_predicting_everything_at_once(run, tmp_path):
+    """The table the former implementation wrote: all sequences encoded, then predicted in
+    batches of the same size, then written."""
+    fasta = _fasta(tmp_path / "q.fa", 10)
+    out = tmp_path / "pred.tsv"
+    assert predict_run(run, fasta, out, batch_size=3, device="cpu") == (10, len(TASKS))
+    names, x = load_prediction_input(fasta, L)
+    probs = predict(load_model(run).model, x, batch_size=3, device="cpu")
+    rows = [
+        "\t".join([name, *(f"{p:.6g}" for p in row)])
+        for name, row in zip(names, probs, strict=True)
+    ]
+    assert out.read_text().splitlines() == ["\t".join(["name", *TASKS]), *rows]
+
+
+def test_input_is_read_and_scored_batch_by_batch(run, tmp_path, monkeypatch):
+    fasta = _fasta(tmp_path / "q.fa", 12)
+    read, seen_at_call = [], []
+    original_iter, original_predict = predict_module.iter_prediction_input, predict_module.predict
+
+    def counting_iter(*args, **kwargs):
+        for batch in original_iter(*args, **kwargs):
+            read.append(len(batch[0]))
+            yield batch
+
+    def recording_predict(model, x, **kwargs):
+        seen_at_call.append((len(read), len(x)))
+        return original_predict(model, x, **kwargs)
+
+    monkeypatch.setattr(predict_module, "iter_prediction_input", counting_iter)
+    monkeypatch.setattr(predict_module, "predict", recording_predict)
+    predict_run(run, fasta, tmp_path / "pred.tsv", batch_size=1, device="cpu")
+    assert [size for _, size in seen_at_call] == [1] * 12  # one forward call per batch
+    # the reader runs at most a few batches ahead of the model, never the whole file
+    assert all(n_read - call <= 4 for call, (n_read, _) in enumerate(seen_at_call))
+
+
+def test_minus_strand_bed_interval_scores_the_reverse_complement(run, tmp_path):
+    chrom = "AACGTTTGCAGGATCCAAACTTTAGGC" * 2
+    (tmp_path / "g.fa").write_text(f">chr1\n{chrom}\n")
+    bed = tmp_path / "q.bed"
+    bed.write_text("chr1\t10\t21\ta\t0\t+\nchr1\t10\t21\tb\t0\t-\n")
+    window = chrom[10:21]
+    fasta = tmp_path / "w.fa"
+    fasta.write_text(f">fwd\n{window}\n>rev\n{reverse_complement_str(window)}\n")
+    predict_run(run, bed, tmp_path / "bed.tsv", genome=tmp_path / "g.fa", device="cpu")
+    predict_run(run, fasta, tmp_path / "fa.tsv", device="cpu")
+    bed_rows = [line.split("\t") for line in (tmp_path / "bed.tsv").read_text().splitlines()]
+    fa_rows = [line.split("\t") for line in (tmp_path / "fa.tsv").read_text().splitlines()]
+    assert [row[0] for row in bed_rows[1:]] == ["chr1:10-21", "chr1:10-21(-)"]
+    assert [row[1:] for row in bed_rows[1:]] == [row[1:] for row in fa_rows[1:]]
+    assert bed_rows[1][1:] != bed_rows[2][1:]  # the toy model is not strand-symmetric
+
+
+def test_hand_edited_input_length_is_refused(run, tmp_path):
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for name in ("model.json", "model.safetensors"):
+        (edited / name).write_bytes((run / name).read_bytes())
+    meta = json.loads((edited / "model.json").read_text())
+    meta["input_length"] = 15  # DeepBind pools globally: the weights fit any length
+    (edited / "model.json").write_text(json.dumps(meta))
+    fasta = _fasta(tmp_path / "q.fa", 2)
+    message = r"model.json: input_length 15 differs from the 11 the weights in model.safetensors"
+    with pytest.raises(GenasError, match=message):
+        predict_run(edited, fasta, tmp_path / "pred.tsv", device="cpu")
+    with pytest.raises(GenasError, match=message):
+        score_pairs(edited, ["ACGTACGTACG"], ["ACGTACCTACG"], device="cpu")
+    assert not (tmp_path / "pred.tsv").exists()

@@ -1,0 +1,338 @@
+"""A run folder is never damaged: one writer at a time (the lock), nothing touched before
+the input is checked, no mixed resume, no stale temporaries, every option recorded."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from genas.cli import app
+from genas.config import parse_config
+from genas.errors import ConfigError, GenasError
+from genas.run_lock import LOCK_FILE, remove_stale_temporaries, run_folder_lock
+from genas.space import get_space, sample_architecture
+from genas.workflows.overrides import apply_overrides
+from genas.workflows.search_run import check_resumable, search_replicates
+
+runner = CliRunner()
+
+#: A process holding the lock of the folder argv[1] until its stdin closes.
+HOLDER = """
+import sys
+from genas.space import get_space, sample_architecture
+from genas.run_lock import run_folder_lock
+with run_folder_lock(sys.argv[1], create=True):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _search_config(tiny_fasta: dict, run: Path, **search) -> dict:
+    """A one-step search on the tiny FASTA set (a fraction of a second)."""
+    return {
+        "seed": 3,
+        "data": copy.deepcopy(tiny_fasta),  # the fixture is shared: changes stay here
+        "train": {"max_epochs": 1, "patience": 1, "batch_size": 32},
+        "search": {"space": "small", "steps": 1, "child_steps": 2, "archs_per_step": 2,
+                   "reward_sequences": 60, "supernet": {"batch_size": 32}, **search},
+        "output": {"dir": str(run)},
+    }
+
+
+def _write(path: Path, raw: dict) -> Path:
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _fails(args: list[str], *expected: str) -> str:
+    """The command exits 1 with one line on stderr holding each of ``expected``."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    line = result.stderr.strip()
+    assert "\n" not in line, line
+    for text in expected:
+        assert text in line
+    return line
+
+
+def _ok(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _holder(folder: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(folder)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+# ------------------------------------------------------------------ 4: one writer at a time
+
+
+def test_a_second_command_is_refused_while_another_holds_the_folder(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    config = _write(tmp_path / "c.yaml", _search_config(tiny_fasta, run))
+    holder = _holder(run)
+    try:
+        assert (run / LOCK_FILE).read_text().split()[0] == str(holder.pid)
+        for command in (["search", str(config)], ["train", str(config), "--out", str(run)]):
+            _fails(command, str(run), f"in use by another genas command (pid {holder.pid})")
+        assert sorted(p.name for p in run.iterdir()) == [LOCK_FILE]  # nothing written
+    finally:
+        holder.kill()  # SIGKILL: the kernel drops the lock, the file stays
+        holder.wait()
+    assert holder.returncode == -signal.SIGKILL and (run / LOCK_FILE).exists()
+    _ok(["search", str(config), "--quiet"])  # the lock of a killed command is free
+    assert not (run / LOCK_FILE).exists()  # let go when the command ended
+    assert (run / "best_architecture.json").is_file()
+
+
+def test_the_lock_is_reentrant_in_a_thread_and_refused_to_another_thread(tmp_path):
+    refused: list[str] = []
+
+    def other_thread() -> None:
+        try:
+            with run_folder_lock(tmp_path):
+                pass
+        except GenasError as error:
+            refused.append(str(error))
+
+    with run_folder_lock(tmp_path), run_folder_lock(tmp_path):
+        assert (tmp_path / LOCK_FILE).read_text().split()[0] == str(os.getpid())
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert refused and f"pid {os.getpid()}" in refused[0]
+    assert not (tmp_path / LOCK_FILE).exists()
+    with pytest.raises(GenasError, match="missing: not a folder"), run_folder_lock(
+        tmp_path / "missing"
+    ):
+        pass
+    assert not (tmp_path / "missing").exists()
+
+
+# ------------------------------------------------------------------ 5: no mixed resume
+
+
+def _set(*keys_value):
+    """A change of the raw config: ``_set("search", "controller", "lstm_size", 32)``."""
+    *keys, value = keys_value
+
+    def change(raw: dict) -> None:
+        section = raw
+        for key in keys[:-1]:
+            section = section.setdefault(key, {})
+        section[keys[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("seed", 4), "seed = 4 (the run has 3)"),
+        (_set("data", "valid_fraction", 0.3), "data = another value than the run's"),
+        (_set("search", "space", "small-tuned"), "search.space = 'small-tuned' (the run has"),
+        (_set("search", "strategy", "evolution"), "search.strategy = 'evolution'"),
+        (_set("search", "evaluator", "independent"), "search.evaluator = 'independent'"),
+        (_set("search", "controller", "lstm_size", 32), "search.controller = another value"),
+        (_set("search", "supernet", "lr", 0.01), "search.supernet = another value"),
+    ],
+)
+def test_resume_refuses_a_changed_key(tiny_fasta, tmp_path, change, message):
+    raw = _search_config(tiny_fasta, tmp_path)
+    saved = parse_config(raw, tmp_path)
+    change(raw)
+    with pytest.raises(GenasError, match="config.yaml: cannot resume with ") as error:
+        check_resumable(saved, parse_config(raw, tmp_path), tmp_path / "config.yaml")
+    assert message in str(error.value)
+
+
+def test_independent_children_training_settings_must_not_change(tiny_fasta, tmp_path):
+    raw = _search_config(tiny_fasta, tmp_path, evaluator="independent")
+    saved = parse_config(raw, tmp_path)
+    raw["train"]["optimizer"] = "adamw"
+    with pytest.raises(GenasError, match="train.optimizer = 'adamw' \\(the run has 'adam'\\)"):
+        check_resumable(saved, parse_config(raw, tmp_path), tmp_path / "config.yaml")
+    shared = _search_config(tiny_fasta, tmp_path)  # the shared evaluator trains no child
+    saved = parse_config(shared, tmp_path)
+    shared["train"]["optimizer"] = "adamw"
+    check_resumable(saved, parse_config(shared, tmp_path), tmp_path / "config.yaml")
+
+
+def test_resume_refuses_an_edited_space_file_or_changed_data_and_writes_nothing(
+    tiny_fasta, tmp_path
+):
+    space = tmp_path / "space.yaml"
+    shutil.copy(Path(__file__).parents[1] / "src/genas/space/presets/small.yaml", space)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("pos.fa", "neg.fa"):
+        shutil.copy(Path(tiny_fasta["train"]["positives"][0]).parent / name, data / name)
+    fasta = {**tiny_fasta, "train": {"positives": [str(data / "pos.fa")],
+                                     "negatives": [str(data / "neg.fa")]}}
+    run = tmp_path / "run"
+    config = _write(tmp_path / "c.yaml", _search_config(fasta, run, space=str(space)))
+    _ok(["search", str(config), "--quiet"])
+    before = _files(run)
+
+    original = space.read_text()
+    space.write_text(original.replace("units: 32", "units: 16"))
+    _fails(["search", str(config), "--resume"], "search_fingerprint.json",
+           "cannot resume with search.space (content)", "resume with the run's own search.space")
+    space.write_text(original)
+    records = (data / "pos.fa").read_text().split(">")[1:]
+    (data / "pos.fa").write_text(">" + ">".join(records[:-10]))  # 10 sequences fewer
+    _fails(["search", str(config), "--resume"], "cannot resume with data (sequences)")
+    assert _files(run) == before
+
+
+def test_replicates_refuse_a_resume_with_another_seed(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    raw = _search_config(tiny_fasta, run)
+    (run / "config.yaml").write_text(yaml.safe_dump({**raw, "seed": 7}))
+    before = _files(run)
+    with pytest.raises(GenasError, match="cannot resume with seed = 3 \\(the run has 7\\)"):
+        search_replicates(parse_config(raw, tmp_path), 2, run, resume=True)
+    assert _files(run) == before
+
+
+# ------------------------------------------------------------------ 6: check, then write
+
+
+def _good_run(folder: Path, config: dict) -> dict[str, bytes]:
+    """A finished run folder, as far as a refused command can tell: its files' bytes."""
+    folder.mkdir()
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    (folder / "metrics.json").write_text('{"test": {"summary": {"mean_auroc": 0.93}}}\n')
+    (folder / "model.safetensors").write_bytes(b"weights")
+    space = get_space("small")
+    sample_architecture(space, np.random.default_rng(0)).to_json(
+        folder / "best_architecture.json", space
+    )
+    return _files(folder)
+
+
+def test_refused_train_and_search_leave_an_existing_run_as_it_was(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    before = _good_run(run, _search_config(tiny_fasta, run))
+    bad_device = _search_config(tiny_fasta, run)
+    bad_device["train"]["device"] = "nosuch"
+    config = _write(tmp_path / "device.yaml", bad_device)
+    _fails(["train", str(config), "--out", str(run)], "device 'nosuch'")
+    _fails(["search", str(config)], "device 'nosuch'")
+    _fails(["search", str(config), "--resume"], "device 'nosuch'")
+    missing = _search_config(tiny_fasta, run)
+    missing["data"]["train"]["negatives"] = [str(tmp_path / "nope.fa")]
+    config = _write(tmp_path / "missing.yaml", missing)
+    _fails(["search", str(config)], "nope.fa")
+    _fails(["train", str(config), "--out", str(run)], "nope.fa")
+    assert _files(run) == before
+
+
+def test_refused_retrain_leaves_the_run_as_it_was(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    config = _search_config(tiny_fasta, run)
+    config["train"]["device"] = "nosuch"
+    before = _good_run(run, config)
+    _fails(["retrain", str(run)], "device 'nosuch'")
+    assert _files(run) == before
+    _fails(["retrain", str(run), "--width", "-1"], "--width -1.0: Input should be greater than 0")
+    assert _files(run) == before
+
+
+# ------------------------------------------------------------------ 7: stale temporaries
+
+
+def test_taking_the_lock_removes_a_killed_writers_temporaries(tmp_path):
+    stale = [tmp_path / ".search_state.pt.k2j3h4ab.tmp.pt",
+             tmp_path / "checkpoint" / ".train_state.pt.0a_9zzzz.tmp.pt",
+             tmp_path / "top_k" / "rank_2" / ".model.safetensors.abcdefgh.tmp.safetensors"]
+    kept = [tmp_path / ".notes.tmp", tmp_path / "search_state.pt",
+            tmp_path / ".x.yaml.abc.tmp.yaml",  # not our pattern
+            tmp_path / "replicate_1" / LOCK_FILE,  # another run's folder, held by another
+            tmp_path / "replicate_1" / ".history.jsonl.abcdefgh.tmp.jsonl"]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    with run_folder_lock(tmp_path):  # not a run folder (no config.yaml): nothing removed
+        assert all(path.exists() for path in stale)
+    (tmp_path / "config.yaml").write_text("seed: 1\n")
+    with run_folder_lock(tmp_path):
+        assert not any(path.exists() for path in stale)
+        assert all(path.exists() for path in kept)
+    assert remove_stale_temporaries(tmp_path) == []
+
+
+def test_resume_cleans_the_temporaries_a_killed_search_left(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    config = _write(tmp_path / "c.yaml", _search_config(tiny_fasta, run, steps=2))
+    _ok(["search", str(config), "--quiet"])
+    stale = run / ".search_state.pt.q1w2e3r4.tmp.pt"
+    stale.write_bytes(b"half a checkpoint")
+    _ok(["search", str(config), "--resume", "--quiet"])
+    assert not stale.exists()
+
+
+# ------------------------------------------------------------------ 8: every option recorded
+
+
+def test_command_line_options_are_recorded_and_the_dry_run_applies_them(tiny_fasta, tmp_path):
+    run = tmp_path / "elsewhere"
+    config = _write(tmp_path / "c.yaml", _search_config(tiny_fasta, tmp_path / "run"))
+    plan = _ok(["search", str(config), "--dry-run", "--budget", "10m", "--executor", "ray",
+                "--out", str(run)])
+    assert "budget: 10m" in plan and "executor: ray" in plan
+    assert f"run folder: {run.resolve()}" in " ".join(plan.split())
+    _fails(["search", str(config), "--dry-run", "--budget", "5q"], "budget '5q'")
+    _fails(["search", str(config), "--dry-run", "--executor", "slurm"], "executor options")
+    _fails(["search", str(config), "--budget", "5q"], "budget '5q'")
+    assert not run.exists() and not (tmp_path / "run").exists()
+
+    _ok(["search", str(config), "--quiet", "--budget", "10m", "--out", str(run),
+         "--executor", "inprocess"])
+    recorded = yaml.safe_load((run / "config.yaml").read_text())
+    assert recorded["search"]["budget"] == "10m"
+    assert recorded["output"]["dir"] == str(run.resolve())
+    assert recorded["executor"]["backend"] == "inprocess"
+    _ok(["retrain", str(run), "--width", "0.5", "--quiet"])
+    recorded = yaml.safe_load((run / "config.yaml").read_text())
+    assert recorded["search"]["retrain_width"] == 0.5 and recorded["model"]["width"] == 0.5
+    assert recorded["search"]["budget"] == "10m"
+
+
+def test_apply_overrides_validates_each_option(tiny_fasta, tmp_path):
+    config = parse_config(_search_config(tiny_fasta, tmp_path / "run"), tmp_path)
+    applied = apply_overrides(config, out="out", budget="1h", retrain_width=2, retrain_top_k=3,
+                              executor={"backend": None, "address": "auto"})
+    assert applied.output.dir == Path("out").resolve()
+    assert (applied.search.budget, applied.search.retrain_width) == ("1h", 2)
+    assert applied.search.retrain_top_k == 3 and applied.executor.backend == "ray"
+    assert config.search.budget is None  # the given config is left alone
+    with pytest.raises(ConfigError, match="--top-k 0: Input should be greater than or equal"):
+        apply_overrides(config, retrain_top_k=0)
+    without_search = config.model_copy(update={"search": None})
+    with pytest.raises(ConfigError, match="--budget: the config has no `search:` section"):
+        apply_overrides(without_search, budget="1h")
