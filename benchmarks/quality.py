@@ -63,11 +63,20 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
-from genas.search.history import HISTORY_JSONL, read_jsonl
+from genas.run_files import (
+    BEST_ARCHITECTURE,
+    COMPARE_DIR,
+    HISTORY_JSONL,
+    METRICS_JSON,
+    MODEL_META,
+    SEARCH_STATE,
+    TOP_K_JSON,
+)
+from genas.search.history import read_jsonl
 from genas.train import resolve_device
 from genas.train.metrics import auroc_standard_error as hanley_mcneil_se
 from genas.workflows.compare_run import LEARNED_AUROC, compare_run
-from genas.workflows.search_run import TOP_K_JSON, retrain_run, search_run
+from genas.workflows.search_run import retrain_run, search_run
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REFERENCES = ("deepbind", "deepsea", "basset", "danq")
@@ -155,19 +164,19 @@ def search_and_retrain(config: RunConfig, out: Path, splits, budget: str | None)
 
     A finished search is not run again, a finished retraining (with the same top-k) is reused.
     """
-    best = out / "best_architecture.json"
+    best = out / BEST_ARCHITECTURE
     top_k = config.search.retrain_top_k
-    retrained = (out / "metrics.json").is_file() and (top_k == 1 or (out / TOP_K_JSON).is_file())
+    retrained = (out / METRICS_JSON).is_file() and (top_k == 1 or (out / TOP_K_JSON).is_file())
     if not best.is_file() or not retrained:
-        if best.is_file() and (out / "metrics.json").is_file():  # retrained with another top-k
+        if best.is_file() and (out / METRICS_JSON).is_file():  # retrained with another top-k
             retrain_run(out, splits=splits, top_k=top_k, progress=False, log=lambda _: None)
         else:
-            search_run(config, out, resume=(out / "search_state.pt").is_file(), budget=budget,
+            search_run(config, out, resume=(out / SEARCH_STATE).is_file(), budget=budget,
                        retrain=True, progress=False, log=lambda _: None, splits=splits,
                        report=False)
     search = json.loads(best.read_text())
     if top_k == 1:
-        train_seconds = json.loads((out / "metrics.json").read_text())["train_seconds"]
+        train_seconds = json.loads((out / METRICS_JSON).read_text())["train_seconds"]
     else:
         rows = json.loads((out / TOP_K_JSON).read_text())["rows"]
         train_seconds = sum(r.get("train_seconds") or 0.0 for r in rows)
@@ -219,8 +228,8 @@ def compare_baselines(out: Path, splits, args) -> list[dict]:
     (``genas compare``; trainings already in ``out/compare`` are reused). They do not depend
     on the search, so a ``_uniform`` search starts from those of the default one beside it."""
     default = out.with_name(out.name.removesuffix("_uniform"))
-    if default != out and (default / "compare").is_dir() and not (out / "compare").exists():
-        shutil.copytree(default / "compare", out / "compare")
+    if default != out and (default / COMPARE_DIR).is_dir() and not (out / COMPARE_DIR).exists():
+        shutil.copytree(default / COMPARE_DIR, out / COMPARE_DIR)
     return compare_run(out, n_random=args.random, references=args.references, splits=splits,
                        progress=False, log=lambda _: None)
 
@@ -264,12 +273,12 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
         config = run_config(data, base, seed, strategy, args)
         costs = search_and_retrain(config, out, splits, args.budget)
         curves[strategy] = best_so_far(out)
-        metrics = json.loads((out / "metrics.json").read_text())
+        metrics = json.loads((out / METRICS_JSON).read_text())
         label = "searched (rl × shared)" if strategy == "rl" else "random search (× shared)"
         test_groups = metrics["test"].get("groups") or {}
         rows[label] = {
             "model": label,
-            "parameters": json.loads((out / "model.json").read_text())["parameters"],
+            "parameters": json.loads((out / MODEL_META).read_text())["parameters"],
             "groups": {g: v["mean_auroc"] for g, v in test_groups.items()},
             "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],

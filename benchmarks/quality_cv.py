@@ -47,10 +47,11 @@ from quality import (
 )
 
 from genas.data import load_splits
+from genas.nn.model_file import load_model
+from genas.run_files import COMPARE_DIR, METRICS_JSON, MODEL_META
 from genas.seq.fasta import read_fasta, write_fasta
 from genas.train import predict, resolve_device
 from genas.train.metrics import binary_auroc_auprc
-from genas.workflows.model_file import load_model
 
 SEARCHED = "searched (rl × shared)"
 RANDOM_SEARCH = "random search (× shared)"
@@ -123,8 +124,8 @@ def model_dirs(name: str, seed: int, work: Path, args) -> dict[str, Path]:
     architecture and reference trained beside the ``rl`` search (gkm-SVM has none)."""
     out = search_dir(work, name, seed, "rl", args)
     dirs = {SEARCHED: out, RANDOM_SEARCH: search_dir(work, name, seed, "random", args)}
-    for run_dir in sorted((out / "compare").iterdir()):
-        if (run_dir / "model.json").is_file():
+    for run_dir in sorted((out / COMPARE_DIR).iterdir()):
+        if (run_dir / MODEL_META).is_file():
             dirs[run_dir.name] = run_dir
     return dirs
 
@@ -143,7 +144,7 @@ def fold_predictions(name: str, data: dict, base: Path, seed: int, work: Path,
         loaded = load_model(run_dir, device=device)
         p = predict(loaded.model, x, rc_average=True, device=device,
                     n_value=loaded.n_value)[:, 0]
-        recorded = json.loads((run_dir / "metrics.json").read_text())["test"]["summary"]
+        recorded = json.loads((run_dir / METRICS_JSON).read_text())["test"]["summary"]
         got = binary_auroc_auprc(labels[None] == 1, p[None])[0][0]
         if abs(got - recorded["mean_auroc"]) > 1e-6:
             raise SystemExit(f"{run_dir}: predictions give test AUROC {got:.6f}, its run "

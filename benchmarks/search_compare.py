@@ -47,7 +47,18 @@ from quality import (
 
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
-from genas.search.history import PROBABILITIES_JSONL, read_jsonl
+from genas.run_files import (
+    BEST_ARCHITECTURE,
+    COMPARE_DIR,
+    HISTORY_JSONL,
+    METRICS_JSON,
+    MODEL_META,
+    MODEL_WEIGHTS,
+    PROBABILITIES_JSONL,
+    TOP_K_DIR,
+    TOP_K_JSON,
+)
+from genas.search.history import read_jsonl
 from genas.workflows.compare_run import compare_run
 
 EVALUATORS = {
@@ -90,7 +101,7 @@ def search_folder(work: Path, name: str, seed: int, search: str) -> Path:
 
 def anytime_curve(run_dir: Path) -> tuple[list[float], list[float]]:
     """(search seconds at the end of each step, best validation reward so far)."""
-    rows = read_jsonl(run_dir / "history.jsonl")
+    rows = read_jsonl(run_dir / HISTORY_JSONL)
     steps = read_jsonl(run_dir / PROBABILITIES_JSONL)
     seconds, best, out_s, out_b = 0.0, -np.inf, [], []
     for step in steps:
@@ -129,10 +140,10 @@ def ensemble_row(label_: str, folders: list[Path], config: RunConfig, splits) ->
     """Test metrics of the ensemble (averaged probabilities) of the models trained in
     ``folders`` (``search.ensemble``'s model, built after the fact); None with fewer than 2."""
     from genas.nn import Ensemble
-    from genas.workflows.model_file import load_model
+    from genas.nn.model_file import load_model
     from genas.workflows.train_run import evaluate_splits
 
-    folders = [f for f in folders if (f / "model.safetensors").is_file()]
+    folders = [f for f in folders if (f / MODEL_WEIGHTS).is_file()]
     if len(folders) < 2:
         return None
     members = [load_model(f).model for f in folders]
@@ -153,11 +164,11 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
     splits = load_splits(run_config(data, base, seed, args.searches[0], args).data, seed)
     for search in args.searches:
         out = search_folder(work, name, seed, search)
-        metrics = json.loads((out / "metrics.json").read_text())
-        best = json.loads((out / "best_architecture.json").read_text())
+        metrics = json.loads((out / METRICS_JSON).read_text())
+        best = json.loads((out / BEST_ARCHITECTURE).read_text())
         rows[label(search)] = {
             "model": label(search),
-            "parameters": json.loads((out / "model.json").read_text())["parameters"],
+            "parameters": json.loads((out / MODEL_META).read_text())["parameters"],
             "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
             "search_seconds": best["search_seconds"],
@@ -167,7 +178,7 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
         curves[search] = anytime_curve(out)
         if args.ensembles:
             config = run_config(data, base, seed, search, args)
-            members = sorted((out / "top_k").glob("rank_*"))
+            members = sorted((out / TOP_K_DIR).glob("rank_*"))
             row = ensemble_row(f"{label(search)}, ensemble of top {len(members)}", members,
                                config, splits)
             if row:
@@ -177,7 +188,7 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
     if randoms:
         rows["random architectures (median)"] = median_row(randoms)
     if args.ensembles and randoms:
-        first = search_folder(work, name, seed, args.searches[0]) / "compare"
+        first = search_folder(work, name, seed, args.searches[0]) / COMPARE_DIR
         k = min(args.top_k, len(randoms))
         row = ensemble_row(f"ensemble of {k} random architectures",
                            [first / f"random_{i}" for i in range(1, k + 1)],
@@ -192,10 +203,10 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
 
 
 def _retrain_seconds(out: Path) -> float:
-    top_k = out / "retrain_top_k.json"
+    top_k = out / TOP_K_JSON
     if top_k.is_file():
         return sum(r.get("train_seconds") or 0.0 for r in json.loads(top_k.read_text())["rows"])
-    return json.loads((out / "metrics.json").read_text())["train_seconds"]
+    return json.loads((out / METRICS_JSON).read_text())["train_seconds"]
 
 
 def torch_threads() -> int:

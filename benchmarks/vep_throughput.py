@@ -42,13 +42,13 @@ from genas.analysis.variants import VepSummary, iter_variant_effects, open_effec
 from genas.analysis.variants.pipeline import write_effects
 from genas.analysis.variants.sources import VARIANT_KEYS, variant_batches
 from genas.nn.build import build_model
+from genas.nn.model_file import LoadedModel, save_model
 from genas.seq.alphabet import reverse_complement, to_float
 from genas.seq.fasta import FastaRecord, write_fasta
 from genas.seq.genome import Genome
 from genas.seq.vcf import VcfReader
 from genas.space import get_space, sample_architecture
 from genas.train.device import autocast, resolve_device
-from genas.workflows.model_file import LoadedModel, save_model
 
 
 def make_inputs(folder: Path, n_variants: int, rng: np.random.Generator) -> tuple[Path, Path]:

@@ -125,7 +125,8 @@ def test_corrupt_weights_are_reported_and_output_not_written(tiny: Path, tmp_pat
 def test_search_dry_run_prints_the_plan_and_writes_nothing(tiny: Path, tmp_path: Path):
     config = yaml.safe_load((tiny / "config.yaml").read_text())
     config["output"]["dir"] = str(tmp_path / "run")
-    config["search"] = {"space": "small", "steps": 7, "supernet": {"train_on": "strategy"}}
+    config["search"] = {"space": "small", "strategy": "rl", "evaluator": "shared", "steps": 7,
+                        "supernet": {"train_on": "strategy"}}
     (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
     out = _ok(["search", str(tmp_path / "search.yaml"), "--dry-run"]).output
     assert "steps: 7" in out
@@ -146,8 +147,9 @@ def test_search_dry_run_prints_the_plan_and_writes_nothing(tiny: Path, tmp_path:
 def test_search_resume_with_another_strategy_fails_and_writes_nothing(tiny: Path, tmp_path):
     config = yaml.safe_load((tiny / "config.yaml").read_text())
     config["output"]["dir"] = str(tmp_path / "run")
-    config["search"] = {"space": "small", "steps": 1, "child_steps": 2, "archs_per_step": 2,
-                        "reward_sequences": 60, "supernet": {"batch_size": 32}}
+    config["search"] = {"space": "small", "strategy": "rl", "evaluator": "shared", "steps": 1,
+                        "child_steps": 2, "archs_per_step": 2, "reward_sequences": 60,
+                        "supernet": {"batch_size": 32}}
     (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
     _ok(["search", str(tmp_path / "search.yaml")])
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}

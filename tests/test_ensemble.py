@@ -13,7 +13,7 @@ from genas.config import parse_config
 from genas.data import load_splits
 from genas.errors import ConfigError
 from genas.nn import Ensemble, build_model
-from genas.workflows.model_file import load_model
+from genas.nn.model_file import load_model
 from genas.workflows.predict_run import predict_run
 from genas.workflows.report_run import report_run
 from genas.workflows.search_run import search_run
@@ -78,4 +78,14 @@ def test_search_keeps_top_k_as_an_ensemble_that_loads_and_predicts(tiny_fasta, t
 def test_ensemble_of_one_is_a_config_error():
     with pytest.raises(ConfigError, match="search: Value error, ensemble: true needs"):
         parse_config({"data": {"format": "table", "train": "t.csv"},
-                      "search": {"ensemble": True}}, Path("."))
+                      "search": {"ensemble": True, "retrain_top_k": 1}}, Path("."))
+
+
+def test_ensemble_is_the_default_only_when_several_models_are_retrained():
+    def search(**keys):
+        return parse_config({"data": {"format": "table", "train": "t.csv"}, "search": keys},
+                            Path(".")).search
+
+    assert search().retrain_top_k == 3 and search().ensemble
+    assert not search(retrain_top_k=1).ensemble  # no ensemble of one, and no error either
+    assert not search(retrain_top_k=3, ensemble=False).ensemble

@@ -11,9 +11,11 @@ import pytest
 import torch
 from variants_support import save_tiny_model
 
-import genas.workflows.model_file as model_file
+import genas
+import genas.nn.model_file as model_file
+from genas.config import MAX_LENGTH
 from genas.errors import GenasError
-from genas.workflows.model_file import MODEL_META, MODEL_WEIGHTS, load_model
+from genas.nn.model_file import MODEL_META, MODEL_WEIGHTS, load_model
 
 
 @pytest.fixture
@@ -45,6 +47,21 @@ def test_unedited_model_loads(run: Path) -> None:
     assert loaded.task_names == ["taskA", "taskB"]
     assert loaded.n_value == 0.25
     assert loaded.extra["alphabet"] == "ACGT"
+
+
+def test_public_api_serves_the_model_file() -> None:
+    assert genas.load_model is load_model
+    assert genas.save_model is model_file.save_model
+    assert genas.LoadedModel is model_file.LoadedModel
+
+
+def test_any_length_that_trains_loads(tmp_path: Path) -> None:
+    # config.MAX_LENGTH bounds both data.length and model.json's input_length
+    run = save_tiny_model(tmp_path / "run", input_length=MAX_LENGTH)
+    assert load_model(run).input_length == MAX_LENGTH
+    _edit_meta(run, lambda m: m.update(input_length=MAX_LENGTH + 1))
+    with pytest.raises(GenasError, match=f"{MODEL_META}: input_length"):
+        load_model(run)
 
 
 @pytest.mark.parametrize(

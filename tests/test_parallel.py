@@ -85,7 +85,9 @@ def independent_config(data: dict, seed: int = 3, **search):
         "data": data,
         "search": {
             "space": "small",
+            "strategy": "rl",
             "evaluator": "independent",
+            "retrain_top_k": 1,
             "steps": 2,
             "child_steps": 1,
             "archs_per_step": 3,

@@ -13,9 +13,9 @@ from variants_support import TASKS, save_tiny_model
 from genas.analysis.variants import score_pairs
 from genas.data import load_prediction_input
 from genas.errors import GenasError
+from genas.nn.model_file import load_model
 from genas.seq.alphabet import reverse_complement_str
 from genas.train import predict
-from genas.workflows.model_file import load_model
 from genas.workflows.predict_run import predict_run
 
 L = 11

@@ -59,8 +59,8 @@ def test_search_plots(run, tmp_path):
 
 
 def test_architecture_plot_with_and_without_shapes(run, tmp_path):
+    from genas.nn.model_file import load_model
     from genas.nn.summary import describe_layers
-    from genas.workflows.model_file import load_model
 
     loaded = load_model(run.run_dir)
     rows = describe_layers(loaded.model, loaded.input_length)

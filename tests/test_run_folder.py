@@ -44,7 +44,8 @@ def _search_config(tiny_fasta: dict, run: Path, **search) -> dict:
         "seed": 3,
         "data": copy.deepcopy(tiny_fasta),  # the fixture is shared: changes stay here
         "train": {"max_epochs": 1, "patience": 1, "batch_size": 32},
-        "search": {"space": "small", "steps": 1, "child_steps": 2, "archs_per_step": 2,
+        "search": {"space": "small", "strategy": "rl", "evaluator": "shared",
+                   "retrain_top_k": 1, "steps": 1, "child_steps": 2, "archs_per_step": 2,
                    "reward_sequences": 60, "supernet": {"batch_size": 32}, **search},
         "output": {"dir": str(run)},
     }

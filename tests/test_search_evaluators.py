@@ -49,7 +49,8 @@ def make_splits(n_train: int = 256, n_valid: int = 128) -> DataSplits:
 
 
 def make_config(**search) -> RunConfig:
-    search = {"width": 0.25, "supernet": {"batch_size": 32, "lr": 3e-3}, **search}
+    search = {"width": 0.25, "evaluator": "shared", "supernet": {"batch_size": 32, "lr": 3e-3},
+              **search}
     data = search.pop("data", {})
     return RunConfig.model_validate(
         {"seed": 3, "data": {"format": "table", "train": "t.csv", **data}, "search": search}

@@ -26,6 +26,8 @@ def _config(data: dict, **search):
         "data": data,
         "search": {
             "space": "small",
+            "strategy": "rl",
+            "evaluator": "shared",
             "steps": 4,
             "child_steps": 3,
             "archs_per_step": 3,

@@ -88,7 +88,7 @@ def test_make_strategy_kinds(label_space, kind, cls):
 
 
 def test_rl_defaults_are_ambers():
-    strategy = make_strategy(get_space("amber-deepsea"), SearchConfig(), seed=0)
+    strategy = make_strategy(get_space("amber-deepsea"), SearchConfig(strategy="rl"), seed=0)
     c = strategy.controller
     assert c.lstm.size == 64 and len(c.lstm.weights) == 1
     assert (c.temperature, c.tanh_constant, c.skip_target) == (2.0, 1.5, 0.4)

@@ -107,7 +107,8 @@ def test_search_and_retrain_use_the_searched_settings(tiny_fasta, tmp_path: Path
     raw = {"seed": 3, "data": tiny_fasta,
            "search": {"space": str(space_path), "strategy": "evolution",
                       "evaluator": "independent", "steps": 2, "archs_per_step": 2,
-                      "independent": {"epochs": 1, "batch_size": 32}, "reward_sequences": 60},
+                      "independent": {"epochs": 1, "batch_size": 32}, "reward_sequences": 60,
+                      "retrain_top_k": 1},
            "train": {"batch_size": 32, "max_epochs": 1, "patience": 1}}
     config = parse_config(raw, Path("."))
     run = tmp_path / "run"

@@ -28,8 +28,8 @@ from genas.analysis.variants import (
     score_variants,
 )
 from genas.errors import InputError
+from genas.nn.model_file import load_model
 from genas.seq.alphabet import encode
-from genas.workflows.model_file import load_model
 
 SEQS = genome_sequences()
 L = 11

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 
 from genas.nn.build import build_model
+from genas.nn.model_file import save_model
 from genas.seq.alphabet import encode, reverse_complement, to_float
 from genas.seq.fasta import FastaRecord, write_fasta
-from genas.workflows.model_file import save_model
 
 VCF_HEADER = (
     "##fileformat=VCFv4.2\n"

@@ -337,7 +337,7 @@ def demo(
     random: Annotated[int, typer.Option(help="Random architectures to compare against.")] = 3,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
-    """Search, retrain and compare on the bundled NFE2 ChIP-seq set (offline, CPU is fine)."""
+    """Search, retrain and compare on the bundled TAF7 ChIP-seq set (offline, CPU is fine)."""
     from genas.workflows.demo import run_demo
 
     run_demo(out, budget=budget, n_random=random, progress=not quiet, console=console)

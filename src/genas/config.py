@@ -38,7 +38,8 @@ BOOL_FOR_NUMBER = "bool_for_number"
 
 #: Longest input length accepted: 2 Mbp, twice the 1 Mbp windows of the longest-range
 #: genomic models (AlphaGenome). A typo such as ``length: 10000000000`` would otherwise
-#: exhaust memory encoding the first sequence.
+#: exhaust memory encoding the first sequence. Also the bound on a saved model's
+#: ``input_length`` (``model.json``), so that every model that trains can be loaded.
 MAX_LENGTH = 1 << 21
 #: Seeds are 0 <= seed < 2**32: NumPy refuses negative or larger ones.
 SEED_LIMIT = 1 << 32
@@ -412,11 +413,30 @@ class IndependentConfig(StrictModel):
 
 
 class SearchConfig(StrictModel):
-    """Architecture search: strategy × evaluator over a model space (DESIGN.md §1)."""
+    """Architecture search: strategy × evaluator over a model space (DESIGN.md §1).
 
-    space: str = Field("small", description="Preset name or space YAML path.")
-    strategy: Literal["rl", "random", "evolution", "tpe"] = "rl"
-    evaluator: Literal["shared", "independent"] = "shared"
+    The defaults are what genas's measurements support on a CPU budget
+    (benchmarks/README.md): each candidate trained alone for a few epochs (the supernet's
+    ranking was no better than chance on TAF7), Optuna's TPE over the architecture and the
+    training settings (`small-tuned`), and the three best retrained and kept as an ensemble.
+    AMBER's own method is ``strategy: rl, evaluator: shared, space: small`` (or
+    ``amber-deepsea``), as in examples/amber_deepsea.yaml.
+    """
+
+    space: str = Field(
+        "small-tuned",
+        description="Preset name (small, small-tuned, amber-deepsea) or space YAML path.",
+    )
+    strategy: Literal["rl", "random", "evolution", "tpe"] = Field(
+        "tpe",
+        description="rl: AMBER's LSTM controller (REINFORCE); random; evolution: regularized "
+        "evolution; tpe: Optuna's tree-structured Parzen estimator.",
+    )
+    evaluator: Literal["shared", "independent"] = Field(
+        "independent",
+        description="How a candidate is scored: independent (trained alone for "
+        "search.independent.epochs) or shared (one weight-sharing supernet, ENAS/AMBER).",
+    )
     steps: int = Field(30, gt=0, description="Controller steps.")
     child_steps: int = Field(50, gt=0, description="Supernet minibatches per controller step.")
     archs_per_step: int = Field(10, gt=0, description="Architectures scored per step.")
@@ -425,21 +445,26 @@ class SearchConfig(StrictModel):
     reward_sequences: int | None = Field(
         None, gt=0, description="Score on this many validation sequences (None: all)."
     )
-    final: Literal["best_last_step", "most_likely"] = "best_last_step"
+    final: Literal["best", "best_last_step", "most_likely"] = Field(
+        "best",
+        description="The search's choice: the best reward of the whole search, the best of "
+        "the last step (AMBER's rule, for a controller that has converged), or the policy's "
+        "most likely architecture (rl).",
+    )
     budget: str | None = Field(None, description="Wall-clock budget, e.g. 90s, 30m, 2h.")
     width: float = Field(1.0, gt=0, description="Width multiplier of the supernet.")
     retrain_width: float = Field(1.0, gt=0, description="Width of the retrained final model.")
     retrain_top_k: int = Field(
-        1,
+        3,
         ge=1,
         description="Retrain the K best architectures of the search and keep the one with "
         "the best validation score (1: the search's choice only, as AMBER).",
     )
     ensemble: bool = Field(
-        False,
+        True,
         description="Keep all retrain_top_k retrained models as one ensemble (their "
         "probabilities averaged) instead of the best one on validation; needs "
-        "retrain_top_k >= 2.",
+        "retrain_top_k >= 2. Not given: true when retrain_top_k >= 2.",
     )
     controller: ControllerConfig = Field(default_factory=ControllerConfig)
     random: RandomSearchConfig = Field(default_factory=RandomSearchConfig)
@@ -448,12 +473,22 @@ class SearchConfig(StrictModel):
     supernet: SupernetConfig = Field(default_factory=SupernetConfig)
     independent: IndependentConfig = Field(default_factory=IndependentConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ensemble_by_default(cls, data: Any) -> Any:
+        """``ensemble`` not given: an ensemble when several models are retrained."""
+        if isinstance(data, dict) and "ensemble" not in data:
+            top_k = data.get("retrain_top_k", cls.model_fields["retrain_top_k"].default)
+            if isinstance(top_k, int) and not isinstance(top_k, bool):
+                data = {**data, "ensemble": top_k >= 2}
+        return data
+
     @model_validator(mode="after")
     def _ensemble_of_several(self) -> SearchConfig:
         if self.ensemble and self.retrain_top_k < 2:
             raise ValueError(
                 f"ensemble: true needs retrain_top_k >= 2 (an ensemble of one), got "
-                f"{self.retrain_top_k}"
+                f"{self.retrain_top_k}; set ensemble: false to keep the best model alone"
             )
         return self
 

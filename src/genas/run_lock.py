@@ -31,10 +31,8 @@ from typing import Any, TypeVar
 
 from genas.errors import GenasError
 from genas.fileio import is_atomic_temporary
+from genas.run_files import CONFIG_YAML, LOCK_FILE
 
-LOCK_FILE = ".lock"
-#: The file every run folder holds (its resolved config).
-RUN_MARK = "config.yaml"
 #: Folder levels searched for temporaries (RUN/replicate_1/top_k/rank_2/checkpoint).
 SWEEP_DEPTH = 4
 T = TypeVar("T")
@@ -110,12 +108,12 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
 
 
 def _is_run_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a run: its :data:`RUN_MARK`, or the temporary file of a
+    """Whether ``folder`` holds a run: its ``config.yaml``, or the temporary file of a
     first one whose writer was killed before renaming it (found by fault injection)."""
-    if (folder / RUN_MARK).is_file():
+    if (folder / CONFIG_YAML).is_file():
         return True
     return any(
-        name.startswith(f".{RUN_MARK}.") and is_atomic_temporary(name)
+        name.startswith(f".{CONFIG_YAML}.") and is_atomic_temporary(name)
         for name in os.listdir(folder)
     )
 

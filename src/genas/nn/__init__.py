@@ -5,6 +5,7 @@ Every model maps float32 one-hot (N, 4, L) to logits (N, T); training uses BCE w
 
 from genas.nn.build import build_model, count_parameters
 from genas.nn.ensemble import Ensemble
+from genas.nn.model_file import LoadedModel, load_model, save_model
 from genas.nn.network import ArchNetwork, ChildNet, SuperNet, needed_reductions, scaled_filters
 from genas.nn.ops import Reduction, SameConv1d, SamePool1d, Stem, build_op, same_padding
 from genas.nn.references import REFERENCES, basset, danq, deepbind, deepsea, minimum_length
@@ -15,6 +16,7 @@ __all__ = [
     "ArchNetwork",
     "ChildNet",
     "Ensemble",
+    "LoadedModel",
     "Reduction",
     "SameConv1d",
     "SamePool1d",
@@ -29,8 +31,10 @@ __all__ = [
     "deepsea",
     "describe_layers",
     "forward_flops",
+    "load_model",
     "minimum_length",
     "needed_reductions",
     "same_padding",
+    "save_model",
     "scaled_filters",
 ]

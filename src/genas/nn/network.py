@@ -35,14 +35,26 @@ from genas.nn.ops import Reduction, Stem, build_op
 from genas.space.architecture import Architecture
 from genas.space.model_space import Head as HeadSpec
 from genas.space.model_space import ModelSpace
+from genas.space.operation import MAX_SIZE
 
 INPUT_CHANNELS = 4
 
 
 def scaled_filters(space: ModelSpace, width: float) -> list[int]:
-    """Filters per layer times ``width`` (rounded, at least 1)."""
+    """Filters per layer times ``width`` (rounded, at least 1).
+
+    Raises:
+        ConfigError: a width that gives a layer more than
+            :data:`~genas.space.operation.MAX_SIZE` filters (a typo: no memory holds it).
+    """
     if width <= 0:
         raise ValueError(f"width must be positive, got {width}")
+    widest = max(space.filters) * width
+    if not widest <= MAX_SIZE:  # an infinite width too
+        raise ConfigError(
+            f"width {width:g} gives a layer of space {space.name!r} {widest:,.0f} filters, "
+            f"more than {MAX_SIZE:,}"
+        )
     return [max(1, round(f * width)) for f in space.filters]
 
 

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from genas.config import RunConfig, load_config
-from genas.errors import GenasError, InputError
-from genas.search.history import (
+from genas.errors import GenasError
+from genas.run_files import (
+    BEST_ARCHITECTURE,
+    COMPARISON_JSON,
+    CONFIG_YAML,
     HISTORY_JSONL,
+    METRICS_JSON,
+    MODEL_META,
+    MODEL_WEIGHTS,
     PROBABILITIES_JSONL,
-    read_history,
-    read_probabilities,
+    read_json,
 )
-from genas.search.loop import BEST_ARCHITECTURE
+from genas.search.history import read_history, read_probabilities
 from genas.space import Architecture, ModelSpace, get_space
-from genas.workflows.model_file import MODEL_META, MODEL_WEIGHTS
-
-METRICS_JSON = "metrics.json"
-COMPARISON_JSON = "comparison.json"
 
 
 @dataclass
@@ -46,16 +46,6 @@ class RunFiles:
         return self.model_meta is not None and (self.run_dir / MODEL_WEIGHTS).is_file()
 
 
-def read_json(path: Path) -> dict | None:
-    """A JSON file's object, None if the file is absent; InputError if it is not JSON."""
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
-
-
 def load_run_files(run_dir: str | Path) -> RunFiles:
     """Read a search and/or training run folder.
 
@@ -66,7 +56,7 @@ def load_run_files(run_dir: str | Path) -> RunFiles:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise GenasError(f"{run_dir}: not a folder")
-    config_path = run_dir / "config.yaml"
+    config_path = run_dir / CONFIG_YAML
     config = load_config(config_path) if config_path.is_file() else None
     best = read_json(run_dir / BEST_ARCHITECTURE)
     metrics = read_json(run_dir / METRICS_JSON)
@@ -78,8 +68,8 @@ def load_run_files(run_dir: str | Path) -> RunFiles:
     probabilities = read_probabilities(run_dir / PROBABILITIES_JSONL, space)
     if not any((history, best, metrics, model_meta)):
         raise GenasError(
-            f"{run_dir}: no run files here (history.jsonl, best_architecture.json, metrics.json "
-            "or model.json); is it a genas run folder?"
+            f"{run_dir}: no run files here ({HISTORY_JSONL}, {BEST_ARCHITECTURE}, {METRICS_JSON} "
+            f"or {MODEL_META}); is it a genas run folder?"
         )
     return RunFiles(
         run_dir, config, history, probabilities, best, metrics, comparison, model_meta, space, arch

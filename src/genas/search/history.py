@@ -15,20 +15,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from genas.config import format_validation_error
 from genas.errors import InputError
 from genas.fileio import about_path, atomic_write_text
+from genas.run_files import HISTORY_CSV, HISTORY_JSONL, PROBABILITIES_JSONL
 from genas.space import Architecture, ModelSpace
 
-HISTORY_JSONL = "history.jsonl"
-HISTORY_CSV = "history.csv"
-PROBABILITIES_JSONL = "controller_probabilities.jsonl"
 CSV_COLUMNS = [
     "step",
     "index",
@@ -232,3 +232,74 @@ def write_history_csv(path: Path, rows: list[dict]) -> None:
         flat["tokens"] = " ".join(str(t) for t in row["tokens"])
         writer.writerow(flat)
     atomic_write_text(path, buffer.getvalue())
+
+
+def clear_history(run_dir: Path) -> None:
+    """Remove the history files of an earlier search in ``run_dir``: a new search starts."""
+    for name in (HISTORY_JSONL, PROBABILITIES_JSONL):
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def step_rows(step: int, archs: list[Architecture], scores: list) -> list[dict]:
+    """The :class:`HistoryRow` of each architecture scored at ``step`` (its
+    :class:`~genas.search.evaluators.base.Score`; non-finite numbers become null)."""
+    return [
+        {
+            "step": step,
+            "index": i,
+            "arch_hash": arch.hash,
+            "tokens": list(arch.to_tokens()),
+            "reward": _finite_or_none(score.reward),
+            "valid": score.valid,
+            "metrics": {k: _finite_or_none(v) for k, v in score.metrics.items()},
+            "seconds": score.seconds,
+            "error": score.error,
+        }
+        for i, (arch, score) in enumerate(zip(archs, scores, strict=True))
+    ]
+
+
+def probability_row(
+    step: int, probabilities: dict, stats: dict, parts: dict[str, float]
+) -> dict:
+    """The :class:`ProbabilityRow` of ``step``: the strategy's ``probabilities`` and its
+    numeric ``stats`` after the step, and where the step's seconds went (:func:`step_parts`)."""
+    return {"step": step, **probabilities, "stats": _plain(stats), "seconds": parts}
+
+
+def write_step(run_dir: Path, new_rows: list[dict], rows: list[dict], probabilities: dict) -> None:
+    """Write a finished step: append its ``new_rows`` to ``history.jsonl`` and its
+    :func:`probability_row` to ``controller_probabilities.jsonl``, then rewrite
+    ``history.csv`` from all ``rows`` of the search (``new_rows`` included). The step's
+    checkpoint is written after this (see the module's docstring)."""
+    append_jsonl(run_dir / HISTORY_JSONL, new_rows)
+    append_jsonl(run_dir / PROBABILITIES_JSONL, [probabilities])
+    write_history_csv(run_dir / HISTORY_CSV, rows)
+
+
+def step_parts(seconds: float, supernet: float, scoring: float) -> dict[str, float]:
+    """Where a controller step's ``seconds`` went: supernet training (its minibatches and
+    their sampled paths), scoring, and the rest, the controller's (sampling the architectures
+    to score, learning from their rewards)."""
+    return {"supernet": supernet, "scoring": scoring,
+            "controller": max(seconds - supernet - scoring, 0.0)}
+
+
+def total_parts(probability_rows: list[dict]) -> dict[str, float]:
+    """:func:`step_parts` summed over the steps (rows of ``controller_probabilities.jsonl``;
+    rows written before this split was recorded are skipped)."""
+    totals = {"supernet": 0.0, "scoring": 0.0, "controller": 0.0}
+    for row in probability_rows:
+        for part, value in (row.get("seconds") or {}).items():
+            totals[part] = totals.get(part, 0.0) + float(value)
+    return totals
+
+
+def _finite_or_none(value):
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return float(value) if isinstance(value, np.floating) else value
+
+
+def _plain(stats: dict) -> dict:
+    return {k: _finite_or_none(float(v)) for k, v in stats.items() if isinstance(v, int | float)}

@@ -43,7 +43,7 @@ from typing import Any
 import yaml
 
 from genas.errors import ConfigError, InputError, shown
-from genas.space.operation import Operation
+from genas.space.operation import MAX_SIZE, Operation
 from genas.yamlfile import load_yaml
 
 HEAD_TYPES = ("flatten", "global_pool")
@@ -67,8 +67,8 @@ class Stem:
     filters: int = 32
 
     def __post_init__(self) -> None:
-        _check_positive_int("stem kernel_size", self.kernel_size)
-        _check_positive_int("stem filters", self.filters)
+        _check_size("stem kernel_size", self.kernel_size)
+        _check_size("stem filters", self.filters)
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class Head:
             )
         if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 0:
             raise ValueError(f"head units must be an integer >= 0, got {shown(self.units)}")
+        _check_size("head units", max(self.units, 1))
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float):
             raise ValueError(f"head dropout must be a number in [0, 1), got {shown(self.dropout)}")
         if not 0 <= self.dropout < 1:
@@ -153,7 +154,7 @@ class ModelSpace:
                     f"reduction after layer {r} is out of range (layers 0..{len(layers) - 2})"
                 )
         set_(self, "reductions", reductions)
-        _check_positive_int("reduction_pool", self.reduction_pool)
+        _check_size("reduction_pool", self.reduction_pool)
         filters = self.filters or 32
         if isinstance(filters, int):
             filters = _doubling_filters(filters, len(layers), reductions)
@@ -161,7 +162,7 @@ class ModelSpace:
         if len(filters) != len(layers):
             raise ValueError(f"filters has {len(filters)} entries for {len(layers)} layers")
         for i, f in enumerate(filters):
-            _check_positive_int(f"filters of layer {i}", f)
+            _check_size(f"filters of layer {i}", f)
             if i and f != filters[i - 1] and i - 1 not in reductions:
                 raise ValueError(
                     f"filters change from layer {i - 1} to {i} ({filters[i - 1]} → {f}) "
@@ -332,6 +333,14 @@ def _check_positive_int(what: str, value: Any) -> None:
     _check_int(what, value)
     if value < 1:
         raise ValueError(f"{what} must be positive, got {shown(value)}")
+
+
+def _check_size(what: str, value: Any) -> None:
+    """A positive integer of at most :data:`~genas.space.operation.MAX_SIZE` (filters,
+    units, kernel and pool sizes): a typo past it would build a network no memory holds."""
+    _check_positive_int(what, value)
+    if value > MAX_SIZE:
+        raise ValueError(f"{what} must be at most {MAX_SIZE:,}, got {shown(value)}")
 
 
 def _check_n_layers(n_layers: int) -> None:

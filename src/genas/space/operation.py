@@ -41,6 +41,10 @@ ACTIVATIONS = ("relu", "gelu", "elu", "silu", "tanh", "sigmoid", "linear")
 
 _CONV_TYPES = ("conv", "dilconv", "sepconv")
 _POOL_TYPES = ("maxpool", "avgpool")
+#: Largest kernel, pool size or dilation of an op (and filters or units of a model space):
+#: far past any useful network, a bound that keeps a typo (``conv_k80000000``) from making
+#: genas build a network no memory holds, or overflow torch's sizes.
+MAX_SIZE = 1 << 16
 _ALLOWED_PARAMS: dict[str, tuple[str, ...]] = {
     "conv": ("kernel_size", "dilation", "activation"),
     "dilconv": ("kernel_size", "dilation", "activation"),
@@ -168,6 +172,8 @@ class Operation:
 def _positive_int(op_type: str, key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{op_type}: {key} must be a positive integer, got {shown(value)}")
+    if value > MAX_SIZE:
+        raise ValueError(f"{op_type}: {key} must be at most {MAX_SIZE:,}, got {shown(value)}")
     return value
 
 

@@ -23,6 +23,13 @@ from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
 from genas.parallel import executor_config
+from genas.run_files import (
+    COMPARE_DIR,
+    COMPARISON_JSON,
+    COMPARISON_TSV,
+    CONFIG_YAML,
+    METRICS_JSON,
+)
 from genas.run_lock import locks_run_folder
 from genas.search.evaluators.base import failure_message
 from genas.space import get_space, sample_architecture
@@ -62,9 +69,9 @@ def compare_run(
     "address": "auto"}``).
     """
     run_dir = Path(run_dir)
-    config = load_config(run_dir / "config.yaml")
+    config = load_config(run_dir / CONFIG_YAML)
     config.executor = executor_config(config.executor, executor)
-    metrics_path = run_dir / "metrics.json"
+    metrics_path = run_dir / METRICS_JSON
     if not metrics_path.is_file():
         raise GenasError(f"{metrics_path}: not found (retrain the searched model first)")
     splits = splits or load_splits(config.data, config.seed)
@@ -79,13 +86,13 @@ def compare_run(
         models[name] = ModelConfig(reference=name)
     results = train_many(
         config,
-        {name: (model, run_dir / "compare" / name) for name, model in models.items()},
+        {name: (model, run_dir / COMPARE_DIR / name) for name, model in models.items()},
         splits=splits,
         progress=progress,
         log=log,
     )
     for name, result in results.items():
-        out = run_dir / "compare" / name
+        out = run_dir / COMPARE_DIR / name
         if result.ok:
             rows.append(_row(name, result.value.metrics, out))
             if (note := chance_note(name, result.value.metrics, config.train.lr)) is not None:
@@ -102,11 +109,11 @@ def compare_run(
         "rows": rows,
         "random_median_test_auroc": float(np.median(randoms)) if randoms else None,
     }
-    atomic_write_json(run_dir / "comparison.json", summary)
+    atomic_write_json(run_dir / COMPARISON_JSON, summary)
     lines = ["\t".join(COLUMNS + ("train_seconds", "run_dir"))]
     for row in rows:
         lines.append("\t".join(_cell(row[c]) for c in COLUMNS + ("train_seconds", "run_dir")))
-    atomic_write_text(run_dir / "comparison.tsv", "\n".join(lines) + "\n")
+    atomic_write_text(run_dir / COMPARISON_TSV, "\n".join(lines) + "\n")
     return rows
 
 

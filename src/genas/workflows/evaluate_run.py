@@ -9,8 +9,9 @@ from genas.config import load_config
 from genas.data import load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json
+from genas.nn.model_file import load_model
+from genas.run_files import CONFIG_YAML, METRICS_JSON
 from genas.run_lock import locks_run_folder
-from genas.workflows.model_file import load_model
 from genas.workflows.train_run import evaluate_splits
 
 
@@ -22,7 +23,7 @@ def evaluate_run(run_dir: str | Path) -> dict:
     {"valid": metrics, "test": metrics}.
     """
     run_dir = Path(run_dir)
-    config_path = run_dir / "config.yaml"
+    config_path = run_dir / CONFIG_YAML
     if not config_path.is_file():
         raise GenasError(f"{config_path}: not found (is {run_dir} a run folder?)")
     config = load_config(config_path)
@@ -31,7 +32,7 @@ def evaluate_run(run_dir: str | Path) -> dict:
     if splits.task_names != loaded.task_names:
         raise GenasError(f"{run_dir}: the data's tasks differ from the model's tasks")
     metrics = evaluate_splits(loaded.model, splits, config)
-    metrics_path = run_dir / "metrics.json"
+    metrics_path = run_dir / METRICS_JSON
     previous = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     atomic_write_json(metrics_path, {**previous, **metrics})
     return metrics

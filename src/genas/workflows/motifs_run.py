@@ -18,10 +18,18 @@ from genas.analysis.motifs import FilterMatches, filter_pfms, recovery, tomtom_m
 from genas.data.motifs import Motif, consensus, load_jaspar, read_meme, write_meme
 from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json, atomic_write_text
+from genas.nn.model_file import LoadedModel, load_model
+from genas.run_files import (
+    CONFIG_YAML,
+    FILTER_LOGOS_PNG,
+    FILTERS_MEME,
+    MATCHES_TSV,
+    MOTIFS_DIR,
+    MOTIFS_JSON,
+    PLOTS_DIR,
+)
 from genas.run_lock import locks_run_folder
-from genas.workflows.model_file import LoadedModel, load_model
 
-MOTIFS_DIR = "motifs"
 SPLITS = ("train", "valid", "test")
 
 
@@ -71,7 +79,7 @@ def load_sequences(
     from genas.config import load_config
     from genas.data import load_splits
 
-    config_path = run_dir / "config.yaml"
+    config_path = run_dir / CONFIG_YAML
     if not config_path.is_file():
         raise GenasError(f"{config_path}: not found; give the sequences with --data")
     config = load_config(config_path)
@@ -174,8 +182,8 @@ def motifs_run(
             f"{recovered['planted']} ({recovered['fraction']:.0%})"
         )
     out_dir = run_dir / MOTIFS_DIR
-    write_meme(out_dir / "filters.meme", [f.to_motif() for f in filters if f.pfm is not None])
-    atomic_write_text(out_dir / "matches.tsv", matches_tsv(matches))
+    write_meme(out_dir / FILTERS_MEME, [f.to_motif() for f in filters if f.pfm is not None])
+    atomic_write_text(out_dir / MATCHES_TSV, matches_tsv(matches))
     summary = {
         "sequences": len(x),
         "source": source,
@@ -186,8 +194,8 @@ def motifs_run(
         "filters": [_filter_summary(fm) for fm in matches],
         "recovery": recovered,
     }
-    atomic_write_json(out_dir / "motifs.json", summary)
-    save_png(plot_filter_logos(matches, targets, n=n_logos), run_dir / "plots" / "filter_logos.png")
+    atomic_write_json(out_dir / MOTIFS_JSON, summary)
+    save_png(plot_filter_logos(matches, targets, n=n_logos), run_dir / PLOTS_DIR / FILTER_LOGOS_PNG)
     n_matched = sum(1 for fm in matches if fm.best and fm.best.q < max_q)
     log(f"{n_matched}/{len(matches)} units match a database motif at q < {max_q:g}; "
         f"tables in {out_dir}")  # fmt: skip

@@ -10,9 +10,9 @@ import numpy as np
 from genas.analysis.variants.pipeline import prefetch
 from genas.data.inputs import iter_prediction_input
 from genas.fileio import atomic_path
+from genas.nn.model_file import load_model
 from genas.train import predict
 from genas.train.device import resolve_device
-from genas.workflows.model_file import load_model
 
 
 def predict_run(

@@ -38,17 +38,15 @@ from genas.report.sections import (
     summary_section,
     task_metrics,
 )
+from genas.run_files import FILTER_LOGOS_PNG, HISTORY_JSONL, PLOTS_DIR, REPORT_HTML
 from genas.run_lock import locks_run_folder
-from genas.search.history import HISTORY_JSONL, read_history
+from genas.search.history import read_history
 
 if TYPE_CHECKING:
     from genas.config import RunConfig
     from genas.data import DataSplits
-    from genas.workflows.model_file import LoadedModel
+    from genas.nn.model_file import LoadedModel
     from genas.workflows.motifs_run import MotifsResult
-
-REPORT_HTML = "report.html"
-PLOTS_DIR = "plots"
 
 
 @locks_run_folder
@@ -82,7 +80,7 @@ def report_run(
     loaded = splits = None
     notes: list[str] = []
     if files.has_model:
-        from genas.workflows.model_file import load_model
+        from genas.nn.model_file import load_model
 
         loaded = load_model(run_dir)
         splits = _load_splits(files, notes)
@@ -96,7 +94,7 @@ def report_run(
     if loaded is not None and motifs:
         analysis = _motif_analysis(run_dir, files.config, loaded, splits, data, genome,
                                    max_sequences, log)  # fmt: skip
-        sections.append(motif_section(analysis, run_dir / PLOTS_DIR / "filter_logos.png"))
+        sections.append(motif_section(analysis, run_dir / PLOTS_DIR / FILTER_LOGOS_PNG))
     if loaded is not None and attributions and splits is not None:
         found = _attributions(files, loaded, splits, n_attributions)
         sections.append(attribution_section(found, figures))

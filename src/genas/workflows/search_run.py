@@ -15,27 +15,38 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from genas.config import ModelConfig, RunConfig, StrictModel, dump_config, load_config
+from genas.config import ModelConfig, RunConfig, StrictModel, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
-from genas.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from genas.fileio import atomic_write_bytes, atomic_write_json
 from genas.parallel import TrialResult, make_executor, require_shared_dir
+from genas.run_files import (
+    BEST_ARCHITECTURE,
+    CONFIG_YAML,
+    HISTORY_JSONL,
+    METRICS_JSON,
+    MODEL_FILES,
+    REPLICATES_JSON,
+    SEARCH_FINGERPRINT_JSON,
+    TOP_K_DIR,
+    TOP_K_JSON,
+    replicate_dir,
+    top_k_name,
+    write_config,
+)
 from genas.run_lock import run_folder_lock
 from genas.search.budget import parse_budget
 from genas.search.evaluators.base import failure_message
 from genas.search.evaluators.reward import near_chance_note
-from genas.search.history import HISTORY_JSONL, read_history
-from genas.search.loop import BEST_ARCHITECTURE, SearchResult, check_search, run_search
+from genas.search.final import SearchResult
+from genas.search.history import read_history
+from genas.search.loop import check_search, run_search
 from genas.space import Architecture, get_space
 from genas.train import resolve_device
 from genas.train.loop import monitored_score
 from genas.workflows.overrides import apply_overrides
 from genas.workflows.train_many import train_many
-from genas.workflows.train_run import METRICS_JSON, TrainRunResult
-
-REPLICATES_JSON = "replicates.json"
-TOP_K_JSON = "retrain_top_k.json"
-TOP_K_DIR = "top_k"
+from genas.workflows.train_run import TrainRunResult
 
 
 def search_run(
@@ -74,8 +85,8 @@ def search_run(
     if resume:
         check_fingerprint(run_dir, fingerprint)
     with run_folder_lock(run_dir, create=True):
-        atomic_write_text(run_dir / "config.yaml", dump_config(config))
-        atomic_write_json(run_dir / FINGERPRINT_JSON, fingerprint)
+        write_config(run_dir, config)
+        atomic_write_json(run_dir / SEARCH_FINGERPRINT_JSON, fingerprint)
         result = run_search(
             config,
             run_dir,
@@ -121,9 +132,6 @@ INDEPENDENT_RESUME_KEYS = (
     ("train", "weight_decay"),
     ("train", "grad_clip"),
 )
-#: What the config cannot show: the content of the space (a YAML file may be edited in
-#: place) and the shape of the data (its files too), written when a search starts.
-FINGERPRINT_JSON = "search_fingerprint.json"
 
 
 def check_resumable(saved: RunConfig, config: RunConfig, source: Path) -> None:
@@ -143,7 +151,7 @@ def check_resumable(saved: RunConfig, config: RunConfig, source: Path) -> None:
 
 def check_resumable_run(run_dir: str | Path, config: RunConfig) -> None:
     """:func:`check_resumable` against the ``config.yaml`` of ``run_dir`` (if it has one)."""
-    saved = Path(run_dir) / "config.yaml"
+    saved = Path(run_dir) / CONFIG_YAML
     if saved.is_file():
         check_resumable(load_config(saved), config, saved)
 
@@ -171,7 +179,7 @@ def check_fingerprint(run_dir: str | Path, fingerprint: dict[str, Any]) -> None:
     """Raise a one-line :class:`GenasError` naming the first entry of ``fingerprint`` that
     differs from the one the run recorded when it started (none recorded: nothing to check,
     a run of an older genas)."""
-    path = Path(run_dir) / FINGERPRINT_JSON
+    path = Path(run_dir) / SEARCH_FINGERPRINT_JSON
     if not path.is_file():
         return
     try:
@@ -229,9 +237,9 @@ def retrain_run(
     arch_path = run_dir / BEST_ARCHITECTURE
     if not arch_path.is_file():
         raise GenasError(f"{arch_path}: not found (run `genas search` first)")
-    config = load_config(run_dir / "config.yaml")
+    config = load_config(run_dir / CONFIG_YAML)
     if config.search is None:
-        raise GenasError(f"{run_dir / 'config.yaml'}: no `search:` section")
+        raise GenasError(f"{run_dir / CONFIG_YAML}: no `search:` section")
     # the options are recorded in the config.yaml the retraining writes; all is checked
     # before the folder is touched
     config = apply_overrides(
@@ -245,6 +253,11 @@ def retrain_run(
     top_k = config.search.retrain_top_k
     history = read_history(run_dir / HISTORY_JSONL, space)
     ranked += top_architectures(history, top_k - 1, {chosen.hash})
+    if config.search.ensemble and len(ranked) < 2:  # found by tests/test_fuzz_inputs.py
+        raise GenasError(
+            f"{run_dir / HISTORY_JSONL}: search.ensemble needs at least 2 architectures, the "
+            "history holds no other scored one than the chosen"
+        )
     with run_folder_lock(run_dir):
         return _retrain(config, ranked, run_dir, splits, progress, log)
 
@@ -265,7 +278,9 @@ def _retrain(
         log(f"the history holds only {len(ranked)} distinct scored architectures")
     # K = 1 trains straight into the run folder; K > 1 trains each candidate apart first
     names = (
-        ["the chosen architecture"] if top_k == 1 else [f"rank_{r + 1}" for r in range(len(ranked))]
+        ["the chosen architecture"]
+        if top_k == 1
+        else [top_k_name(rank) for rank in range(1, len(ranked) + 1)]
     )
     models = {
         name: (
@@ -315,12 +330,12 @@ def _retrain(
 def _install_model(config: RunConfig, model: tuple[ModelConfig, Path], run_dir: Path) -> None:
     """Make the model trained in folder ``model[1]`` the run's model (files copied atomically)."""
     model_config, folder = model
-    for name in ("model.safetensors", "model.json", "metrics.json"):
+    for name in MODEL_FILES:
         atomic_write_bytes(run_dir / name, (Path(folder) / name).read_bytes())
     config = config.model_copy(deep=True)
     config.model = model_config
     config.output.dir = run_dir.resolve()
-    atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    write_config(run_dir, config)
 
 
 def _install_ensemble(
@@ -336,7 +351,7 @@ def _install_ensemble(
     (``search.ensemble``): its weights, ``model.json`` (spec ``{"ensemble": [...]}``) and
     ``metrics.json`` (the ensemble evaluated on the validation and test splits)."""
     from genas.nn.ensemble import Ensemble
-    from genas.workflows.model_file import load_model, save_model
+    from genas.nn.model_file import load_model, save_model
     from genas.workflows.train_run import evaluate_splits
 
     members = [row for row in rows if row["error"] is None]
@@ -503,10 +518,10 @@ def _search_replicates(
 ) -> list[dict]:
     """:func:`search_replicates` once its input is checked and ``run_dir`` locked (each
     replicate's search locks its own folder)."""
-    atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    write_config(run_dir, config)
     items = []
     for number in range(1, n + 1):
-        folder = run_dir / f"replicate_{number}"
+        folder = replicate_dir(run_dir, number)
         folder.mkdir(exist_ok=True)
         items.append((number, config.seed + number - 1, str(folder.resolve())))
     context = ReplicateContext(config, retrain, resume, splits)
@@ -542,6 +557,8 @@ def search_plan(
 
     The options are those of :func:`search_run`, applied and checked the same way.
     """
+    import torch
+
     from genas.nn.build import count_parameters
     from genas.nn.network import SuperNet
     from genas.space import get_space
@@ -581,7 +598,8 @@ def search_plan(
     if search.evaluator == "shared":
         plan["sequences trained per step"] = search.child_steps * search.supernet.batch_size
         if input_length and n_tasks:
-            supernet = SuperNet(space, input_length, n_tasks, width=search.width)
+            with torch.device("meta"):  # counted, not allocated: a dry run takes no memory
+                supernet = SuperNet(space, input_length, n_tasks, width=search.width)
             plan["supernet parameters"] = f"{count_parameters(supernet):,}"
     return plan
 

@@ -7,20 +7,25 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from genas.config import ModelConfig, RunConfig, dump_config, load_config
+from genas.config import ModelConfig, RunConfig, load_config
 from genas.data import DataSplits, load_splits, make_loader
 from genas.errors import GenasError
-from genas.fileio import atomic_write_json, atomic_write_text
+from genas.fileio import atomic_write_json
 from genas.nn.build import build_model, count_parameters
+from genas.nn.model_file import save_model
+from genas.run_files import (
+    CONFIG_YAML,
+    METRICS_JSON,
+    MODEL_WEIGHTS,
+    TRAIN_CHECKPOINT_DIR,
+    write_config,
+)
 from genas.run_lock import run_folder_lock
 from genas.space import Architecture, get_space
 from genas.train import FitResult, evaluate, fit, resolve_device, seed_everything
 from genas.train.loop import monitored_score
-from genas.workflows.model_file import save_model
 from genas.workflows.overrides import apply_overrides
 
-CHECKPOINT_DIR = "checkpoint"
-METRICS_JSON = "metrics.json"
 # what makes two trainings the same: their results depend on nothing else
 SAME_TRAINING = ("seed", "data", "train", "model")
 
@@ -113,7 +118,7 @@ def _train_into(
     run_dir.mkdir(parents=True, exist_ok=True)
     # metrics.json marks a finished training of the config.yaml beside it (finished_run)
     (run_dir / METRICS_JSON).unlink(missing_ok=True)
-    atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    write_config(run_dir, config)
 
     train_cfg, data_cfg = config.train, config.data
     train_loader = make_loader(
@@ -136,7 +141,7 @@ def _train_into(
         task_names=splits.task_names,
         task_groups=splits.task_groups,
         n_value=data_cfg.n_value,
-        checkpoint_dir=run_dir / CHECKPOINT_DIR,
+        checkpoint_dir=run_dir / TRAIN_CHECKPOINT_DIR,
         resume=resume,
         seed=config.seed,
         progress=progress,
@@ -168,11 +173,11 @@ def finished_run(config: RunConfig, run_dir: str | Path) -> TrainRunResult | Non
     made from.
     """
     run_dir = Path(run_dir)
-    needed = [run_dir / name for name in ("config.yaml", METRICS_JSON, "model.safetensors")]
+    needed = [run_dir / name for name in (CONFIG_YAML, METRICS_JSON, MODEL_WEIGHTS)]
     if not all(path.is_file() for path in needed):
         return None
     try:
-        saved = load_config(run_dir / "config.yaml")
+        saved = load_config(run_dir / CONFIG_YAML)
         metrics = json.loads((run_dir / METRICS_JSON).read_text())
         config = with_searched_training(config)
         same = all(getattr(saved, key) == getattr(config, key) for key in SAME_TRAINING)

@@ -23,8 +23,8 @@ from genas.analysis.variants.pipeline import write_effects
 from genas.analysis.variants.sources import MISMATCH_MODES, PAIR_KEYS, VARIANT_KEYS
 from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json
+from genas.nn.model_file import load_model
 from genas.seq.genome import Genome
-from genas.workflows.model_file import load_model
 
 #: Columns that identify a row of an effects table (for joining a truth table).
 KEY_COLUMNS = (*VARIANT_KEYS[:-1], *PAIR_KEYS)

@@ -25,9 +25,9 @@ from genas.analysis.variants.sources import (
     variant_batches,
 )
 from genas.errors import GenasError, InputError
+from genas.nn.model_file import LoadedModel, load_model
 from genas.seq.genome import Genome
 from genas.seq.vcf import Variant, VcfReader
-from genas.workflows.model_file import LoadedModel, load_model
 
 Variants = str | Path | pd.DataFrame | Iterable[Variant | tuple]
 

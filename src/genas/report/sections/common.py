@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class TrainedModel(Protocol):
-    """The parts of a loaded model (``genas.workflows.model_file.LoadedModel``) the report
+    """The parts of a loaded model (``genas.nn.model_file.LoadedModel``) the report
     reads; a protocol so that the report layer does not import the workflows."""
 
     model: torch.nn.Module

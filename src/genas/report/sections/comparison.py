@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from genas.report import html
-from genas.report.run_files import RunFiles, read_json
+from genas.report.run_files import RunFiles
+from genas.run_files import DEMO_SUMMARY_JSON, read_json
 
 
 def comparison_rows(files: RunFiles) -> list[dict]:
     """One row per model: from the demo's ``summary.json`` (comparison and gkm-SVM) when the
     run folder holds one, else from ``comparison.json`` (`genas compare`); ``[]`` if neither."""
-    summary = read_json(files.run_dir / "summary.json") or {}
+    summary = read_json(files.run_dir / DEMO_SUMMARY_JSON) or {}
     if isinstance(summary.get("results"), list):  # `genas demo`: comparison + gkm-SVM
         return summary["results"]
     return list((files.comparison or {}).get("rows") or [])

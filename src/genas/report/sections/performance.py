@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from genas.report import html
-from genas.report.run_files import RunFiles, read_json
+from genas.report.run_files import RunFiles
 from genas.report.sections.common import Figures, spread_tasks, task_metrics
 from genas.report.sections.comparison import comparison_rows
+from genas.run_files import METRICS_JSON, read_json
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _baseline_task_metrics(files: RunFiles) -> dict[str, dict]:
     baselines = {}
     for row in comparison_rows(files):
         if row.get("run_dir") and Path(row["run_dir"]).resolve() != files.run_dir.resolve():
-            base = task_metrics(read_json(Path(row["run_dir"]) / "metrics.json"))
+            base = task_metrics(read_json(Path(row["run_dir"]) / METRICS_JSON))
             if base:
                 baselines[row["model"]] = base
     return baselines

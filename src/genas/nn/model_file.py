@@ -18,19 +18,15 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 import genas
-from genas.config import format_validation_error
+from genas.config import MAX_LENGTH, format_validation_error
 from genas.errors import GenasError, shown
 from genas.fileio import atomic_path, atomic_write_json
 from genas.nn.build import build_model, count_parameters
+from genas.run_files import MODEL_META, MODEL_WEIGHTS
 from genas.seq.alphabet import ALPHABET
 
-MODEL_WEIGHTS = "model.safetensors"
-MODEL_META = "model.json"
 #: Key of the input length in the metadata of `model.safetensors`.
 WEIGHTS_INPUT_LENGTH = "genas_input_length"
-#: Longest input a saved model may declare (1 Mb, AlphaGenome's window): a bound that keeps a
-#: hand-edited ``input_length`` from making every padded sequence exhaust memory.
-MAX_INPUT_LENGTH = 1 << 20
 #: Largest ``model.json`` read; genas writes a few kB.
 MAX_META_BYTES = 16 << 20
 
@@ -49,7 +45,9 @@ class ModelMeta(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     spec: dict[str, Any]
-    input_length: int = Field(gt=0, le=MAX_INPUT_LENGTH, strict=True)
+    # the bound of ``data.length`` (config.MAX_LENGTH), so any model that trains loads, and a
+    # hand-edited ``input_length`` cannot make every padded sequence exhaust memory
+    input_length: int = Field(gt=0, le=MAX_LENGTH, strict=True)
     task_names: list[str] = Field(min_length=1)
     task_groups: dict[str, list[str]] | None = None
     encoding: ModelEncoding = Field(default_factory=ModelEncoding)
