@@ -73,8 +73,11 @@ def tiny_run(tiny_fasta, tmp_path_factory) -> Path:
     raw = {
         "seed": 3,
         "data": tiny_fasta,
-        "search": {
+        "search": {  # AMBER's method, one model: the tests read its single network
             "space": "small",
+            "strategy": "rl",
+            "evaluator": "shared",
+            "retrain_top_k": 1,
             "steps": 2,
             "child_steps": 3,
             "archs_per_step": 3,
