@@ -253,11 +253,14 @@ def retrain_run(
     top_k = config.search.retrain_top_k
     history = read_history(run_dir / HISTORY_JSONL, space)
     ranked += top_architectures(history, top_k - 1, {chosen.hash})
-    if config.search.ensemble and len(ranked) < 2:  # found by tests/test_fuzz_inputs.py
-        raise GenasError(
-            f"{run_dir / HISTORY_JSONL}: search.ensemble needs at least 2 architectures, the "
-            "history holds no other scored one than the chosen"
-        )
+    if len(ranked) < 2 and top_k > 1:
+        # a short budget scored one architecture: retrain it alone rather than fail (an
+        # ensemble of one is no ensemble); config.yaml records what was trained
+        log(f"the search scored only one architecture: it is retrained alone "
+            f"(not the top {top_k}{', as an ensemble' if config.search.ensemble else ''}); "
+            "a longer --budget scores more")
+        config.search.ensemble = False
+        config.search.retrain_top_k = 1
     with run_folder_lock(run_dir):
         return _retrain(config, ranked, run_dir, splits, progress, log)
 
