@@ -316,3 +316,12 @@ def test_boundary_turns_errors_into_one_line(tmp_path: Path, monkeypatch, error,
 
     monkeypatch.setattr(genas.workflows.vep_run, "vep_benchmark_run", fail)
     _one_line_error(runner.invoke(app, [*_benchmark(tmp_path), str(tmp_path / "r.json")]), expected)
+
+
+def test_warnings_print_as_one_line():
+    """`genas` (cli.main) prints a warning as one line, without Python's source line."""
+    from genas import cli
+
+    text = cli._one_line_warning(UserWarning("dup.fa:3: duplicate\n name"), UserWarning,
+                                 "/site-packages/genas/seq/fasta.py", 120, "warnings.warn(...)")
+    assert text == "warning: dup.fa:3: duplicate name\n"

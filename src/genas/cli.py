@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -738,7 +739,14 @@ def _print_metrics(metrics: dict) -> None:
     console.print(metrics_table(metrics))
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as one ``warning: ...`` line: genas's warnings name their file and line
+    themselves, and the Python source line the default format adds means nothing to a user."""
+    return f"warning: {' '.join(str(message).split())}\n"
+
+
 def main() -> None:
+    warnings.formatwarning = _one_line_warning
     app()
 
 
