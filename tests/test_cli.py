@@ -160,6 +160,19 @@ def test_search_resume_with_another_strategy_fails_and_writes_nothing(tiny: Path
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
 
 
+def test_search_retrain_without_report(tiny: Path, tmp_path):
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["output"]["dir"] = str(tmp_path / "run")
+    config["train"].update(max_epochs=1, patience=1)
+    config["search"] = {"space": "small", "strategy": "rl", "evaluator": "shared", "steps": 1,
+                        "child_steps": 2, "archs_per_step": 2, "reward_sequences": 60,
+                        "retrain_top_k": 1, "supernet": {"batch_size": 32}}
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    _ok(["search", str(tmp_path / "search.yaml"), "--retrain", "--no-report", "--quiet"])
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+    assert not (tmp_path / "run" / "report.html").exists()
+
+
 @pytest.mark.parametrize(
     ("search", "message"),
     [

@@ -175,7 +175,12 @@ def search(
     budget: Annotated[
         str | None, typer.Option(help="Wall-clock budget, e.g. 10m or 2h (overrides config).")
     ] = None,
-    retrain: Annotated[bool, typer.Option(help="Then train the chosen architecture.")] = False,
+    retrain: Annotated[
+        bool, typer.Option(help="Then retrain the best architectures (search.retrain_top_k).")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option(help="After --retrain, write report.html (motifs, attributions).")
+    ] = True,
     dry_run: Annotated[bool, typer.Option(help="Validate and print the plan only.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
     replicates: Annotated[
@@ -186,7 +191,8 @@ def search(
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
 ) -> None:
-    """Search a model space (AMBER: LSTM controller + weight-sharing supernet)."""
+    """Search a model space (default: TPE over `small-tuned`, each candidate trained alone;
+    AMBER's controller and supernet with `strategy: rl, evaluator: shared`)."""
     from genas.config import load_config
     from genas.workflows.search_run import search_plan, search_replicates, search_run
 
@@ -219,6 +225,7 @@ def search(
         progress=not quiet,
         log=log,
         executor=overrides,
+        report=report,
     )
     if trained is not None:
         _print_metrics(trained.metrics)
