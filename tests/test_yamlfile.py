@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -28,11 +27,11 @@ def test_plain_documents_load(tmp_path: Path) -> None:
 
 
 def test_billion_laughs_refused_before_expanding(tmp_path: Path) -> None:
+    # 9 levels expand to 10**9 strings: refused by counting the composed nodes, not by
+    # building them (a loader that built them would exhaust memory here, not pass)
     path = _write(tmp_path, billion_laughs(9))
-    start = time.perf_counter()
     with pytest.raises(InputError, match=r"file.yaml:\d+: YAML aliases expand past"):
         load_yaml(path)
-    assert time.perf_counter() - start < 1
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from typing import Any
 
 from genas.config import ModelConfig, RunConfig, StrictModel, load_config
 from genas.data import DataSplits, load_splits
-from genas.errors import GenasError
+from genas.errors import GenasError, shown
 from genas.fileio import atomic_write_bytes, atomic_write_json
 from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.run_files import (
@@ -194,19 +194,14 @@ def check_fingerprint(run_dir: str | Path, fingerprint: dict[str, Any]) -> None:
 
 
 def _refuse_resume(source: Path, key: str, old: Any, new: Any) -> None:
-    shown = (
-        f"{_short(new)!s} (the run has {_short(old)!s})"
+    change = (
+        f"{shown(new, 80)} (the run has {shown(old, 80)})"
         if not isinstance(old, StrictModel) else "another value than the run's"
     )
     raise GenasError(
-        f"{source}: cannot resume with {key} = {shown}; start a new run folder, "
+        f"{source}: cannot resume with {key} = {change}; start a new run folder, "
         f"or resume with the run's own {key.split(' ')[0]}"
     )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def retrain_run(
