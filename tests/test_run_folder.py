@@ -109,6 +109,21 @@ def test_a_second_command_is_refused_while_another_holds_the_folder(tiny_fasta, 
     assert (run / "best_architecture.json").is_file()
 
 
+def test_a_heritability_run_is_refused_while_another_command_holds_its_folder(tmp_path):
+    from genas.workflows.heritability_run import heritability_run
+
+    run = tmp_path / "h2"
+    holder = _holder(run)
+    try:
+        with pytest.raises(GenasError, match=f"pid {holder.pid}"):
+            # The lock is taken before any input is read: the paths need not exist.
+            heritability_run("effects.tsv", "gwas.tsv", "panel", run, env=object())
+        assert sorted(p.name for p in run.iterdir()) == [LOCK_FILE]  # nothing written
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_the_lock_is_reentrant_in_a_thread_and_refused_to_another_thread(tmp_path):
     refused: list[str] = []
 

@@ -30,6 +30,7 @@ from genas.analysis.heritability.results import read_results, write_outputs
 from genas.analysis.heritability.sumstats import munge_sumstats
 from genas.errors import InputError
 from genas.fileio import atomic_write_json
+from genas.run_lock import run_folder_lock
 
 Log = Callable[[str], None]
 
@@ -235,43 +236,47 @@ def heritability_run(
     all-ones `base` category).
     """
     out = Path(out)
-    env = env or ldsc.find_ldsc()
-    split = out / "panel"
-    panels = resolve_panel(bfile, split)
-    if panels.left_out:
-        log(f"left out (not autosomes 1-22): {panels.left_out}")
-    bfile = panels.stem  # split once; every step then reads the per-chromosome file sets
-    annotation = out / "annotations" / "genas"
-    summary = annotate_step(
-        effects, bfile, annotation, by=by, groups=groups, top=top, score=score, split_dir=split
-    )
-    log(
-        f"annotated {summary.n_matched} of {summary.n_panel_snps} panel SNPs "
-        f"({summary.n_effects_not_in_panel} effect variants not in the panel): "
-        f"{summary.annotations}"
-    )
-    window = {"ld_wind_cm": ld_wind_cm, "ld_wind_kb": ld_wind_kb}
-    ldscore_step(bfile, annotation, env=env, split_dir=split, log=log, **window)
-    if baseline is None:
-        baseline = out / "baseline" / "baseline"
-        annot.base_annotation(panels, baseline)
-        ldscore_step(bfile, baseline, env=env, split_dir=split, log=log, **window)
-    if weights is None:
-        weights = out / "weights" / "weights"
-        ldscore_step(bfile, weights, annotated=False, env=env, split_dir=split, log=log, **window)
-    result = regress_step(
-        sumstats,
-        bfile,
-        [annotation],
-        out,
-        baseline=baseline,
-        weights=weights,
-        n=n,
-        n_blocks=n_blocks,
-        env=env,
-        split_dir=split,
-        log=log,
-    )
-    result["summary"]["annotate"] = asdict(summary)
-    atomic_write_json(out / "results.json", {k: result[k] for k in ("summary", "annotations")})
-    return result
+    # One command at a time in this folder (ldsc writes many files under it).
+    with run_folder_lock(out, create=True):
+        env = env or ldsc.find_ldsc()
+        split = out / "panel"
+        panels = resolve_panel(bfile, split)
+        if panels.left_out:
+            log(f"left out (not autosomes 1-22): {panels.left_out}")
+        bfile = panels.stem  # split once; every step then reads the per-chromosome file sets
+        annotation = out / "annotations" / "genas"
+        summary = annotate_step(
+            effects, bfile, annotation, by=by, groups=groups, top=top, score=score, split_dir=split
+        )
+        log(
+            f"annotated {summary.n_matched} of {summary.n_panel_snps} panel SNPs "
+            f"({summary.n_effects_not_in_panel} effect variants not in the panel): "
+            f"{summary.annotations}"
+        )
+        window = {"ld_wind_cm": ld_wind_cm, "ld_wind_kb": ld_wind_kb}
+        ldscore_step(bfile, annotation, env=env, split_dir=split, log=log, **window)
+        if baseline is None:
+            baseline = out / "baseline" / "baseline"
+            annot.base_annotation(panels, baseline)
+            ldscore_step(bfile, baseline, env=env, split_dir=split, log=log, **window)
+        if weights is None:
+            weights = out / "weights" / "weights"
+            ldscore_step(
+                bfile, weights, annotated=False, env=env, split_dir=split, log=log, **window
+            )
+        result = regress_step(
+            sumstats,
+            bfile,
+            [annotation],
+            out,
+            baseline=baseline,
+            weights=weights,
+            n=n,
+            n_blocks=n_blocks,
+            env=env,
+            split_dir=split,
+            log=log,
+        )
+        result["summary"]["annotate"] = asdict(summary)
+        atomic_write_json(out / "results.json", {k: result[k] for k in ("summary", "annotations")})
+        return result
