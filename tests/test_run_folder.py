@@ -235,6 +235,14 @@ def test_replicates_refuse_a_resume_with_another_seed(tiny_fasta, tmp_path):
     assert _files(run) == before
 
 
+def test_replicates_whose_seeds_would_pass_the_limit_are_refused(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    raw = {**_search_config(tiny_fasta, run), "seed": 2**32 - 2}
+    config = _write(tmp_path / "c.yaml", raw)
+    _fails(["search", str(config), "--replicates", "3"], "--replicates 3 from seed 4294967294")
+    assert not run.exists()
+
+
 # ------------------------------------------------------------------ 6: check, then write
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from genas.config import ModelConfig, RunConfig, StrictModel, load_config
+from genas.config import SEED_LIMIT, ModelConfig, RunConfig, StrictModel, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError, shown
 from genas.fileio import atomic_write_bytes, atomic_write_json
@@ -492,6 +492,11 @@ def search_replicates(
     """
     if n < 1:
         raise GenasError(f"--replicates must be at least 1, got {n}")
+    if config.seed + n - 1 >= SEED_LIMIT:
+        raise GenasError(
+            f"--replicates {n} from seed {config.seed}: the last seed would pass "
+            f"{SEED_LIMIT - 1} (seeds are 0 to 2**32 - 1); use a smaller seed"
+        )
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
     run_dir = Path(out) if out is not None else config.output.dir
