@@ -197,6 +197,18 @@ def test_independent_children_training_settings_must_not_change(tiny_fasta, tmp_
     check_resumable(saved, parse_config(shared, tmp_path), tmp_path / "config.yaml")
 
 
+def test_train_resume_with_another_optimizer_is_refused_and_keeps_the_run(tiny_fasta, tmp_path):
+    run = tmp_path / "run"
+    raw = _search_config(tiny_fasta, run)
+    _ok(["train", str(_write(tmp_path / "c.yaml", raw)), "--quiet"])
+    before = _files(run)
+    assert "metrics.json" in before and any("train_state.pt" in name for name in before)
+    raw["train"]["optimizer"] = "adamw"
+    changed = _write(tmp_path / "adamw.yaml", raw)
+    _fails(["train", str(changed), "--resume"], "checkpoint was written with optimizer='adam'")
+    assert _files(run) == before
+
+
 def test_resume_refuses_an_edited_space_file_or_changed_data_and_writes_nothing(
     tiny_fasta, tmp_path
 ):

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from genas.config import TrainConfig
 from genas.errors import InputError
 from genas.fileio import atomic_path
 
@@ -85,3 +86,24 @@ def load_train_state(path: str | Path) -> dict[str, Any]:
     if missing:
         raise InputError(path, f"training checkpoint lacks {', '.join(missing)}")
     return state
+
+
+#: Training settings a resumed run must share with its checkpoint: the optimizer's and the
+#: scheduler's state cannot be carried over to another kind.
+RESUME_SETTINGS = ("optimizer", "lr_schedule")
+
+
+def check_settings(path: str | Path, state: dict[str, Any], config: TrainConfig) -> None:
+    """Refuse to resume checkpoint ``state`` (read from ``path``) with other settings.
+
+    Raises:
+        InputError: a setting of :data:`RESUME_SETTINGS` differs (naming both values).
+    """
+    settings = state["settings"]
+    for key in RESUME_SETTINGS:
+        if settings.get(key) != getattr(config, key):
+            raise InputError(
+                path,
+                f"checkpoint was written with {key}={settings.get(key)!r}, "
+                f"the config says {getattr(config, key)!r}",
+            )

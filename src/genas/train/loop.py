@@ -15,6 +15,7 @@ from torch import nn
 from genas.config import TrainConfig
 from genas.errors import GenasError, InputError
 from genas.train.checkpoint import (
+    check_settings,
     checkpoint_path,
     cpu_state_dict,
     load_train_state,
@@ -144,14 +145,7 @@ def _restore(
 ) -> dict:
     """Load a checkpoint into model, optimizer and scheduler; return it (CPU tensors)."""
     state = load_train_state(path)
-    settings = state["settings"]
-    for key in ("optimizer", "lr_schedule"):
-        if settings.get(key) != getattr(config, key):
-            raise InputError(
-                path,
-                f"checkpoint was written with {key}={settings.get(key)!r}, "
-                f"the config says {getattr(config, key)!r}",
-            )
+    check_settings(path, state, config)
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

@@ -23,6 +23,7 @@ from genas.run_files import (
 from genas.run_lock import run_folder_lock
 from genas.space import Architecture, get_space
 from genas.train import FitResult, evaluate, fit, resolve_device, seed_everything
+from genas.train.checkpoint import check_settings, checkpoint_path, load_train_state
 from genas.train.loop import monitored_score
 from genas.workflows.overrides import apply_overrides
 
@@ -101,6 +102,9 @@ def train_run(
     splits = splits or load_splits(config.data, config.seed)
     spec = model_spec(config.model)
     model = build_model(spec, splits.input_length, len(splits.task_names))
+    checkpoint = checkpoint_path(run_dir / TRAIN_CHECKPOINT_DIR)
+    if resume and checkpoint.is_file():  # refused before metrics.json is let go
+        check_settings(checkpoint, load_train_state(checkpoint), config.train)
     with run_folder_lock(run_dir, create=True) if lock else contextlib.nullcontext():
         return _train_into(run_dir, config, splits, spec, model, resume, progress)
 
