@@ -26,6 +26,7 @@ SUITE = [
     ("supernet_step.py", []),
     ("streaming.py", []),
     ("scaling.py", []),
+    ("shared_cpu.py", []),
     ("gpu_projection.py", []),
     ("vep_throughput.py", []),
     ("ism_throughput.py", []),
@@ -34,6 +35,8 @@ SUITE = [
     ("quality_cv.py", []),
     ("fidelity.py", []),
     ("search_compare.py", []),
+    ("knowledge_reward.py", ["--jobs", "2"]),
+    ("transfer.py", []),
 ]
 
 

@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("data, format: bed", cfg.BedData),
     ("data, format: deepsea_mat", cfg.DeepSeaData),
     ("data, format: hdf5", cfg.Hdf5Data),
+    ("data, format: bigwig", cfg.BigWigData),
     ("model", cfg.ModelConfig),
     ("train", cfg.TrainConfig),
     ("search", cfg.SearchConfig),
@@ -44,6 +45,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("search.tpe (strategy tpe)", cfg.TpeConfig),
     ("search.supernet (evaluator shared)", cfg.SupernetConfig),
     ("search.independent (evaluator independent)", cfg.IndependentConfig),
+    ("search.latency (objective latency_ms, max_latency_ms)", cfg.LatencyConfig),
+    ("search.scalarization (several objectives told as one)", cfg.ScalarizationConfig),
+    ("search.knowledge (knowledge-guided reward)", cfg.KnowledgeConfig),
     ("executor", cfg.ExecutorConfig),
     ("output", cfg.OutputConfig),
 ]

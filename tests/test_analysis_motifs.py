@@ -15,16 +15,18 @@ from genas.analysis.motifs import (
     FilterMatches,
     FilterMotif,
     MotifMatch,
+    alignment_starts,
     benjamini_hochberg,
     filter_pfms,
     first_convolution,
+    is_informative,
     receptive_field,
     recovery,
     tomtom_matches,
     trim_edges,
 )
 from genas.cli import app
-from genas.data.motifs import load_jaspar, read_meme, sample_codes
+from genas.data.motifs import load_jaspar, read_meme, reverse_complement_pfm, sample_codes
 from genas.nn.network import ChildNet
 from genas.space import Architecture, get_space
 
@@ -77,6 +79,56 @@ def test_planted_motif_is_recovered_and_tomtom_ranks_it_first(jaspar):
     assert best.id == TRUE_ID and best.strand == "+"
     assert best.q < 1e-3
     assert all(not m.matches for i, m in enumerate(matches) if i != 3)
+
+
+def test_a_flat_matrix_gets_no_match(jaspar):
+    # What an untrained 19-bp filter gives: random, ~0.4 bits a column, 7.8 bits in all. Compared
+    # anyway, TOMTOM calls it CTCF (the 33-bp matrix, whose 10-bp spacer is flat) at q < 0.05.
+    weights = np.random.default_rng(0).normal(size=(4, 19))
+    flat = FilterMotif(0, np.exp(weights) / np.exp(weights).sum(axis=0), 500, 1.0)
+    ctcf = next(m for m in jaspar if m.id == "MA1930.2").pfm
+    sharp = FilterMotif(1, ctcf[:, 19:30], 500, 1.0)  # the core after the spacer
+    assert not is_informative(flat.pfm) and is_informative(sharp.pfm)
+    forced = tomtom_matches([flat], jaspar, max_q=0.05, min_mean_bits=0.0)[0]
+    assert forced.best is not None and forced.best.name == "CTCF"
+    matches = tomtom_matches([flat, sharp], jaspar, max_q=0.05)
+    assert matches[0].matches == []
+    assert matches[1].best.name == "CTCF"
+
+
+def test_an_untrained_network_yields_no_informative_matrix():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv1d(4, 16, 19), nn.ReLU(), nn.AdaptiveMaxPool1d(1), nn.Flatten())
+    x = planted_data(np.full((4, 8), 0.25), n=400, length=100)
+    loose = filter_pfms(model, x, min_mean_bits=0.0)
+    assert sum(f.pfm is not None for f in loose) >= 8  # the matrices exist...
+    assert all(f.pfm is None for f in filter_pfms(model, x))  # ...but are too flat to compare
+
+
+def test_alignment_starts_follow_tomtoms_offset_and_strand(jaspar):
+    assert alignment_starts(3) == (3, 0) and alignment_starts(-2) == (0, 2)
+    ctcf = next(m for m in jaspar if m.id == "MA0139.2")
+    core = ctcf.pfm[:, 3:11]
+    queries = [
+        core,  # + strand, starts at the target's column 3
+        reverse_complement_pfm(core),  # - strand
+        np.hstack([np.full((4, 2), 0.25), core]),  # starts 2 columns before column 3
+        reverse_complement_pfm(ctcf.pfm[:, :6]),  # - strand, at the reversed target's end
+    ]
+    found = tomtom_matches(
+        [FilterMotif(i, q, 100, 1.0) for i, q in enumerate(queries)], jaspar, max_q=1.0,
+        n_best=len(jaspar),
+    )  # fmt: skip
+    strands = []
+    for query, fm in zip(queries, found, strict=True):
+        hit = next(m for m in fm.matches if m.id == ctcf.id)
+        strands.append(hit.strand)
+        target = reverse_complement_pfm(ctcf.pfm) if hit.strand == "-" else ctcf.pfm
+        at_query, at_target = alignment_starts(hit.offset)
+        informative = [i for i in range(query.shape[1]) if query[:, i].max() > 0.25]
+        for i in informative:  # the same column of the target lies under each query column
+            np.testing.assert_allclose(query[:, i], target[:, at_query + i - at_target])
+    assert strands == ["+", "-", "+", "-"]
 
 
 def test_filter_pfms_of_a_reference_network_and_its_errors():
@@ -191,6 +243,17 @@ def test_genas_motifs_recovery_from_a_manifest(tiny_run, tmp_path):
     rec = json.loads((run / "motifs" / "motifs.json").read_text())["recovery"]
     assert rec["planted"] == 1 and rec["manifest"] == str(manifest)
     assert "planted motifs recovered" in result.output
+
+
+def test_an_ensemble_is_analysed_through_its_first_member():
+    from genas.nn.ensemble import Ensemble
+    from genas.workflows.motifs_run import analysed_network, parse_layers
+
+    members = [motif_detector(np.full((4, 8), 0.25), 80) for _ in range(2)]
+    model, name = analysed_network(Ensemble(members))
+    assert model is members[0] and name == "the ensemble's first member (of 2)"
+    assert parse_layers("auto", model) == [None, 0, 1, 2]  # its searched layers, not the stem only
+    assert analysed_network(members[1]) == (members[1], "the model")
 
 
 def _fails(args: list[str], *needles: str) -> None:

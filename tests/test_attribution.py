@@ -144,3 +144,20 @@ def test_attribution_input_errors(linear):
     ):
         with pytest.raises(ValueError, match=r"\(N, 4, L\)"):
             fn()
+
+
+def test_ism_on_log_class_probabilities(linear):
+    """With ``log_softmax``, each effect is the change in the class's log probability."""
+    x = random_onehot(np.random.default_rng(3), 2, 40)
+    effects = saturation_mutagenesis(linear, x, tasks=[1], log_softmax=True)
+    mutant = x[:1].copy()
+    mutant[0, :, 5] = 0
+    mutant[0, (int(x[0, :, 5].argmax()) + 1) % 4, 5] = 1
+    with torch.no_grad():
+        logp = torch.log_softmax(
+            linear(torch.from_numpy(np.concatenate([x[:1], mutant])).float()), 1
+        )
+    base = (int(x[0, :, 5].argmax()) + 1) % 4
+    assert effects[0, 0, base, 5] == pytest.approx(float(logp[1, 1] - logp[0, 1]), abs=1e-5)
+    raw = saturation_mutagenesis(linear, x, tasks=[1])
+    assert not np.allclose(effects, raw)

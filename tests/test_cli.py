@@ -197,7 +197,7 @@ def test_fidelity_measures_every_evaluator_and_resumes(tiny: Path, tmp_path: Pat
     config["search"] = {"space": "small", "supernet": {"batch_size": 32},
                         "independent": {"batch_size": 32}}
     (tmp_path / "f.yaml").write_text(yaml.safe_dump(config))
-    args = ["fidelity", str(tmp_path / "f.yaml"), "-o", str(tmp_path / "fid"), "--archs", "5",
+    args = ["fidelity", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "fid"), "--archs", "5",
             "--epochs", "1", "--supernet-epochs", "1"]
     out = " ".join(_ok(args).output.split())  # the table's layout follows the terminal width
     assert "written:" in out and "fidelity.json" in out
@@ -338,3 +338,222 @@ def test_warnings_print_as_one_line():
     text = cli._one_line_warning(UserWarning("dup.fa:3: duplicate\n name"), UserWarning,
                                  "/site-packages/genas/seq/fasta.py", 120, "warnings.warn(...)")
     assert text == "warning: dup.fa:3: duplicate name\n"
+
+
+# ---------------------------------------------------------------- one set of conventions
+
+#: The commands that run a model (train, score or predict with a network).
+MODEL_COMMANDS = {"train", "search", "retrain", "compare", "evaluate", "predict", "demo", "vep",
+                  "report", "motifs", "fidelity"}
+
+
+def _commands() -> dict[str, object]:
+    """Every command of the CLI as a click command, by its full name ("heritability run")."""
+    import typer
+
+    found, todo = {}, [("", typer.main.get_command(app))]
+    while todo:
+        prefix, group = todo.pop()
+        for name, command in group.commands.items():
+            full = f"{prefix} {name}".strip()
+            if hasattr(command, "commands"):  # a group of commands
+                todo.append((full, command))
+            else:
+                found[full] = command
+    return found
+
+
+def _options(command) -> list[list[str]]:
+    return [param.opts + param.secondary_opts for param in command.params
+            if param.param_type_name == "option"]
+
+
+def test_out_is_a_folder_and_o_is_output():
+    """--out (a folder) never has -o; -o is always --output (a file)."""
+    commands = _commands()
+    outs = {name for name, c in commands.items() for opts in _options(c) if "--out" in opts}
+    short = {name for name, c in commands.items() for opts in _options(c) if "-o" in opts}
+    assert {"train", "search", "demo", "fidelity", "heritability run"} <= outs
+    assert {"predict", "vep", "vep-benchmark", "evaluate"} <= short
+    for name, command in commands.items():
+        for opts in _options(command):
+            assert not ("--out" in opts and len(opts) > 1), f"{name}: {opts}"
+            assert "-o" not in opts or opts == ["--output", "-o"], f"{name}: {opts}"
+
+
+def test_every_model_command_has_device_and_threads():
+    commands = _commands()
+    assert commands.keys() >= MODEL_COMMANDS
+    for name in MODEL_COMMANDS:
+        flags = {opt for opts in _options(commands[name]) for opt in opts}
+        assert {"--device", "--threads"} <= flags, name
+
+
+@pytest.fixture
+def keep_threads():
+    """Restore torch's thread count after a test that sets it through the CLI."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def _search_config(tiny: Path, tmp_path: Path, **train) -> Path:
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["output"]["dir"] = str(tmp_path / "run")
+    config["train"].update(train)
+    config["search"] = {"space": "small"}
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
+    return tmp_path / "search.yaml"
+
+
+def test_device_and_threads_override_the_config(tiny: Path, tmp_path: Path, keep_threads):
+    import torch
+
+    config = _search_config(tiny, tmp_path, threads=1, device="auto")
+    out = _ok(["search", str(config), "--dry-run"]).output
+    assert "device: auto" in out and torch.get_num_threads() == 1  # the config's
+    out = _ok(["search", str(config), "--dry-run", "--device", "cpu", "--threads", "2"]).output
+    assert "device: cpu" in out and torch.get_num_threads() == 2  # the options'
+    _one_line_error(runner.invoke(app, ["search", str(config), "--dry-run", "--device", "tpu"]),
+                    "device 'tpu'")
+    assert not (tmp_path / "run").exists()
+
+
+def test_another_device_or_thread_count_reuses_a_finished_training(tiny_run: Path):
+    """`compare --device cuda` or `--threads` (recorded device) does not train reused models
+    again: where a model trained is not what it is."""
+    from genas.config import load_config
+    from genas.workflows.train_run import finished_run
+
+    folder = tiny_run / "compare" / "random_1"
+    config = load_config(folder / "config.yaml")
+    config.train.device, config.train.threads = "cuda:1", 3
+    assert finished_run(config, folder) is not None
+    config.train.lr *= 2
+    assert finished_run(config, folder) is None
+
+
+@pytest.fixture
+def evaluated_run(tiny_run: Path, tmp_path: Path) -> Path:
+    """A copy of the shared trained run (evaluate rewrites its metrics.json)."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("compare", "top_k", "plots"))
+    return run
+
+
+def test_evaluate_one_split_to_a_file(evaluated_run: Path, tmp_path: Path, keep_threads):
+    run = evaluated_run
+    stored = json.loads((run / "metrics.json").read_text())
+    out = _ok(["evaluate", str(run), "--threads", "1"]).output  # the test split by default
+    assert "test AUROC" in out and "valid AUROC" not in out
+    assert json.loads((run / "metrics.json").read_text())["test"]["summary"] == pytest.approx(
+        stored["test"]["summary"], abs=1e-6, nan_ok=True
+    )
+
+    table = tmp_path / "valid.tsv"
+    _ok(["evaluate", str(run), "--split", "valid", "--output", str(table)])
+    rows = [line.split("\t") for line in table.read_text().splitlines()]
+    assert rows[0][:3] == ["task", "auroc", "auprc"] and [r[0] for r in rows[1:]] == ["site"]
+    assert float(rows[1][1]) == pytest.approx(stored["valid"]["tasks"]["site"]["auroc"], abs=1e-6)
+
+    before = (run / "metrics.json").read_bytes()
+    _ok(["evaluate", str(run), "--split", "train", "-o", str(tmp_path / "train.json")])
+    train = json.loads((tmp_path / "train.json").read_text())
+    assert train["split"] == "train" and 0.5 < train["summary"]["mean_auroc"] <= 1.0
+    assert (run / "metrics.json").read_bytes() == before  # train metrics are not stored there
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--threads", "0"], "threads 0: must be at least 1"),
+        (["--split", "bogus"], "--split 'bogus': not one of train, valid, test"),
+        (["--output", "metrics.csv"], "must end in .json or .tsv"),
+        (["--device", "nosuch"], "device 'nosuch'"),
+    ],
+)
+def test_evaluate_bad_options(evaluated_run: Path, keep_threads, args, expected):
+    before = sorted(p.name for p in evaluated_run.iterdir())
+    stored = (evaluated_run / "metrics.json").read_bytes()
+    _one_line_error(runner.invoke(app, ["evaluate", str(evaluated_run), *args]), expected)
+    assert sorted(p.name for p in evaluated_run.iterdir()) == before
+    assert (evaluated_run / "metrics.json").read_bytes() == stored
+
+
+def test_annotate_prefix_is_a_name(tmp_path: Path):
+    args = ["heritability", "annotate", str(tmp_path / "e.tsv"), "--bfile", str(tmp_path / "p"),
+            "--out", str(tmp_path / "annot"), "--prefix", "sub/genas"]
+    _one_line_error(runner.invoke(app, args), "--prefix 'sub/genas': a file name prefix")
+    assert not (tmp_path / "annot").exists()
+
+
+# ---------------------------------------------------------------- threads
+
+def _system(monkeypatch, files: dict[str, str], cpus: set[int]) -> None:
+    """This process sees only ``files`` (path -> text) of /proc and /sys, and ``cpus``."""
+    from genas.train import device
+
+    monkeypatch.setattr(device, "_read", lambda path: files.get(str(path)))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(cpus), raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+
+
+def test_default_threads_follow_the_affinity(monkeypatch, keep_threads):
+    import torch
+
+    from genas.train.device import available_cpus, set_threads
+
+    _system(monkeypatch, {}, {0, 2, 5})  # no topology, no cgroup: logical CPUs
+    assert available_cpus() == 3
+    assert set_threads() == 3 and torch.get_num_threads() == 3
+    topology = {f"/sys/devices/system/cpu/cpu{cpu}/topology/{key}": text
+                for cpu, core in ((0, 0), (1, 0), (2, 1), (3, 1))  # two cores, 2 threads each
+                for key, text in (("core_id", f"{core}\n"), ("physical_package_id", "0\n"))}
+    _system(monkeypatch, topology, {0, 1, 2, 3})
+    assert available_cpus() == 2
+    _system(monkeypatch, topology, {0, 1})
+    assert available_cpus() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own choice is kept
+    assert set_threads() == 3
+    assert set_threads(1) == 1 and torch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"/proc/self/cgroup": "0::/job\n", "/sys/fs/cgroup/job/cpu.max": "150000 100000\n",
+          "/sys/fs/cgroup/cpu.max": "max 100000\n"}, 2),  # v2: 1.5 CPUs, rounded up
+        ({"/proc/self/cgroup": "0::/a/b\n", "/sys/fs/cgroup/a/b/cpu.max": "max 100000\n",
+          "/sys/fs/cgroup/a/cpu.max": "300000 100000\n"}, 3),  # a parent's quota binds
+        ({"/proc/self/cgroup": "4:cpu,cpuacct:/slurm/job\n1:memory:/x\n",
+          "/sys/fs/cgroup/cpu/slurm/job/cpu.cfs_quota_us": "100000\n",
+          "/sys/fs/cgroup/cpu/slurm/job/cpu.cfs_period_us": "100000\n",
+          "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n",
+          "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+        ({"/proc/self/cgroup": "0::/\n", "/sys/fs/cgroup/cpu.max": "max 100000\n"}, 8),
+        ({"/proc/self/cgroup": "0::/\n", "/sys/fs/cgroup/cpu.max": "garbage\n"}, 8),
+    ],
+)
+def test_default_threads_follow_the_cgroup_quota(monkeypatch, files, expected):
+    from genas.train.device import available_cpus
+
+    _system(monkeypatch, files, set(range(8)))
+    assert available_cpus() == expected
+
+
+def test_idle_openmp_threads_sleep_unless_the_user_says_otherwise():
+    """`genas` sets OMP_WAIT_POLICY before torch is loaded (OpenMP reads it then)."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom genas import cli\nloaded = 'torch' in sys.modules\n"
+            "sys.argv = ['genas', '--help']\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "print(loaded, os.environ.get('OMP_WAIT_POLICY'))\n")
+    for given, expected in ((None, "False PASSIVE"), ("ACTIVE", "False ACTIVE")):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        env |= {"OMP_WAIT_POLICY": given} if given else {}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.stdout.splitlines()[-1] == expected, done.stderr

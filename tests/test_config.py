@@ -161,3 +161,43 @@ def test_hostile_yaml_is_one_line_config_error(tmp_path, content, message):
     with pytest.raises(ConfigError, match=message) as caught:
         load_config(path)
     assert "\n" not in str(caught.value)
+
+
+TABLE = {"format": "table", "train": "t.tsv"}
+
+
+def test_task_type_sets_the_default_loss_and_reward():
+    for task_type, loss, reward in (("binary", "bce", "auroc_mean"),
+                                    ("regression", "mse", "pearson_mean"),
+                                    ("multiclass", "cross_entropy", "macro_auroc")):  # fmt: skip
+        raw = {"data": {**TABLE, "task_type": task_type}, "search": {}}
+        config = parse_config(raw, Path("/base"), "run.yaml")
+        assert (config.train.loss, config.search.reward) == (loss, reward)
+    raw = {"data": {**TABLE, "task_type": "regression"}, "train": {"loss": "poisson"},
+           "search": {"reward": "neg_mse"}}  # fmt: skip
+    config = parse_config(raw, Path("/base"), "run.yaml")
+    assert (config.train.loss, config.search.reward) == ("poisson", "neg_mse")
+
+
+@pytest.mark.parametrize(
+    ("data", "extra", "expected"),
+    [
+        ({"task_type": "count"}, {}, "run.yaml: data.task_type: Input should be 'binary'"),
+        ({}, {"train": {"loss": "mse"}},
+         "run.yaml: train.loss: mse does not fit data.task_type binary (use bce)"),
+        ({"task_type": "regression"}, {"search": {"reward": "auroc_mean"}},
+         "run.yaml: search.reward: auroc_mean does not fit data.task_type regression"),
+        ({"task_type": "multiclass"}, {"train": {"loss": "poisson"}},
+         "train.loss: poisson does not fit data.task_type multiclass (use cross_entropy)"),
+        ({"class_names": ["a", "b"]}, {}, "run.yaml: data: class_names needs task_type"),
+        ({"task_type": "multiclass", "class_names": ["a", "a"]}, {}, "lists a class twice"),
+        ({"target_transform": "log1p"}, {}, "target_transform needs task_type: regression"),
+    ],
+)
+def test_task_settings_that_do_not_fit_are_one_line(data, extra, expected):
+    assert expected in _error({"data": {**TABLE, **data}, **extra})
+
+
+def test_peak_and_fasta_data_are_binary_only():
+    raw = {"data": {**MINIMAL["data"], "task_type": "regression"}}
+    assert "task_type regression needs a table or HDF5 input (fasta labels" in _error(raw)

@@ -112,3 +112,44 @@ def test_invalid_files(tmp_path):
     cfg = Hdf5Data.model_validate({"format": "hdf5", "train": tmp_path / "noneg.h5"})
     with pytest.raises(InputError, match="task 'b' has no positives in the train split"):
         load_splits(cfg, seed=0)
+
+
+# ------------------------------------------------------------------ task types
+
+
+def _cfg(tmp_path, **kw) -> Hdf5Data:
+    return Hdf5Data.model_validate(
+        {"format": "hdf5", "train": tmp_path / "tr.h5", "valid_fraction": 0.2,
+         "test_fraction": 0, "chunk_size": 16, **kw}  # fmt: skip
+    )
+
+
+def test_float_labels_need_a_task_type_and_serve_log1p_chunk_by_chunk(tmp_path):
+    x, _ = make(n=50, t=2)
+    y = np.random.default_rng(1).gamma(2.0, 3.0, (50, 2)).astype(np.float32)
+    y[3, 1] = np.nan
+    write_hdf5(tmp_path / "tr.h5", x, y, ["a", "b"])
+    with pytest.raises(InputError, match="data.task_type binary takes 0 or 1.*regression"):
+        load_splits(_cfg(tmp_path), seed=0)
+    splits = load_splits(_cfg(tmp_path, task_type="regression", target_transform="log1p"), 0)
+    assert isinstance(splits.train, HDF5Dataset) and splits.target_transform == "log1p"
+    served = np.concatenate([splits.train.get_batch(np.arange(len(splits.train)))[1],
+                             splits.valid.get_batch(np.arange(len(splits.valid)))[1]])
+    np.testing.assert_allclose(np.sort(served[:, 0]), np.sort(np.log1p(y[:, 0])), rtol=1e-6)
+    assert np.isnan(served[:, 1]).sum() == 1
+
+
+def test_multiclass_hdf5_class_indices_and_names(tmp_path):
+    x, _ = make(n=40, t=1)
+    y = (np.arange(40) % 3).astype(np.float32)[:, None]
+    write_hdf5(tmp_path / "tr.h5", x, y, ["cls"])
+    splits = load_splits(_cfg(tmp_path, task_type="multiclass"), seed=0)
+    assert splits.class_names == ["0", "1", "2"]
+    names = ["Oct4", "MafK", "shuffled", "other"]
+    splits = load_splits(_cfg(tmp_path, task_type="multiclass", class_names=names), seed=0)
+    assert splits.class_names == names
+    with pytest.raises(InputError, match=r"class label 2 is not a class index 0..1 \(data.class"):
+        load_splits(_cfg(tmp_path, task_type="multiclass", class_names=["a", "b"]), seed=0)
+    write_hdf5(tmp_path / "tr.h5", x, np.repeat(y, 2, axis=1), ["c1", "c2"])
+    with pytest.raises(InputError, match="multiclass takes one label column"):
+        load_splits(_cfg(tmp_path, task_type="multiclass"), seed=0)

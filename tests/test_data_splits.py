@@ -39,3 +39,14 @@ def test_constant_task_is_an_error(tmp_path):
         load_splits(
             TableData.model_validate({"format": "table", "train": tmp_path / "t.csv"}), seed=0
         )
+
+
+def test_a_constant_regression_target_warns_and_loads(tmp_path):
+    rows = "".join(f"ACGT,{i / 10},0.0\n" for i in range(10))
+    (tmp_path / "t.csv").write_text("sequence,a,flat\n" + rows)
+    cfg = TableData.model_validate(
+        {"format": "table", "train": tmp_path / "t.csv", "task_type": "regression"}
+    )
+    with pytest.warns(UserWarning, match=r"1 task\(s\) with a constant target .*: flat;"):
+        splits = load_splits(cfg, seed=0)
+    assert splits.task_names == ["a", "flat"]

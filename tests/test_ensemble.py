@@ -30,6 +30,19 @@ def test_ensemble_averages_member_probabilities():
         Ensemble(members[:1])
 
 
+@pytest.mark.parametrize("loss", ["mse", "poisson", "cross_entropy"])
+def test_ensemble_averages_the_predictions_of_each_task_type(loss):
+    from genas.train.loss import predictions
+    from genas.train.task import _ENSEMBLE_COMBINE
+
+    torch.manual_seed(1)
+    members = [torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(40, 3)) for _ in range(3)]
+    x = torch.rand(5, 4, 10)
+    expected = torch.stack([predictions(m(x), loss) for m in members]).mean(0)
+    got = predictions(Ensemble(members, _ENSEMBLE_COMBINE[loss])(x), loss)
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "spec", [{"ensemble": [{"reference": "deepbind"}]}, {"ensemble": "x"},
              {"ensemble": [{"ensemble": []}, {"reference": "deepbind"}]},

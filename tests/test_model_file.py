@@ -81,6 +81,11 @@ def test_any_length_that_trains_loads(tmp_path: Path) -> None:
         (lambda m: m["spec"].update(dropout=5), "spec: cannot build"),
         (lambda m: m["spec"].update(hidden="abc"), "spec: cannot build"),
         (lambda m: m["spec"].update(reference="nope"), "spec: unknown reference"),
+        (lambda m: m.update(task_type="ordinal"), "task_type"),
+        (lambda m: m.update(task_type="multiclass"), "a multiclass model needs class_names"),
+        (lambda m: m.update(class_names=["a", "b"]), "class_names belong to a multiclass"),
+        (lambda m: m.update(loss="cross_entropy"), "loss cross_entropy does not fit"),
+        (lambda m: m.update(target_transform="log1p"), "target_transform belongs to a"),
     ],
 )
 def test_bad_model_json_is_one_line_naming_file_and_key(run: Path, change, key: str) -> None:
@@ -125,3 +130,32 @@ def test_weights_with_other_tensors_are_refused(run: Path) -> None:
     save_file(state, str(run / MODEL_WEIGHTS))
     with pytest.raises(GenasError, match=r"conv.bias is missing from the weights \(\+1 more\)"):
         load_model(run)
+
+
+def test_task_type_round_trip_and_older_files_load_as_binary(tmp_path: Path) -> None:
+    from genas.nn.build import build_model
+    from genas.nn.model_file import save_model
+    from genas.train.task import TaskSpec
+
+    run = save_tiny_model(tmp_path / "old")
+    _edit_meta(run, lambda m: [m.pop(k) for k in ("task_type", "class_names", "loss",
+                                                 "target_transform")])  # fmt: skip
+    old = load_model(run)
+    assert (old.task_type, old.class_names, old.loss) == ("binary", None, "bce")
+    assert TaskSpec.from_model(old) == TaskSpec.binary(["taskA", "taskB"])
+
+    spec = {"reference": "deepbind", "filters": 4, "kernel_size": 3, "hidden": 4}
+    tasks = {
+        "reg": TaskSpec("regression", ("a", "b"), loss="poisson", target_transform="log1p"),
+        "cls": TaskSpec("multiclass", ("factor",), ("Oct4", "MafK", "bg"), "cross_entropy"),
+    }
+    for name, task in tasks.items():
+        model = build_model(spec, 11, task.n_outputs)
+        save_model(tmp_path / name, model, spec, input_length=11,
+                   task_names=list(task.task_names), **task.model_meta())  # fmt: skip
+        loaded = load_model(tmp_path / name)
+        assert TaskSpec.from_model(loaded) == task
+        assert loaded.model(torch.zeros(2, 4, 11)).shape == (2, task.n_outputs)
+    _edit_meta(tmp_path / "cls", lambda m: m.update(class_names=["Oct4", "MafK"]))
+    with pytest.raises(GenasError, match="weights do not match"):  # 2 classes, 3 outputs
+        load_model(tmp_path / "cls")

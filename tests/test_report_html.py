@@ -30,9 +30,9 @@ SEARCH_PLOTS = {
     "search_skip_heatmap",
     "search_skip_last_layer",
 }
-MODEL_PLOTS = {
+MODEL_PLOTS = {  # of a one-task model: its per-task metrics are a table, not box plots
     "architecture",
-    "performance_by_group",
+    "training_curves",
     "performance_roc_pr",
     "filter_logos",
     "attribution_ism",
@@ -58,12 +58,50 @@ def check_self_contained(page: str) -> int:
 def test_search_with_retrain_writes_the_report(tiny_run: Path):
     page = (tiny_run / "report.html").read_text()
     ids = section_ids(page)
-    assert ids[:2] == ["summary", "architecture"]
+    assert ids[:4] == ["summary", "data", "architecture", "training"]
     assert {"search", "performance", "motifs", "attributions"} <= set(ids)
+    assert ids[-1] == "provenance"
     assert check_self_contained(page) == len(SEARCH_PLOTS | MODEL_PLOTS)
-    assert {p.stem for p in (tiny_run / "plots").glob("*.png")} >= SEARCH_PLOTS | MODEL_PLOTS
+    assert {p.stem for p in (tiny_run / "plots").glob("*.png")} == SEARCH_PLOTS | MODEL_PLOTS
     assert "small (6 layers, 21 tokens)" in page
     assert "test mean AUROC" in page and "TOMTOM" in page
+
+
+def test_report_counts_the_classes_of_each_split(tiny_run: Path):
+    from genas.config import load_config
+    from genas.data import load_splits
+
+    config = load_config(tiny_run / "config.yaml")
+    splits = load_splits(config.data, config.seed)
+    page = (tiny_run / "report.html").read_text()
+    data = page[page.index('<section id="data"') : page.index('<section id="architecture"')]
+    cells = [int(c.replace(",", "")) for c in re.findall(r'<td class="num">([\d,]+)</td>', data)]
+    expected = []
+    for dataset in (splits.train, splits.valid, splits.test):
+        y = dataset.get_batch(np.arange(len(dataset)))[1][:, 0]
+        expected += [int((y == 1).sum()), int((y == 0).sum())]
+    assert cells == expected and expected[-2:] == [60, 60]  # tpos.fa, tneg.fa
+    assert "train positives" in data and "test negatives" in data
+
+
+def test_report_names_attributed_sequences_by_their_records(tiny_run: Path):
+    page = (tiny_run / "report.html").read_text()
+    section = page[page.index('<section id="attributions"') :]
+    names = re.search(r"Top to bottom: ([^<]+)\.</p>", section).group(1).split("; ")
+    assert len(names) == 3 and all(re.fullmatch(r"tpos\d+", n) for n in names), names
+    assert "test sequence" not in section
+
+
+def test_report_shows_the_training_curves_and_provenance(tiny_run: Path):
+    import genas
+
+    page = (tiny_run / "report.html").read_text()
+    assert "Training curves" in page and "kept" in page
+    provenance = page[page.index('<section id="provenance"') :]
+    for needle in ("command", "torch", "python", f"<td>{genas.__version__}</td>", "seed"):
+        assert needle in provenance
+    assert "pytest" in provenance  # the command line of the process that made the run
+    assert '<td class="num">3</td>' in provenance  # the run's seed
 
 
 def test_genas_report_adds_the_comparison(tiny_run: Path, tmp_path: Path):
@@ -75,8 +113,47 @@ def test_genas_report_adds_the_comparison(tiny_run: Path, tmp_path: Path):
     page = (run / "report.html").read_text()
     assert "comparison" in section_ids(page) and "motifs" not in section_ids(page)
     assert "searched (genas)" in page and "random_1" in page
-    assert (run / "plots" / "performance_vs_baselines.png").stat().st_size > 5000
+    # one task: the comparison table, no scatter of a single point
+    assert not (run / "plots" / "performance_vs_baselines.png").exists()
     check_self_contained(page)
+
+
+def test_a_report_removes_the_figures_it_no_longer_draws(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    plots = run / "plots"
+    (plots / "my_figure.png").write_bytes(b"mine")  # the user's files stay
+    (plots / "notes.txt").write_text("mine")
+    before = {p.name for p in plots.iterdir()}
+    log: list[str] = []
+    report_run(run, motifs=False, attributions=False, log=log.append)
+    dropped = {"filter_logos.png", "attribution_ism.png", "attribution_deeplift_shap.png"}
+    assert dropped <= before
+    assert {p.name for p in plots.iterdir()} == before - dropped
+    assert any("removed 3 figure(s)" in line for line in log)
+    assert not {"motifs", "attributions"} & set(section_ids((run / "report.html").read_text()))
+
+
+def test_report_prints_a_line_per_stage(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    log: list[str] = []
+    report_run(run, motifs=False, device="cpu", log=log.append)
+    stages = [line.split()[1] for line in log if line.startswith("report: ")]
+    order = ["loading", "counting", "predicting", "performance", "attributions", "writing"]
+    assert [s for s in stages if s in order] == order
+    assert log[-1].startswith("report: ") and "plots in" in log[-1]
+
+
+def test_report_runs_on_the_device_asked_for(tiny_run: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    page = (run / "report.html").read_bytes()
+    with pytest.raises(GenasError, match="nonsense"):
+        report_run(run, device="nonsense", log=lambda _: None)
+    assert (run / "report.html").read_bytes() == page  # refused before anything is written
+    report_run(run, motifs=False, attributions=False, device="cpu", log=lambda _: None)
+    assert "the model ran on cpu" in (run / "report.html").read_text()
 
 
 def test_report_of_a_search_without_a_model(tiny_run: Path, tmp_path: Path):
@@ -88,7 +165,8 @@ def test_report_of_a_search_without_a_model(tiny_run: Path, tmp_path: Path):
     (run / "best_architecture.json").write_text(json.dumps({**best, "reward": 0.55}))
     report_run(run, log=lambda _: None)
     page = (run / "report.html").read_text()
-    assert section_ids(page) == ["summary", "architecture", "search"]
+    assert section_ids(page) == ["summary", "architecture", "search", "provenance"]
+    assert "records no command line" in page  # no provenance.json copied
     assert "appear once the architecture is retrained" in page
     assert "stayed within 0.1 of chance" in page  # a search reward near 0.5 is flagged
     assert {p.stem for p in (run / "plots").glob("*.png")} == SEARCH_PLOTS | {"architecture"}

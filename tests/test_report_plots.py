@@ -163,3 +163,94 @@ def test_architecture_plot_rejects_a_foreign_architecture():
     space = get_space("small")
     with pytest.raises(ValueError):
         plots.plot_architecture(space, Architecture((0, 0)))
+
+
+def test_architecture_text_stays_in_its_boxes(tmp_path):
+    """Long op names, shapes and parameter counts (a wide amber-deepsea net) fit their boxes."""
+    from matplotlib.patches import FancyBboxPatch
+
+    from genas.nn.build import build_model
+    from genas.nn.summary import describe_layers
+    from genas.space import ModelSpace, sample_architecture
+
+    spec = get_space("amber-deepsea").to_dict() | {"name": "long-ops"}
+    spec["ops"] = [
+        {"type": "dilconv", "kernel_size": 15, "dilation": 16, "activation": "gelu"},
+        {"type": "conv", "kernel_size": 21, "activation": "silu"},
+        "maxpool_k4",
+    ]
+    space = ModelSpace.from_dict(spec)
+    arch = sample_architecture(space, np.random.default_rng(3))
+    model = build_model({"space": space.to_dict(), "architecture": arch.to_dict(), "width": 2.0},
+                        2000, 919)  # fmt: skip
+    fig = plots.plot_architecture(space, arch, describe_layers(model, 2000))
+    check_png(fig, tmp_path, "arch_long")
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    boxes = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    texts = [t for t in ax.texts if t.get_text() and not t.get_text().startswith("architecture")]
+    assert len(boxes) == len(space.reductions) + arch.n_layers + 3
+    assert any("dilconv_k15_d16_gelu" in t.get_text() for t in texts)
+    for text in texts:
+        extent = text.get_window_extent(renderer)
+        inside = [b for b in boxes if b.y0 <= (extent.y0 + extent.y1) / 2 <= b.y1]
+        assert len(inside) == 1, text.get_text()
+        assert inside[0].x0 < extent.x0 and extent.x1 < inside[0].x1, text.get_text()
+
+
+def test_attribution_logos_count_in_the_sequence_coordinates(tmp_path):
+    attr = np.zeros((4, 300))
+    attr[1, 200:210] = 1.0  # the window of most attribution: columns 140-259 around it
+    fig = plots.plot_attribution_logos(
+        [attr, attr[:, :100]], ["chr3:1,234,567-1,234,866 (+) peak_42", "seq"],
+        starts=[1_234_567, 1], xlabel="genomic position (1-based)",
+    )  # fmt: skip
+    check_png(fig, tmp_path, "attr_coords", min_bytes=2000)
+    top, bottom = fig.axes
+    low, high = top.get_xlim()
+    assert low <= 1_234_567 + 200 and high >= 1_234_567 + 209 and high - low == 120
+    assert top.get_title() == "chr3:1,234,567-1,234,866 (+) peak_42"
+    assert bottom.get_xlim() == (0.5, 100.5) and bottom.get_xlabel().startswith("genomic")
+
+
+def test_training_curves(tmp_path):
+    from genas.report.plots.training import validation_metric
+
+    def rows(n, shift):
+        return [
+            {"epoch": e, "train_loss": 0.7 - 0.05 * e, "valid_loss": 0.69 - 0.04 * e + shift,
+             "valid_mean_auroc": 0.6 + 0.05 * e - shift, "lr": 1e-3}
+            for e in range(1, n + 1)
+        ]  # fmt: skip
+
+    fig = plots.plot_training_curves({"rank 1": rows(6, 0.0), "rank 2": rows(4, 0.02)},
+                                     {"rank 1": 5, "rank 2": 4})  # fmt: skip
+    check_png(fig, tmp_path, "curves")
+    loss, metric = fig.axes
+    assert len(loss.lines) == 4 and len(metric.lines) == 4  # 2 curves + 2 kept-epoch stars
+    assert metric.get_ylabel() == "valid_mean_auroc"
+    assert validation_metric([{"epoch": 1, "valid_loss": 1.0, "valid_pearson": 0.3}]) == (
+        "valid_pearson"
+    )
+    assert validation_metric([{"epoch": 1, "valid_mean_auroc": float("nan")}]) is None
+    check_png(plots.plot_training_curves({}), tmp_path, "no_curves", min_bytes=1000)
+
+
+def test_regression_and_multiclass_performance_plots(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(300, 4))
+    y[::7, 1] = np.nan  # unknown targets are dropped per task
+    p = y + rng.normal(scale=0.5, size=y.shape)
+    names = ["a", "b", "c", "d"]
+    check_png(plots.plot_predicted_vs_observed(y, p, names, [0, 1, 3], "log(1 + y)"), tmp_path,
+              "scatter")  # fmt: skip
+    one = plots.plot_predicted_vs_observed(y, p, names, [2])
+    assert plots.figure_size_px(one) == (370, 340)
+    tasks = {n: {"pearson": 0.2 * i, "spearman": 0.1 * i} for i, n in enumerate(names * 2)}
+    check_png(plots.plot_metric_by_group(tasks, None, ("pearson", "spearman")), tmp_path, "box")
+    baseline = {"deepbind": {n: {"pearson": -0.3 + 0.2 * i} for i, n in enumerate(names)}}
+    check_png(plots.plot_model_vs_baselines(tasks, baseline, "pearson"), tmp_path, "vs")
+    check_png(plots.plot_confusion([[30, 5, 2], [4, 40, 9], [0, 0, 0]], ["x", "y", "z"]),
+              tmp_path, "confusion")  # fmt: skip
+    with pytest.raises(ValueError, match="does not fit 2 classes"):
+        plots.plot_confusion([[1, 2, 3]], ["x", "y"])

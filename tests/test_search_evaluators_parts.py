@@ -8,8 +8,10 @@ import time
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 from test_search_evaluators import arch_list, make_config, make_splits, planted_data
 
+from genas.config import TASK_REWARDS
 from genas.data.dataset import ArrayDataset
 from genas.search.evaluators import (
     REWARDS,
@@ -23,6 +25,7 @@ from genas.search.evaluators import (
 )
 from genas.search.evaluators.reward import near_chance_note
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
+from genas.train.task import TaskSpec
 
 torch.set_num_threads(1)
 
@@ -40,9 +43,31 @@ def test_rewards_read_their_metric() -> None:
     assert reward_from_metrics("auprc_mean", m)[0] == pytest.approx(m["mean_auprc"])
     assert reward_from_metrics("auroc_median", m)[0] == pytest.approx(1.0)
     assert reward_from_metrics("neg_loss", m) == (pytest.approx(-0.3), None)
-    assert set(REWARDS) == {"auroc_mean", "auroc_median", "auprc_mean", "neg_loss"}
+    assert set(REWARDS) == {r for rewards in TASK_REWARDS.values() for r in rewards}
     with pytest.raises(ValueError, match="unknown reward"):
-        reward_from_metrics("accuracy", m)
+        reward_from_metrics("nope", m)
+
+
+def test_regression_and_multiclass_rewards_read_their_metric() -> None:
+    y = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0], [3.0, np.nan]], dtype=np.float32)
+    pred = np.array([[0.1, 1.5], [0.9, 2.5], [2.5, 2.0], [2.9, 7.0]])
+    task = TaskSpec("regression", ("a", "b"), loss="mse")
+    m = summarize(y, pred, ["a", "b"], loss=0.2, task=task)
+    pearson = [stats.pearsonr(y[:, 0], pred[:, 0])[0], stats.pearsonr(y[:3, 1], pred[:3, 1])[0]]
+    assert reward_from_metrics("pearson_mean", m)[0] == pytest.approx(np.mean(pearson))
+    mse = [np.mean((y[:, 0] - pred[:, 0]) ** 2), np.mean((y[:3, 1] - pred[:3, 1]) ** 2)]
+    assert reward_from_metrics("neg_mse", m)[0] == pytest.approx(-np.mean(mse))
+    assert reward_from_metrics("spearman_mean", m)[0] == pytest.approx(m["mean_spearman"])
+    assert m["n_tasks"] == 2 and isinstance(m["n_scored"], int)
+
+    task = TaskSpec("multiclass", ("cls",), ("x", "y", "z"), "cross_entropy")
+    labels = np.array([[0], [1], [2], [2]], dtype=np.float32)
+    probs = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.1, 0.1, 0.8]])
+    m = summarize(labels, probs, ["cls"], loss=0.4, task=task)
+    assert reward_from_metrics("accuracy", m)[0] == pytest.approx(0.75)
+    assert reward_from_metrics("macro_auroc", m)[0] == pytest.approx(m["macro_auroc"])
+    assert reward_from_metrics("macro_f1", m)[0] == pytest.approx(m["macro_f1"])
+    assert m["n_classes"] == 3
 
 
 def test_rewards_nan_safe() -> None:

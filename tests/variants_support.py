@@ -55,6 +55,37 @@ def save_tiny_model(folder: Path, input_length: int = 11) -> Path:
     return folder
 
 
+def save_task_model(
+    folder: Path,
+    task_type: str,
+    loss: str,
+    target_transform: str | None = None,
+    input_length: int = 11,
+    *,
+    ensemble: bool = False,
+) -> Path:
+    """A seeded DeepBind-like net saved as a ``task_type`` run: tasks ``t0``, ``t1``
+    (regression) or classes ``A_site``, ``B_site``, ``none`` (multiclass, task ``factor``);
+    with ``ensemble``, two such members combined as the loss says."""
+    from genas.train.task import TaskSpec
+
+    if task_type == "multiclass":
+        task = TaskSpec(task_type, ("factor",), ("A_site", "B_site", "none"), loss)
+    else:
+        task = TaskSpec(task_type, ("t0", "t1"), None, loss, target_transform)
+    torch.manual_seed(1)
+    spec = {"reference": "deepbind", "filters": 4, "kernel_size": 3, "hidden": 4}
+    if ensemble:
+        spec = {"ensemble": [spec, spec], "combine": task.ensemble_combine}
+    model = build_model(spec, input_length, task.n_outputs)
+    with torch.no_grad():  # larger weights: outputs that move with single bases
+        for p in model.parameters():
+            p.mul_(3.0)
+    save_model(folder, model, spec, input_length=input_length,
+               task_names=list(task.task_names), **task.model_meta())  # fmt: skip
+    return folder
+
+
 def hand_windows(seq: str, pos: int, ref: str, alt: str, length: int) -> tuple[str, str]:
     """The documented convention with plain string slicing: (ref window, alt window)."""
 

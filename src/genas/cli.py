@@ -7,6 +7,7 @@ the command exits with status 1, without a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 import warnings
@@ -74,8 +75,31 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# One rule for every command: --out is a folder (never -o), -o/--output a file.
 OutOption = Annotated[
-    Path | None, typer.Option("--out", "-o", help="Run folder (overrides the config's output.dir).")
+    Path | None, typer.Option("--out", help="Run folder (overrides the config's output.dir).")
+]
+# --device and --threads on every command that runs a model; where a config (the command's
+# or the run folder's) gives train.device / train.threads, the options override it.
+ConfigDeviceOption = Annotated[
+    str | None,
+    typer.Option("--device", help="auto, cpu, cuda, cuda:N (overrides the config's train.device)."),
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
+ConfigThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        help="CPU threads (overrides the config's train.threads) [default: OMP_NUM_THREADS, "
+        "else the cores this process may use].",
+    ),
+]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        help="CPU threads [default: OMP_NUM_THREADS, else the cores this process may use].",
+    ),
 ]
 ExecutorOption = Annotated[
     str | None,
@@ -90,6 +114,24 @@ GpusOption = Annotated[
 CpusOption = Annotated[float | None, typer.Option(help="CPUs per trial on Ray.")]
 
 
+def _set_threads(threads: int | None, config=None) -> None:
+    """Set torch's CPU threads once, before the command's work: ``--threads``, else the
+    config's ``train.threads``, else :func:`~genas.train.device.set_threads`'s default."""
+    from genas.train.device import set_threads
+
+    set_threads(threads if threads is not None or config is None else config.train.threads)
+
+
+def _run_config(run_dir: Path):
+    """The run folder's config (for its ``train.threads``); None where it has none (the
+    command then says what is missing)."""
+    from genas.config import load_config
+    from genas.run_files import CONFIG_YAML
+
+    path = Path(run_dir) / CONFIG_YAML
+    return load_config(path) if path.is_file() else None
+
+
 def _executor(executor: str | None, address: str | None, gpus: float | None, cpus: float | None):
     """The executor options given on the command line (they override the config's)."""
     return {"backend": executor, "address": address, "gpus_per_trial": gpus, "cpus_per_trial": cpus}
@@ -99,17 +141,27 @@ def _executor(executor: str | None, address: str | None, gpus: float | None, cpu
 @user_errors
 def simulate(
     out: Annotated[Path, typer.Argument(help="Folder to write the dataset into.")],
-    tasks: Annotated[int, typer.Option(help="Number of tasks T.")] = 16,
+    tasks: Annotated[
+        int, typer.Option(help="Number of tasks T (multiclass: motif classes, + background).")
+    ] = 16,
     length: Annotated[int, typer.Option(help="Sequence length L (bp).")] = 500,
-    n_train: Annotated[int, typer.Option(help="Training sequences.")] = 2000,
-    n_valid: Annotated[int, typer.Option(help="Validation sequences.")] = 500,
-    n_test: Annotated[int, typer.Option(help="Test sequences.")] = 500,
+    task_type: Annotated[
+        str, typer.Option(help="binary (rules over sites), regression or multiclass.")
+    ] = "binary",
+    n_train: Annotated[
+        int | None, typer.Option(help="Training sequences [default: by task type].")
+    ] = None,
+    n_valid: Annotated[int | None, typer.Option(help="Validation sequences.")] = None,
+    n_test: Annotated[int | None, typer.Option(help="Test sequences.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     gc: Annotated[float, typer.Option(help="GC content of the i.i.d. background.")] = 0.42,
     background_fasta: Annotated[
         Path | None, typer.Option(help="Fit a Markov background to these sequences instead.")
     ] = None,
     label_noise: Annotated[float, typer.Option(help="Fraction of labels flipped.")] = 0.02,
+    noise_fraction: Annotated[
+        float, typer.Option(help="Regression: share of each target's variance that is noise.")
+    ] = 0.15,
     motifs: Annotated[
         str | None,
         typer.Option(
@@ -119,7 +171,8 @@ def simulate(
         ),
     ] = None,
 ) -> None:
-    """Make a synthetic DeepSEA-shaped dataset with planted JASPAR motifs (HDF5 + .mat)."""
+    """Make a synthetic dataset with planted JASPAR motifs (HDF5, .mat for binary tasks, and a
+    ready-to-run config.yaml); regression targets follow the number and strength of sites."""
     from genas.data.simulate import simulate as run_simulation
 
     motif_ids = [m.strip() for m in motifs.split(",") if m.strip()] if motifs else None
@@ -137,13 +190,16 @@ def simulate(
             background_fasta=background_fasta,
             label_noise=label_noise,
             motif_ids=motif_ids,
+            task_type=task_type,
+            noise_fraction=noise_fraction,
         )
     except ValueError as error:  # bad parameters, e.g. an unknown motif id
         raise GenasError(f"simulate: {error}") from None
     n_motifs = len(manifest.get("motifs", []))
+    files = ".h5 and .mat" if task_type == "binary" else ".h5"
     console.print(
-        f"wrote {out}/: train/valid/test .h5 and .mat, manifest.json "
-        f"({tasks} tasks, {n_motifs} motifs)"
+        f"wrote {out}/: train/valid/test {files}, config.yaml, manifest.json "
+        f"({len(manifest['tasks'])} {task_type} task(s), {n_motifs} motifs)"
     )
 
 
@@ -156,12 +212,16 @@ def train(
         bool, typer.Option(help="Continue from the run folder's checkpoint.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
 ) -> None:
     """Train a reference architecture or a given architecture from a model space."""
     from genas.config import load_config
     from genas.workflows import train_run
 
-    result = train_run(load_config(config), out, resume=resume, progress=not quiet)
+    run_config = load_config(config)
+    _set_threads(threads, run_config)
+    result = train_run(run_config, out, resume=resume, progress=not quiet, device=device)
     _print_metrics(result.metrics)
     console.print(f"run folder: {result.run_dir}")
 
@@ -190,6 +250,8 @@ def search(
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
 ) -> None:
     """Search a model space (default: TPE over `small-tuned`, each candidate trained alone;
     AMBER's controller and supernet with `strategy: rl, evaluator: shared`)."""
@@ -197,9 +259,10 @@ def search(
     from genas.workflows.search_run import search_plan, search_replicates, search_run
 
     run_config = load_config(config)
+    _set_threads(threads, run_config)
     overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial)
     if dry_run:
-        plan = search_plan(run_config, out=out, budget=budget, executor=overrides)
+        plan = search_plan(run_config, out=out, budget=budget, executor=overrides, device=device)
         for key, value in plan.items():
             console.print(f"{key:>32}: {value}", highlight=False, soft_wrap=True)
         return
@@ -213,6 +276,7 @@ def search(
             budget=budget,
             retrain=retrain,
             executor=overrides,
+            device=device,
             log=log,
         )
         return
@@ -226,6 +290,7 @@ def search(
         log=log,
         executor=overrides,
         report=report,
+        device=device,
     )
     if trained is not None:
         _print_metrics(trained.metrics)
@@ -246,20 +311,34 @@ def retrain(
             "[default: search.retrain_top_k].",
         ),
     ] = None,
+    pick: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Train point N of a multi-objective search's Pareto front (pareto.json) "
+            "instead, alone.",
+        ),
+    ] = None,
     executor: ExecutorOption = None,
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
 ) -> None:
-    """Train the search's chosen architecture from scratch and evaluate it on test."""
+    """Train the search's chosen architecture (or a point of its Pareto front) from scratch
+    and evaluate it on test."""
     from genas.workflows.search_run import retrain_run
 
+    _set_threads(threads, _run_config(run_dir))
     result = retrain_run(
         run_dir,
         width=width,
         progress=not quiet,
         top_k=top_k,
         executor=_executor(executor, address, gpus_per_trial, cpus_per_trial),
+        device=device,
+        pick=pick,
         log=lambda line: console.print(line, highlight=False),
     )
     _print_metrics(result.metrics)
@@ -278,6 +357,8 @@ def compare(
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
 ) -> None:
     """Train random architectures and references the same way; print the comparison.
 
@@ -286,6 +367,7 @@ def compare(
     from genas.report.tables import comparison_table
     from genas.workflows.compare_run import compare_run
 
+    _set_threads(threads, _run_config(run_dir))
     references = tuple(r.strip() for r in reference.split(",") if r.strip())
     rows = compare_run(
         run_dir,
@@ -294,17 +376,31 @@ def compare(
         progress=not quiet,
         log=lambda line: console.print(line, highlight=False),
         executor=_executor(executor, address, gpus_per_trial, cpus_per_trial),
+        device=device,
     )
     console.print(comparison_table(rows))
 
 
 @app.command()
 @user_errors
-def evaluate(run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")]) -> None:
-    """Evaluate a trained run on its validation and test splits (per task and per group)."""
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
+    split: Annotated[str, typer.Option(help="train, valid or test.")] = "test",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write the metrics: .json, or .tsv by task."),
+    ] = None,
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
+) -> None:
+    """Evaluate a trained run on one split of its data (per task and per group); the valid
+    and test metrics are updated in RUN_DIR/metrics.json."""
     from genas.workflows import evaluate_run
 
-    _print_metrics(evaluate_run(run_dir))
+    _set_threads(threads, _run_config(run_dir))
+    _print_metrics(evaluate_run(run_dir, split=split, output=output, device=device))
+    if output is not None:
+        console.print(f"wrote {output}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -319,10 +415,13 @@ def predict(
     rc: Annotated[bool, typer.Option(help="Average with the reverse complement.")] = False,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
     invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
 ) -> None:
-    """Predict task probabilities for new sequences."""
+    """Predict new sequences: task probabilities, regression values or class probabilities."""
     from genas.workflows import predict_run
 
+    _set_threads(threads)
     n_sequences, n_tasks = predict_run(
         run_dir,
         input_path,
@@ -330,6 +429,7 @@ def predict(
         genome=genome,
         rc_average=rc,
         batch_size=batch_size,
+        device=device,
         invalid_bases="N" if invalid_as_n else "error",
     )
     console.print(f"wrote {output} ({n_sequences} sequences x {n_tasks} tasks)")
@@ -338,17 +438,22 @@ def predict(
 @app.command()
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo runs.")] = Path(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo runs.")] = Path(
         "runs/demo"
     ),
     budget: Annotated[str, typer.Option(help="Wall-clock budget of the search.")] = "3m",
     random: Annotated[int, typer.Option(help="Random architectures to compare against.")] = 3,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
 ) -> None:
     """Search, retrain and compare on the bundled TAF7 ChIP-seq set (offline, CPU is fine)."""
     from genas.workflows.demo import run_demo
 
-    run_demo(out, budget=budget, n_random=random, progress=not quiet, console=console)
+    _set_threads(threads)
+    run_demo(
+        out, budget=budget, n_random=random, progress=not quiet, console=console, device=device
+    )
 
 
 @app.command()
@@ -380,7 +485,8 @@ def vep(
     max_allele_length: Annotated[
         int, typer.Option(min=1, help="Skip variants with a longer REF or ALT.")
     ] = 50,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N.")] = "auto",
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
     invalid_as_n: Annotated[
         bool, typer.Option(help="Read letters outside ACGTN in pair FASTA as N.")
     ] = False,
@@ -388,6 +494,7 @@ def vep(
     """Variant effects: predict both alleles of each variant (or sequence pair) and score them."""
     from genas.workflows.vep_run import vep_run
 
+    _set_threads(threads)
     summary = vep_run(
         run_dir,
         output,
@@ -404,6 +511,7 @@ def vep(
         max_allele_length=max_allele_length,
         invalid_bases="N" if invalid_as_n else "error",
         warn=lambda line: err_console.print(f"warning: {line}", highlight=False, soft_wrap=True),
+        progress=lambda line: err_console.print(line, highlight=False),
     )
     unit = "pairs" if ref_fasta is not None else "variants"
     console.print(f"{summary.line(unit)}; wrote {output}", highlight=False, soft_wrap=True)
@@ -413,7 +521,7 @@ def vep(
 @user_errors
 def vep_benchmark(
     effects: Annotated[Path, typer.Argument(help="Effects file written by `genas vep`.")],
-    task: Annotated[str, typer.Option(help="The task whose score is checked.")],
+    task: Annotated[str, typer.Option(help="The task (multiclass: class) whose score is checked.")],
     truth: Annotated[
         Path | None,
         typer.Option(help="TSV: key columns of the effects + 'favoured' (ref or alt)."),
@@ -513,16 +621,24 @@ def heritability_simulate(
 def heritability_annotate(
     effects: Annotated[Path, typer.Argument(help="Variant effects (genas vep TSV).")],
     bfile: BfileOption,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Prefix: PREFIX.<chr>.annot.gz.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder of the annotation files.")],
+    prefix: Annotated[
+        str, typer.Option(help="File name prefix: OUT/PREFIX.<chr>.annot.gz.")
+    ] = "genas",
     by: ByOption = "group",
     groups: GroupsOption = None,
     top: TopOption = None,
     score: ScoreOption = "abs_diff",
 ) -> None:
-    """Write S-LDSC annotation files from variant effects, in the panel's SNP order."""
+    """Write S-LDSC annotation files from variant effects, in the panel's SNP order (then
+    `ldscore OUT/PREFIX`)."""
     from genas.workflows.heritability_run import annotate_step
 
-    summary = annotate_step(effects, bfile, out, by=by, groups=groups, top=top, score=score)
+    if not prefix or Path(prefix).name != prefix:
+        raise GenasError(f"--prefix {prefix!r}: a file name prefix, without a folder")
+    summary = annotate_step(
+        effects, bfile, out / prefix, by=by, groups=groups, top=top, score=score
+    )
     console.print(
         f"annotated {summary.n_matched}/{summary.n_panel_snps} panel SNPs: {summary.annotations}",
         highlight=False,
@@ -562,7 +678,7 @@ def heritability_regress(
     annot: Annotated[list[Path], typer.Option(help="Annotation prefix (repeatable).")],
     baseline: Annotated[Path, typer.Option(help="Baseline annotation + LD score prefix.")],
     weights: Annotated[Path, typer.Option(help="Regression weight LD score prefix.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Results folder.")],
     n: Annotated[float | None, typer.Option(help="GWAS N when there is no N column.")] = None,
     n_blocks: Annotated[int, typer.Option(help="Jackknife blocks.")] = 200,
 ) -> None:
@@ -589,7 +705,7 @@ def heritability_run(
     effects: Annotated[Path, typer.Argument(help="Variant effects (genas vep TSV).")],
     sumstats: Annotated[Path, typer.Argument(help="GWAS statistics (SNP A1 A2 Z|BETA+SE N).")],
     bfile: BfileOption,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder.")],
     by: ByOption = "group",
     groups: GroupsOption = None,
     top: TopOption = None,
@@ -632,7 +748,7 @@ def _print_heritability(result: dict) -> None:
 @user_errors
 def fidelity(
     config: Annotated[Path, typer.Argument(help="Run config (YAML) with a `search:` section.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the measurements.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder of the measurements.")],
     archs: Annotated[int, typer.Option(help="Architectures drawn from the space.")] = 30,
     epochs: Annotated[
         str, typer.Option(help="Epoch budgets of the independent evaluator, ascending.")
@@ -640,6 +756,8 @@ def fidelity(
     supernet_epochs: Annotated[
         str, typer.Option(help="Supernet training (epochs) after which it scores, ascending.")
     ] = "1,2,4,8",
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
 ) -> None:
     """How well each evaluator ranks architectures on this data: Kendall τ, Spearman ρ and
     top-5 precision against standalone training, with the seconds each took (resumable)."""
@@ -654,12 +772,15 @@ def fidelity(
                 f"{option}: expected integers separated by commas, got {text!r}"
             ) from None
 
+    run_config = load_config(config)
+    _set_threads(threads, run_config)
     result = fidelity_run(
-        load_config(config),
+        run_config,
         out,
         n_archs=archs,
         epochs=integers("--epochs", epochs),
         supernet_epochs=integers("--supernet-epochs", supernet_epochs),
+        device=device,
         log=lambda line: console.print(line, highlight=False),
     )
     table = Table(title=result["table"]["title"])
@@ -684,10 +805,17 @@ def report(
     ] = None,
     motifs: Annotated[bool, typer.Option(help="Include the learned motifs.")] = True,
     attributions: Annotated[bool, typer.Option(help="Include attribution logos.")] = True,
+    task: Annotated[
+        str | None,
+        typer.Option(help="Task (multiclass: class) to attribute; default the best-predicted."),
+    ] = None,
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
 ) -> None:
     """Write RUN_DIR/report.html (self-contained) and every plot as PNG in RUN_DIR/plots/."""
     from genas.workflows.report_run import report_run
 
+    _set_threads(threads)
     report_run(
         run_dir,
         data=data,
@@ -695,6 +823,8 @@ def report(
         random_run=random_run,
         motifs=motifs,
         attributions=attributions,
+        device=device,
+        task=task,
         log=lambda line: console.print(line, highlight=False),
     )
 
@@ -722,10 +852,13 @@ def motifs(
     manifest: Annotated[
         Path | None, typer.Option(help="`genas simulate` manifest.json: score the recovery.")
     ] = None,
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
 ) -> None:
     """Learned filters/units as motifs, matched to JASPAR with TOMTOM (RUN_DIR/motifs/)."""
     from genas.workflows.motifs_run import motifs_run
 
+    _set_threads(threads)
     motifs_run(
         run_dir,
         data=data,
@@ -736,8 +869,82 @@ def motifs(
         threshold=threshold,
         motif_db=motif_db,
         manifest=manifest,
+        device=device,
         log=lambda line: console.print(line, highlight=False),
     )
+
+
+transfer_app = typer.Typer(
+    help="Zero-shot architecture transfer across tasks (AMBIENT): learn from the searches "
+    "of some tasks, propose for a new one without searching (docs/transfer.md).",
+    no_args_is_help=True,
+)
+app.add_typer(transfer_app, name="transfer")
+
+
+@transfer_app.command("fit")
+@user_errors
+def transfer_fit(
+    runs: Annotated[list[Path], typer.Argument(help="Search run folders, one per task (2+).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The transfer model file to write (JSON).")
+    ],
+) -> None:
+    """Describe each run's task, fit a model of which architectures score well on which
+    task, and print its leave-one-task-out Spearman ρ per task."""
+    from genas.workflows.transfer_run import transfer_fit as fit_model
+
+    model = fit_model(runs, output, log=lambda line: console.print(line, highlight=False))
+    table = Table(title="leave-one-task-out: predicted vs measured rewards")
+    table.add_column("held-out task")
+    table.add_column("architectures", justify="right")
+    table.add_column("Spearman ρ", justify="right")
+    for task, (name, rho) in zip(model.tasks, model.cross_validation.items(), strict=True):
+        table.add_row(escape(name), str(len(task.archs)), "–" if rho is None else f"{rho:.3f}")
+    console.print(table)
+    settings = model.settings
+    scale = "∞ (tasks pooled)" if settings.task_scale is None else f"{settings.task_scale:g}"
+    console.print(f"task length scale {scale}, architecture {settings.arch_scale:g}, ridge "
+                  f"{settings.alpha:g}; written: {output}", highlight=False)  # fmt: skip
+
+
+@transfer_app.command("propose")
+@user_errors
+def transfer_propose(
+    model: Annotated[Path, typer.Argument(help="A transfer model (genas transfer fit).")],
+    data: Annotated[Path, typer.Option("--data", help="Run config (YAML) of the new task.")],
+    out: OutOption = None,
+    train: Annotated[
+        bool, typer.Option(help="Train the proposal (as `genas retrain`); --no-train: propose.")
+    ] = True,
+    samples: Annotated[
+        int, typer.Option(min=0, help="Uniform draws of the space ranked besides those scored.")
+    ] = 2000,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+    device: ConfigDeviceOption = None,
+    threads: ConfigThreadsOption = None,
+) -> None:
+    """Propose an architecture for a new task without searching, write it as the run's
+    best_architecture.json, and train it."""
+    from genas.config import load_config
+    from genas.workflows.transfer_run import transfer_propose as propose_for
+
+    run_config = load_config(data)
+    _set_threads(threads, run_config)
+    result = propose_for(
+        model,
+        run_config,
+        out,
+        train=train,
+        samples=samples,
+        source=data,
+        progress=not quiet,
+        device=device,
+        log=lambda line: console.print(line, highlight=False),
+    )
+    if result.trained is not None:
+        _print_metrics(result.trained.metrics)
+    console.print(f"run folder: {result.run_dir}")
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -753,6 +960,15 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 
 def main() -> None:
+    # Idle OpenMP threads sleep instead of spinning (torch's CPU kernels run on OpenMP).
+    # libgomp's default spins each idle thread for up to ~300,000 iterations after every
+    # parallel region, and it counts only its own threads: when two torch processes share
+    # the cores (a search beside a `vep`, jobs on a shared node), each one's spinning
+    # threads take the cores the other's working threads wait for, and both slow down far
+    # more than the shared cores explain. Sleeping costs a thread wake-up per parallel
+    # region when the machine is ours alone. OpenMP reads this when torch is loaded, so it
+    # is set here, before any command imports torch; a user's own value is kept.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     warnings.formatwarning = _one_line_warning
     app()
 

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from genas.errors import ConfigError, InputError, shown
@@ -43,6 +50,22 @@ BOOL_FOR_NUMBER = "bool_for_number"
 MAX_LENGTH = 1 << 21
 #: Seeds are 0 <= seed < 2**32: NumPy refuses negative or larger ones.
 SEED_LIMIT = 1 << 32
+
+#: What a network predicts (docs/tasks.md), and the training losses and search rewards that
+#: fit each task type; the first of each is the default.
+TASK_TYPES = ("binary", "regression", "multiclass")
+TASK_LOSSES = {
+    "binary": ("bce",),
+    "regression": ("mse", "poisson", "huber"),
+    "multiclass": ("cross_entropy",),
+}
+TASK_REWARDS = {
+    "binary": ("auroc_mean", "auroc_median", "auprc_mean", "neg_loss"),
+    "regression": ("pearson_mean", "spearman_mean", "neg_mse", "neg_loss"),
+    "multiclass": ("macro_auroc", "accuracy", "macro_f1", "neg_loss"),
+}
+#: Data formats whose labels are binary by construction (peaks, positives and negatives).
+BINARY_ONLY_FORMATS = ("fasta", "bed", "deepsea_mat")
 
 
 def _types_in(annotation: Any) -> set[Any]:
@@ -126,6 +149,41 @@ class _DataCommon(StrictModel):
     task_groups: dict[str, list[str]] | None = Field(
         None, description="Group name -> task names, for per-group metrics."
     )
+    task_type: Literal["binary", "regression", "multiclass"] = Field(
+        "binary",
+        description="What the labels are (docs/tasks.md): binary (0/1 per task), regression "
+        "(a number per task) or multiclass (one label column: class names, or integers "
+        "0..K-1).",
+    )
+    class_names: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="multiclass: the classes in output order; every label must be one of "
+        "them. None: the sorted class names of the train split (0..K-1 for integer labels).",
+    )
+    target_transform: Literal["log1p"] | None = Field(
+        None,
+        description="regression: train and score on log(1 + y); predictions are written "
+        "back on the original scale.",
+    )
+
+    @model_validator(mode="after")
+    def _task_settings_fit(self) -> _DataCommon:
+        fmt = getattr(self, "format", None)
+        problem = None
+        if self.task_type != "binary" and fmt in BINARY_ONLY_FORMATS:
+            problem = (
+                f"task_type {self.task_type} needs a table or HDF5 input ({fmt} labels are binary)"
+            )
+        elif self.class_names is not None and self.task_type != "multiclass":
+            problem = "class_names needs task_type: multiclass"
+        elif self.class_names is not None and len(set(self.class_names)) != len(self.class_names):
+            problem = "class_names lists a class twice"
+        elif self.target_transform is not None and self.task_type != "regression":
+            problem = "target_transform needs task_type: regression"
+        if problem is not None:
+            raise PydanticCustomError("task_settings", problem)
+        return self
 
 
 class FastaClassFiles(StrictModel):
@@ -206,8 +264,55 @@ class Hdf5Data(_DataCommon):
     chunk_size: int = Field(4096, gt=0, description="Sequences read from disk at a time.")
 
 
+class BigWigData(_DataCommon):
+    """Intervals on a reference genome; one bigWig signal track per task; the targets are
+    the signal over each window (or each bin of it), a regression task."""
+
+    format: Literal["bigwig"]
+    intervals: Path = Field(..., description="BED of intervals, each centred in its window.")
+    genome: Path = Field(..., description="Reference genome FASTA (plain or bgzip).")
+    tracks: dict[str, Path] = Field(..., min_length=1, description="task name -> bigWig")
+    task_type: Literal["regression"] = Field(
+        "regression", description="Signal tracks give quantitative targets: regression."
+    )
+    length: int | None = Field(
+        1000,
+        gt=0,
+        le=MAX_LENGTH,
+        description="Window length L around each interval's centre (input and targets).",
+    )
+    aggregate: Literal["mean", "sum", "max"] = Field(
+        "mean", description="Target = mean, sum or max of the signal over the window or bin."
+    )
+    missing: Literal["zero", "nan"] = Field(
+        "zero",
+        description="Bases the bigWig has no value for (and bases past a chromosome end): "
+        "zero signal (writers leave out zero coverage), or unknown: a target over any of "
+        "them is NaN, left out of the loss and the metrics.",
+    )
+    target_bin: int | None = Field(
+        None,
+        gt=0,
+        description="Bin width (bp), dividing `length`: one target per task and bin, named "
+        "task:bin_0, task:bin_1, ... None: one target per task over the whole window.",
+    )
+    valid_chroms: list[str] = Field(
+        default_factory=lambda: ["chr7"], description="Chromosomes of the validation split."
+    )
+    test_chroms: list[str] = Field(
+        default_factory=lambda: ["chr8", "chr9"], description="Chromosomes of the test split."
+    )
+
+    @model_validator(mode="after")
+    def _bin_divides_length(self) -> BigWigData:
+        if self.target_bin and self.length and self.length % self.target_bin:
+            raise ValueError(f"target_bin ({self.target_bin}) must divide length ({self.length})")
+        return self
+
+
 DataConfig = Annotated[
-    FastaData | TableData | BedData | DeepSeaData | Hdf5Data, Field(discriminator="format")
+    FastaData | TableData | BedData | DeepSeaData | Hdf5Data | BigWigData,
+    Field(discriminator="format"),
 ]
 
 # ---------------------------------------------------------------------------- model
@@ -250,12 +355,27 @@ class TrainConfig(StrictModel):
     batch_size: int = Field(64, gt=0)
     max_epochs: int = Field(30, gt=0)
     patience: int = Field(
-        5, ge=1, description="Early stopping: epochs without a better valid AUROC."
+        5,
+        ge=1,
+        description="Early stopping: epochs without a better validation score (mean AUROC, "
+        "mean Pearson r or macro AUROC, by data.task_type).",
+    )
+    loss: Literal["bce", "mse", "poisson", "huber", "cross_entropy"] | None = Field(
+        None,
+        description="Training loss; None: the task type's default (bce, mse, cross_entropy). "
+        "Regression may use poisson (the network predicts log rates; targets >= 0) or huber "
+        "(delta 1).",
     )
     lr_schedule: Literal["constant", "plateau", "cosine"] = "plateau"
     grad_clip: float | None = Field(None, gt=0, description="Clip the gradient norm to this.")
     rc_predict: bool = Field(False, description="Average predictions with the reverse complement.")
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1 ...")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        description="CPU threads of torch (--threads overrides); None: OMP_NUM_THREADS if "
+        "set, else the cores this process may use (its CPU affinity and cgroup quota).",
+    )
     num_workers: int = Field(0, ge=0)
     max_steps_per_epoch: int | None = Field(None, gt=0)
     compile: bool = Field(
@@ -412,6 +532,80 @@ class IndependentConfig(StrictModel):
         return self
 
 
+#: Every search reward name (the first of ``search.objectives`` is one of them).
+REWARD_NAMES = tuple(dict.fromkeys(name for names in TASK_REWARDS.values() for name in names))
+#: Objectives measured on the architecture rather than read from its validation score
+#: (docs/search.md, "Multi-objective search").
+COST_OBJECTIVES = ("parameters", "latency_ms")
+
+
+class LatencyConfig(StrictModel):
+    """How ``latency_ms`` (an objective, or ``max_latency_ms``) is measured: the median
+    wall time of one forward pass of the untrained child (in eval mode, at
+    ``search.retrain_width``) on a batch of random sequences, after warm-up passes."""
+
+    batch_size: int = Field(256, gt=0, description="Sequences per timed forward pass.")
+    device: str = Field(
+        "cpu", description="Where it is timed: cpu, cuda, cuda:1 ... (the device it will run on)."
+    )
+    repeats: int = Field(5, ge=1, description="Timed passes; their median is the latency.")
+    warmup: int = Field(2, ge=0, description="Untimed passes first.")
+
+
+class ScalarizationConfig(StrictModel):
+    """One reward from several objectives (needed by strategy rl; any strategy may use it):
+    ``sum of weight x value`` over the objectives, a maximised one counted positive and a
+    minimised one negative, ``parameters`` and ``latency_ms`` as their log10. With a weight
+    of 0.05 on parameters, a model 10 times larger must score 0.05 more to be preferred."""
+
+    weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        ...,
+        description="Objective name -> weight (>= 0); every objective but the first needs "
+        "one; the first (the reward) defaults to 1.",
+    )
+
+
+class KnowledgeConfig(StrictModel):
+    """Knowledge-guided reward (BioNAS / AMBER's ``KnowledgeReward``): reward = the
+    validation reward + ``weight`` x the fraction of the given motifs that the candidate's
+    first-layer units recover (TOMTOM q < ``max_q`` against JASPAR with the given motifs);
+    docs/search.md, "Knowledge-guided reward"."""
+
+    motifs: list[str] | Path = Field(
+        ...,
+        description="The known motifs: JASPAR ids (MA0139.2; a base id MA0139 takes the "
+        "latest version) of the bundled JASPAR2024, or a MEME motif file.",
+    )
+    weight: float = Field(
+        ...,
+        ge=0,
+        description="lambda: the knowledge score (0 to 1) is added to the reward with this "
+        "weight; 0 records the score without using it.",
+    )
+    max_q: float = Field(
+        0.05, gt=0, le=1, description="A motif counts as recovered by a unit matching it at "
+        "TOMTOM q below this."
+    )
+    sequences: int = Field(
+        300,
+        gt=0,
+        description="Validation sequences the units are read on (a fixed seeded sample of "
+        "the positives: any task positive; all sequences for regression/multiclass).",
+    )
+
+    @field_validator("motifs", mode="before")
+    @classmethod
+    def _ids_or_file(cls, value: Any) -> Any:
+        """A non-empty list of id strings, or one path (a union's errors would be two)."""
+        ids = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        if not (ids or isinstance(value, str | Path)):
+            raise PydanticCustomError(
+                "motifs", "a list of JASPAR ids or a MEME file path, got {value}",
+                {"value": shown(value)},
+            )
+        return value
+
+
 class SearchConfig(StrictModel):
     """Architecture search: strategy × evaluator over a model space (DESIGN.md §1).
 
@@ -441,9 +635,53 @@ class SearchConfig(StrictModel):
     child_steps: int = Field(50, gt=0, description="Supernet minibatches per controller step.")
     archs_per_step: int = Field(10, gt=0, description="Architectures scored per step.")
     warmup_epochs: int = Field(0, ge=0, description="Supernet epochs on random archs first.")
-    reward: Literal["auroc_mean", "auroc_median", "auprc_mean", "neg_loss"] = "auroc_mean"
+    reward: (
+        Literal[
+            "auroc_mean", "auroc_median", "auprc_mean", "neg_loss", "pearson_mean",
+            "spearman_mean", "neg_mse", "accuracy", "macro_auroc", "macro_f1",
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Validation score a candidate is rewarded with; None: the task type's "
+        "default (auroc_mean, pearson_mean, macro_auroc). See docs/tasks.md for which fit "
+        "which task type.",
+    )
     reward_sequences: int | None = Field(
         None, gt=0, description="Score on this many validation sequences (None: all)."
+    )
+    objectives: list[dict[str, Literal["max", "min"]]] | None = Field(
+        None,
+        description="Multi-objective search, e.g. [auroc_mean: max, parameters: min, "
+        "latency_ms: min]: the first is the search reward (search.reward may be left out), "
+        "the others parameters and/or latency_ms; the run writes pareto.json "
+        "(docs/search.md). A mapping in the same order is accepted too.",
+    )
+    max_parameters: int | None = Field(
+        None,
+        gt=0,
+        description="Hard limit: a proposal with more parameters (at retrain_width) is "
+        "never trained; it is told to the strategy as infeasible.",
+    )
+    max_latency_ms: float | None = Field(
+        None,
+        gt=0,
+        description="Hard limit on latency_ms (search.latency): a slower proposal is never "
+        "trained; it is told to the strategy as infeasible.",
+    )
+    latency: LatencyConfig = Field(
+        default_factory=LatencyConfig,
+        description="How latency_ms is measured (objective latency_ms or max_latency_ms).",
+    )
+    scalarization: ScalarizationConfig | None = Field(
+        None,
+        description="Tell the strategy one weighted sum of the objectives instead of the "
+        "objectives themselves; needed by strategy rl with several objectives.",
+    )
+    knowledge: KnowledgeConfig | None = Field(
+        None,
+        description="Add a knowledge score to the reward: how many of the given motifs "
+        "the candidate's first-layer units recover (docs/search.md).",
     )
     final: Literal["best", "best_last_step", "most_likely"] = Field(
         "best",
@@ -491,6 +729,97 @@ class SearchConfig(StrictModel):
                 f"{self.retrain_top_k}; set ensemble: false to keep the best model alone"
             )
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reward_from_objectives(cls, data: Any) -> Any:
+        """``objectives`` as a mapping: the list of its pairs, in order; ``reward`` not
+        given: the first objective (the checks are :meth:`_objectives_fit`'s)."""
+        if not isinstance(data, dict):
+            return data
+        objectives = data.get("objectives")
+        if isinstance(objectives, dict):
+            data = {**data, "objectives": [{k: v} for k, v in objectives.items()]}
+            objectives = data["objectives"]
+        if data.get("reward") is None and isinstance(objectives, list) and objectives:
+            first = objectives[0]
+            if isinstance(first, dict) and len(first) == 1 and next(iter(first)) in REWARD_NAMES:
+                data = {**data, "reward": next(iter(first))}
+        return data
+
+    @field_validator("objectives")
+    @classmethod
+    def _known_objectives(cls, value: list[dict[str, str]] | None) -> list[dict[str, str]] | None:
+        problem = _objectives_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("objectives", problem)
+        return value
+
+    @model_validator(mode="after")
+    def _objectives_fit(self) -> SearchConfig:
+        """``objectives``, ``reward``, ``scalarization`` and the strategy agree."""
+        problem = None
+        names = [name for entry in self.objectives or [] for name in entry]
+        if names and self.reward is not None and self.reward != names[0]:
+            problem = (
+                f"reward ({self.reward}) differs from the first of objectives ({names[0]}), "
+                "which is the search reward; leave reward out"
+            )
+        elif self.scalarization is not None:
+            weights = self.scalarization.weights
+            unknown = [name for name in weights if name not in names]
+            missing = [name for name in names[1:] if name not in weights]
+            if len(names) < 2:
+                problem = "scalarization needs at least two objectives"
+            elif unknown:
+                problem = (
+                    f"scalarization.weights: {unknown[0]!r} is not one of the objectives "
+                    f"({', '.join(names)})"
+                )
+            elif missing:
+                problem = f"scalarization.weights: no weight for objective {missing[0]}"
+        elif len(names) > 1 and self.strategy == "rl":
+            problem = (
+                "strategy rl learns from one reward: with several objectives set "
+                "scalarization.weights, or use strategy tpe, evolution or random"
+            )
+        if problem is not None:
+            raise PydanticCustomError("objectives", problem)
+        return self
+
+
+def _objectives_problem(objectives: list[dict[str, str]] | None) -> str | None:
+    """Why ``search.objectives`` is wrong (one line), or None: each entry one
+    ``name: max|min`` pair, the first a reward (maximised), the others distinct
+    :data:`COST_OBJECTIVES`."""
+    if objectives is None:
+        return None
+    if not objectives:
+        return "empty (leave it out for a single-objective search)"
+    seen: list[str] = []
+    for i, entry in enumerate(objectives):
+        if len(entry) != 1:
+            return f"entry {i}: one `name: max|min` pair per entry, got {shown(entry, 80)}"
+        ((name, direction),) = entry.items()
+        if name not in REWARD_NAMES + COST_OBJECTIVES:
+            return (
+                f"unknown objective {name!r} (known: "
+                f"{', '.join(REWARD_NAMES + COST_OBJECTIVES)})"
+            )
+        if name in seen:
+            return f"{name} is listed twice"
+        if i == 0 and (name not in REWARD_NAMES or direction != "max"):
+            return (
+                "the first objective is the search reward, maximised (e.g. auroc_mean: max), "
+                f"got {name}: {direction}"
+            )
+        if i > 0 and name not in COST_OBJECTIVES:
+            return (
+                f"{name} can only be the first objective; the others are "
+                f"{' and '.join(COST_OBJECTIVES)}"
+            )
+        seen.append(name)
+    return None
 
 
 # ---------------------------------------------------------------------------- executor
@@ -547,6 +876,33 @@ class RunConfig(StrictModel):
     output: OutputConfig = Field(default_factory=OutputConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
+    @model_validator(mode="after")
+    def _fits_task_type(self) -> RunConfig:
+        """``train.loss`` and ``search.reward`` fit ``data.task_type``; unset ones get its
+        defaults."""
+        task_type = self.data.task_type
+        self.train.loss = _task_choice(
+            self.train.loss, TASK_LOSSES[task_type], "train.loss", task_type
+        )
+        if self.search is not None:
+            self.search.reward = _task_choice(
+                self.search.reward, TASK_REWARDS[task_type], "search.reward", task_type
+            )
+        return self
+
+
+def _task_choice(value: str | None, allowed: tuple[str, ...], key: str, task_type: str) -> str:
+    """``value`` when it is one of ``allowed`` (the first when None); else a one-line error."""
+    if value is None:
+        return allowed[0]
+    if value not in allowed:
+        raise PydanticCustomError(
+            "task_type_mismatch",
+            "{key}: {value} does not fit data.task_type {task_type} (use {allowed})",
+            {"key": key, "value": value, "task_type": task_type, "allowed": ", ".join(allowed)},
+        )
+    return value
+
 
 # ---------------------------------------------------------------------------- loading
 
@@ -566,7 +922,7 @@ def _resolve_paths(value: Any, base: Path) -> Any:
     return value
 
 
-_DATA_FORMATS = {"fasta", "table", "bed", "deepsea_mat", "hdf5"}
+_DATA_FORMATS = {"fasta", "table", "bed", "deepsea_mat", "hdf5", "bigwig"}
 
 
 def format_validation_error(error: ValidationError, source: str) -> str:

@@ -2,12 +2,14 @@
 
 - :func:`saturation_mutagenesis`: every alternative base at every position (3 per one-hot
   column, 4 at an N), each mutant a row of a batched forward pass; the reference sequences
-  are predicted once. Effects are changes in the logit.
+  are predicted once. Effects are changes in the network's output (the logit; the value or
+  log rate of a regression model), or with ``log_softmax`` in a class's log probability.
 - :func:`input_x_gradient`: x · ∂logit/∂x.
 - :func:`deep_lift_shap`: DeepLIFT (captum) averaged over dinucleotide-shuffled references of
   each sequence — DeepSHAP as used for genomics models (Lundberg & Lee 2017; Shrikumar 2017).
 
-All take uint8 one-hot sequences (N, 4, L) and a model mapping float (N, 4, L) → logits (N, T).
+All take uint8 one-hot sequences (N, 4, L) and a model mapping float (N, 4, L) → outputs
+(N, O), and work on any output (a task, or a class of a multi-class model).
 """
 
 from __future__ import annotations
@@ -55,27 +57,36 @@ def saturation_mutagenesis(
     tasks: Sequence[int] | None = None,
     batch_size: int = 1024,
     n_value: float = 0.25,
+    log_softmax: bool = False,
 ) -> np.ndarray:
     """In-silico saturation mutagenesis.
 
     Args:
-        model: float (B, 4, L) → logits (B, T); run in eval mode.
+        model: float (B, 4, L) → outputs (B, O); run in eval mode.
         x: uint8 (N, 4, L) reference sequences.
-        tasks: output columns to keep (default: all T).
+        tasks: output columns to keep (default: all O).
         batch_size: mutant sequences per forward pass.
+        log_softmax: take the log-softmax over all O outputs first (a multi-class model:
+            effects on each class's log probability, which, unlike a class logit, does not
+            move with the other classes' logits).
 
     Returns:
-        float32 (N, T', 4, L): ``logit(x with base b at l) − logit(x)`` for each kept task;
+        float32 (N, T', 4, L): ``out(x with base b at l) − out(x)`` for each kept output;
         0 at the reference base and at padding.
     """
     x = _check(x)
     device = _device(model)
     was_training = model.training
     model.eval()
+
+    def forward(batch: torch.Tensor) -> torch.Tensor:
+        out = model(batch)
+        return torch.log_softmax(out.float(), dim=1) if log_softmax else out
+
     try:
         ref_x = to_float(torch.from_numpy(np.ascontiguousarray(x)), n_value).to(device)
         cols = None if tasks is None else torch.as_tensor(list(tasks), device=device)
-        ref = torch.cat([model(ref_x[s : s + batch_size]) for s in range(0, len(x), batch_size)])
+        ref = torch.cat([forward(ref_x[s : s + batch_size]) for s in range(0, len(x), batch_size)])
         if cols is not None:
             ref = ref[:, cols]
         n, _, length = x.shape
@@ -87,7 +98,7 @@ def saturation_mutagenesis(
             mutants = ref_x[si]  # advanced indexing copies
             mutants[rows, :, pi] = 0.0
             mutants[rows, bi, pi] = 1.0
-            logits = model(mutants)
+            logits = forward(mutants)
             if cols is not None:
                 logits = logits[:, cols]
             out[si, :, bi, pi] = logits - ref[si]
@@ -118,7 +129,8 @@ def ism_attribution(effects: np.ndarray, x: np.ndarray) -> np.ndarray:
 def input_x_gradient(
     model: nn.Module, x: np.ndarray, task: int, *, batch_size: int = 256, n_value: float = 0.25
 ) -> np.ndarray:
-    """Input × gradient of logit ``task``: float32 (N, 4, L)."""
+    """Input × gradient of output ``task`` (a logit, value or class logit): float32
+    (N, 4, L)."""
     x = _check(x)
     device = _device(model)
     was_training = model.training
@@ -144,7 +156,8 @@ def deep_lift_shap(
     seed: int = 0,
     n_value: float = 0.25,
 ) -> np.ndarray:
-    """DeepLIFT (captum's rules) of logit ``task``, averaged over ``n_shuffles``
+    """DeepLIFT (captum's rules) of output ``task`` (a logit, a regression value or a class
+    logit), averaged over ``n_shuffles``
     dinucleotide-shuffled references of each sequence: float32 (N, 4, L).
 
     The attributions of each sequence sum to its logit minus the mean logit of its references

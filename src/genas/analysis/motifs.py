@@ -10,6 +10,16 @@ deeper (their windows are their measured receptive fields). The matrices are com
 every JASPAR motif by TOMTOM (memelite's implementation, both strands); q-values are
 Benjamini–Hochberg over each unit's p-values against all targets, as MEME's tomtom computes
 them.
+
+Only informative matrices are compared. TOMTOM sums column scores over the alignment, so a
+wide, nearly flat matrix (an untrained filter fires on windows that each share a little with
+its random weights: ~0.5 bits a column over 19 columns) collects a significant score against
+long low-information database motifs, such as CTCF's 31- and 33-bp matrices with their 10-bp
+0-bit spacer (37 of 40 random 19-column matrices of 0.1–0.3 bits a column match them at
+q < 1e-4). So each matrix is trimmed of low-information edges (as gReLU and universalmotif trim
+motifs before comparing them) and compared only when the remaining core holds ``min_bits`` in
+total and ``min_mean_bits`` per column on average (:func:`is_informative`): the cores of 99 % of
+JASPAR 2024 CORE vertebrate motifs, trimmed the same way, hold ≥ 0.83 bits a column.
 """
 
 from __future__ import annotations
@@ -24,6 +34,13 @@ from torch import nn
 from genas.data.motifs import Motif, information_content
 from genas.seq.alphabet import to_float
 
+#: Edge columns below this information (bits) are trimmed off a unit's matrix.
+TRIM_BITS = 0.3
+#: A trimmed matrix is compared with the database only with this much information in total...
+MIN_BITS = 4.0
+#: ...and this much per column on average (bits; see the module docstring).
+MIN_MEAN_BITS = 0.8
+
 
 @dataclass
 class FilterMotif:
@@ -33,7 +50,7 @@ class FilterMotif:
         filter: index of the filter (output channel of the first convolution).
         pfm: float64 (4, W) probabilities (rows A, C, G, T), trimmed of low-information edges;
             None when fewer than ``min_sites`` windows passed the threshold or the matrix
-            holds too little information.
+            is not informative (:func:`is_informative`).
         n_sites: windows counted.
         max_activation: the filter's largest activation over the sequences.
         offset: position of the trimmed matrix's first column within the counted window.
@@ -63,7 +80,12 @@ class FilterMotif:
 
 @dataclass
 class MotifMatch:
-    """One TOMTOM hit of a filter matrix against a database motif."""
+    """One TOMTOM hit of a filter matrix against a database motif.
+
+    ``offset`` is memelite's: the column of the target, reverse-complemented when ``strand``
+    is ``"-"``, that lies under the filter matrix's first column (negative when the filter
+    starts before the target); see :func:`alignment_starts`.
+    """
 
     target: int  # index into the target list
     id: str
@@ -72,6 +94,17 @@ class MotifMatch:
     q: float
     offset: int
     strand: str  # "+" or "-"
+
+
+def alignment_starts(offset: int) -> tuple[int, int]:
+    """Where the filter matrix and its match start on a shared axis: ``(filter, target)``.
+
+    ``offset`` is :attr:`MotifMatch.offset` (the target column aligned with the filter's
+    column 0, in the target as matched: reverse-complemented on the minus strand). The
+    leftmost of the two starts at 0: filter column i and target column i + offset then share
+    an x position.
+    """
+    return max(0, offset), max(0, -offset)
 
 
 @dataclass
@@ -84,6 +117,10 @@ class FilterMatches:
     @property
     def best(self) -> MotifMatch | None:
         return self.matches[0] if self.matches else None
+
+    def best_at(self, max_q: float) -> MotifMatch | None:
+        """The best match with q < ``max_q``, or None."""
+        return next((m for m in self.matches if m.q < max_q), None)
 
 
 def first_convolution(model: nn.Module) -> tuple[nn.Module, int, int]:
@@ -131,6 +168,16 @@ def layer_units(model: nn.Module, layer: int | None) -> nn.Module:
     if not isinstance(layers, nn.ModuleList) or not 0 <= layer < len(layers):
         raise ValueError(f"the model has no searched layer {layer}")
     return layers[layer]
+
+
+def default_layers(model: nn.Module) -> list[int | None]:
+    """The units analysed by default: the first convolution (``None``) and, in a genas space
+    network, every searched layer up to the first reduction (see the module docstring)."""
+    space = getattr(model, "space", None)
+    if space is None:
+        return [None]
+    last = space.reductions[0] if space.reductions else len(model.layers) - 1
+    return [None, *range(last + 1)]
 
 
 def _outputs(model: nn.Module, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -184,8 +231,9 @@ def filter_pfms(
     threshold: float = 0.8,
     flank: int = 0,
     min_sites: int = 10,
-    trim_bits: float = 0.3,
-    min_bits: float = 4.0,
+    trim_bits: float = TRIM_BITS,
+    min_bits: float = MIN_BITS,
+    min_mean_bits: float = MIN_MEAN_BITS,
     batch_size: int = 256,
     n_value: float = 0.25,
     pseudocount: float = 0.5,
@@ -202,9 +250,9 @@ def filter_pfms(
         flank: bases added each side of the window.
         min_sites: units with fewer windows get ``pfm=None`` (dead or unselective).
         trim_bits: edge columns below this information content (bits) are cut off.
-        min_bits: a trimmed matrix with less information in total (a unit that fires on
-            nearly any sequence) gets ``pfm=None``: TOMTOM gives such flat matrices
-            spuriously small p-values.
+        min_bits, min_mean_bits: a trimmed matrix with less information in total or per
+            column (a unit that fires on nearly any sequence, an untrained filter) gets
+            ``pfm=None``: TOMTOM gives such flat matrices spuriously small p-values.
         pseudocount: added to every count before normalising.
 
     Returns:
@@ -250,7 +298,7 @@ def filter_pfms(
         pfm = counts[f].cpu().numpy() + pseudocount
         pfm /= pfm.sum(axis=0, keepdims=True)
         lo, hi = trim_edges(pfm, trim_bits)
-        if information_content(pfm[:, lo:hi]).sum() < min_bits:
+        if not is_informative(pfm[:, lo:hi], min_bits, min_mean_bits):
             out.append(FilterMotif(f, None, sites, float(maxima[f]), layer=layer))
             continue
         out.append(FilterMotif(f, pfm[:, lo:hi], sites, float(maxima[f]), offset=lo, layer=layer))
@@ -275,6 +323,15 @@ def trim_edges(pfm: np.ndarray, min_bits: float, min_width: int = 4) -> tuple[in
     return lo, lo + min_width
 
 
+def is_informative(
+    pfm: np.ndarray, min_bits: float = MIN_BITS, min_mean_bits: float = MIN_MEAN_BITS
+) -> bool:
+    """Whether a (trimmed) (4, W) matrix holds ``min_bits`` in total and ``min_mean_bits``
+    per column: only such matrices are compared with a database (see the module docstring)."""
+    ic = information_content(pfm)
+    return bool(ic.sum() >= min_bits and ic.mean() >= min_mean_bits)
+
+
 def tomtom_matches(
     queries: Sequence[FilterMotif],
     targets: Sequence[Motif],
@@ -282,11 +339,14 @@ def tomtom_matches(
     max_q: float = 0.5,
     n_best: int = 5,
     n_jobs: int = 1,
+    min_bits: float = MIN_BITS,
+    min_mean_bits: float = MIN_MEAN_BITS,
 ) -> list[FilterMatches]:
-    """Compare each filter matrix with every target motif (TOMTOM, both strands).
+    """Compare each informative filter matrix with every target motif (TOMTOM, both strands).
 
     Args:
-        queries: the filters (those without a matrix get no matches).
+        queries: the filters (those without a matrix, or whose matrix is not informative by
+            :func:`is_informative` with ``min_bits`` and ``min_mean_bits``, get no matches).
         targets: database motifs; TOMTOM's p-values use the target columns as background,
             so give a whole database (≥ 50 motifs), e.g. :func:`genas.data.motifs.load_jaspar`.
         max_q: keep matches with q below this.
@@ -298,7 +358,11 @@ def tomtom_matches(
     """
     from memelite import tomtom
 
-    with_pfm = [i for i, q in enumerate(queries) if q.pfm is not None]
+    with_pfm = [
+        i
+        for i, q in enumerate(queries)
+        if q.pfm is not None and is_informative(q.pfm, min_bits, min_mean_bits)
+    ]
     out = [FilterMatches(q) for q in queries]
     if not with_pfm or not targets:
         return out

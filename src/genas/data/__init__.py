@@ -1,5 +1,6 @@
-"""Torch datasets and loaders over sequence sources (FASTA, table, BED + genome, DeepSEA
-``.mat``, genas HDF5), the synthetic benchmark generator and motif databases."""
+"""Torch datasets and loaders over sequence sources (FASTA, table, BED + genome with peaks or
+bigWig signal, DeepSEA ``.mat``, genas HDF5), the synthetic benchmark generator and motif
+databases."""
 
 from genas.data.dataset import ArrayDataset, ChunkedDataset, DataSplits, HDF5Dataset
 from genas.data.encoding import encode_records, fit_onehot

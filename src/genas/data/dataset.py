@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from genas.data.encoding import fit_onehot
+from genas.data.origins import SequenceOrigins
 
 
 class ArrayDataset(Dataset):
@@ -28,11 +29,12 @@ class ArrayDataset(Dataset):
     Args:
         x: uint8 (N, 4, L) one-hot.
         y: (N, T) labels (stored as float32).
+        origins: each row's record name and coordinates, if the source has them.
     """
 
     chunk_size: int | None = None
 
-    def __init__(self, x: np.ndarray, y: np.ndarray):
+    def __init__(self, x: np.ndarray, y: np.ndarray, origins: SequenceOrigins | None = None):
         x = np.asarray(x)
         y = np.asarray(y)
         if x.ndim != 3 or x.shape[1] != 4:
@@ -41,8 +43,11 @@ class ArrayDataset(Dataset):
             raise ValueError(f"x must be uint8, got {x.dtype}")
         if y.ndim != 2 or y.shape[0] != x.shape[0]:
             raise ValueError(f"y must be (N, T) with N = {x.shape[0]}, got shape {y.shape}")
+        if origins is not None and len(origins) != x.shape[0]:
+            raise ValueError(f"{len(origins)} origins for {x.shape[0]} sequences")
         self.x = np.ascontiguousarray(x)
         self.y = np.ascontiguousarray(y, dtype=np.float32)
+        self.origins = origins
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -67,7 +72,16 @@ class ArrayDataset(Dataset):
     def subset(self, indices: np.ndarray) -> ArrayDataset:
         """A new dataset of the given rows (copied)."""
         indices = np.asarray(indices, dtype=np.int64)
-        return ArrayDataset(self.x[indices], self.y[indices])
+        origins = None if self.origins is None else self.origins.take(indices)
+        return ArrayDataset(self.x[indices], self.y[indices], origins)
+
+    def origins_of(self, indices: np.ndarray) -> SequenceOrigins | None:
+        """Record names and coordinates of the given rows; None if the source has none."""
+        return None if self.origins is None else self.origins.take(np.asarray(indices))
+
+    def iter_labels(self) -> Iterator[np.ndarray]:
+        """The labels, float32 (n, T) blocks in row order (here one block)."""
+        yield self.y
 
     def iter_chunks(self, size: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(x, y) numpy blocks of up to ``size`` consecutive rows."""
@@ -98,7 +112,12 @@ class ChunkedDataset(Dataset):
         chunk_size: rows read at a time.
         rows: sorted file rows this dataset serves (None: all).
         length: serve sequences centre-cropped/padded to this length (None: as stored).
+
+    Attributes:
+        target_transform: ``"log1p"``: labels are served as log(1 + y); None: as stored.
     """
+
+    target_transform: str | None = None
 
     def __init__(
         self,
@@ -176,7 +195,8 @@ class ChunkedDataset(Dataset):
             take = file_rows[i:j] - lo
             if with_x:
                 xs.append(fit_onehot(x[take], self.input_length))
-            ys.append(np.asarray(y[take], dtype=np.float32))
+            y = np.asarray(y[take], dtype=np.float32)
+            ys.append(np.log1p(y) if self.target_transform == "log1p" else y)
             i = j
         if not ys:
             x = np.zeros((0, 4, self.input_length), np.uint8) if with_x else None
@@ -242,15 +262,24 @@ class ChunkedDataset(Dataset):
             lo = chunk * self.chunk_size
             yield self._read_rows(self.rows[lo : lo + self.chunk_size])
 
+    def iter_labels(self) -> Iterator[np.ndarray]:
+        """The labels, float32 (n, T) blocks of ``chunk_size`` rows in order (no sequences
+        are read)."""
+        for chunk in range(self.n_chunks):
+            start = chunk * self.chunk_size
+            yield self._read_rows(self.rows[start : start + self.chunk_size], with_x=False)[1]
+
+    def origins_of(self, indices: np.ndarray) -> SequenceOrigins | None:
+        """Record names and coordinates of the given rows; None (no names in the file)."""
+        return None
+
     def label_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-task minimum and maximum label, float32 (T,) each (reads only labels)."""
         lo = np.full(self.n_tasks, np.inf, dtype=np.float32)
         hi = np.full(self.n_tasks, -np.inf, dtype=np.float32)
         if len(self) == 0:
             return np.full_like(lo, np.nan), np.full_like(hi, np.nan)
-        for chunk in range(self.n_chunks):
-            start = chunk * self.chunk_size
-            _, y = self._read_rows(self.rows[start : start + self.chunk_size], with_x=False)
+        for y in self.iter_labels():
             np.minimum(lo, y.min(axis=0), out=lo)
             np.maximum(hi, y.max(axis=0), out=hi)
         return lo, hi
@@ -294,6 +323,16 @@ class HDF5Dataset(ChunkedDataset):
         x = handle["x"][lo:hi] if with_x else None
         return x, handle["y"][lo:hi]
 
+    def origins_of(self, indices: np.ndarray) -> SequenceOrigins | None:
+        """The file's sequence names of the given rows (positions 1-based in the stored
+        sequence); None if the file has no ``names``."""
+        if self.names is None:
+            return None
+        rows = self.rows[np.asarray(indices, dtype=np.int64)]
+        names = [self.names[r] for r in rows]
+        lengths = [self.stored_length] * len(rows)
+        return SequenceOrigins.of_records(names, lengths, self.input_length)
+
 
 @dataclass
 class DataSplits:
@@ -304,6 +343,11 @@ class DataSplits:
         task_names: the T task names, in label column order.
         task_groups: group name -> task names (for per-group metrics), or None.
         input_length: L.
+        task_type: binary (labels 0/1), regression (numbers) or multiclass (one column of
+            class indices 0..K-1); NaN = unknown in each (docs/tasks.md).
+        class_names: multiclass: the K class names, in output order; else None.
+        target_transform: ``"log1p"`` when the datasets serve log(1 + y) of the stored
+            targets; else None.
     """
 
     train: Dataset
@@ -312,6 +356,9 @@ class DataSplits:
     task_names: list[str]
     task_groups: dict[str, list[str]] | None
     input_length: int
+    task_type: str = "binary"
+    class_names: list[str] | None = None
+    target_transform: str | None = None
 
     @property
     def n_tasks(self) -> int:

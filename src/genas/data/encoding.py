@@ -19,6 +19,14 @@ def _fit_hint(fit_length: str, too_long: bool) -> str:
     return "set fit_length to " + ("crop or crop_or_pad" if too_long else "pad or crop_or_pad")
 
 
+def fit_offset(n: int, length: int) -> int:
+    """Where column 0 of an ``n``-bp record fitted to ``length`` bp lies in the record
+    (0-based): a centre-cropped record starts ``(n - length) // 2`` bases in; a
+    centre-padded one has ``(length - n) // 2`` padding columns before its first base (a
+    negative offset). The one rule of :func:`encode_records` and :func:`fit_onehot`."""
+    return (n - length) // 2 if n >= length else -((length - n) // 2)
+
+
 def encode_records(
     names: Sequence[str],
     sequences: Sequence[str],
@@ -60,12 +68,12 @@ def encode_records(
         if n > length:
             if not crop:
                 raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
-            start = (n - length) // 2
+            start = fit_offset(n, length)
             seq = seq[start : start + length]
         elif n < length:
             if not pad:
                 raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
-            left_pad[i] = (length - n) // 2
+            left_pad[i] = -fit_offset(n, length)
         fitted.append(seq)
     try:
         x = encode(fitted, length=length, invalid=invalid_bases)
@@ -102,10 +110,10 @@ def fit_onehot(x: np.ndarray, length: int) -> np.ndarray:
     if current == length:
         return x
     if current > length:
-        start = (current - length) // 2
+        start = fit_offset(current, length)
         return np.ascontiguousarray(x[..., start : start + length])
     out = np.zeros((*x.shape[:-1], length), dtype=x.dtype)
-    start = (length - current) // 2
+    start = -fit_offset(current, length)
     out[..., start : start + current] = x
     return out
 

@@ -4,15 +4,50 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from genas.config import BedData
 from genas.data.dataset import ArrayDataset, DataSplits
 from genas.data.encoding import encode_records
+from genas.data.origins import SequenceOrigins
 from genas.errors import InputError
 from genas.seq.bed import Interval, iter_bed, read_bed, resize
 from genas.seq.genome import Genome
+
+
+@dataclass
+class GenomeWindows:
+    """A BED file's intervals as fixed-length windows of a reference genome.
+
+    Attributes:
+        lines: (N,) BED line number of each interval (for error messages).
+        intervals: the N intervals as written in the BED.
+        windows: the N windows of ``length`` bp around their centres; a window may run past
+            a chromosome end, where its sequence is N.
+        x: uint8 (N, 4, length) one-hot of the windows.
+        length: L.
+        chrom_sizes: chromosome -> length (bp) in the genome.
+    """
+
+    lines: list[int]
+    intervals: list[Interval]
+    windows: list[Interval]
+    x: np.ndarray
+    length: int
+    chrom_sizes: dict[str, int]
+
+    def origins(self) -> SequenceOrigins:
+        """Each window's coordinates and its interval's name (the BED's 4th column). The
+        windows are read from the plus strand, whatever the BED's strand column says."""
+        return SequenceOrigins.of_intervals(
+            [w.chrom for w in self.windows],
+            [w.start for w in self.windows],
+            ["+"] * len(self.windows),
+            [i.name for i in self.intervals],
+        )
 
 
 def covered_bins(
@@ -64,6 +99,95 @@ def covered_bins(
     return covered
 
 
+def read_windows(
+    intervals_path: Path, genome_path: Path, length: int | None, invalid_bases: str
+) -> GenomeWindows:
+    """Read a BED file's intervals, resize each to ``length`` around its centre and fetch it.
+
+    Args:
+        intervals_path: the BED file.
+        genome_path: the reference FASTA.
+        length: the window length L; None: the intervals' own (all must share it).
+        invalid_bases: error or N.
+
+    Raises:
+        InputError: a bad BED line, no intervals, an interval on a chromosome missing from
+            the genome, or (``length`` None) intervals of different lengths.
+    """
+    lines, intervals = [], []
+    for lineno, interval in iter_bed(intervals_path):
+        lines.append(lineno)
+        intervals.append(interval)
+    if not intervals:
+        raise InputError(intervals_path, "no intervals")
+    genome = Genome(genome_path)
+    try:
+        size = length if length is not None else intervals[0].length
+        windows = []
+        for lineno, interval in zip(lines, intervals, strict=True):
+            if interval.chrom not in genome:
+                raise InputError(
+                    intervals_path,
+                    f"chromosome {interval.chrom!r} is not in the genome {genome.path.name}",
+                    lineno,
+                )
+            if length is None and interval.length != size:
+                raise InputError(
+                    intervals_path,
+                    f"interval is {interval.length} bp, the first is {size}; set data.length "
+                    "to resize all intervals around their centres",
+                    lineno,
+                )
+            windows.append(resize(interval, size))
+        sequences = [genome.fetch(w.chrom, w.start, w.end) for w in windows]
+        chrom_sizes = dict(genome.chrom_sizes)
+    finally:
+        genome.close()
+    names = [w.label for w in windows]
+    x = encode_records(names, sequences, size, "error", invalid_bases, genome_path)
+    return GenomeWindows(lines, intervals, windows, x, size, chrom_sizes)
+
+
+def split_by_chromosome(
+    x: np.ndarray,
+    y: np.ndarray,
+    chroms: np.ndarray,
+    valid_chroms: Sequence[str],
+    test_chroms: Sequence[str],
+    path: Path,
+    origins: SequenceOrigins | None = None,
+) -> tuple[ArrayDataset, ArrayDataset | None, ArrayDataset | None]:
+    """Train, valid and test datasets by chromosome: valid_chroms, test_chroms, the rest.
+
+    A chromosome in both lists goes to valid. A split whose chromosomes hold no row is None
+    (:func:`load_splits` then holds out a random fraction of train).
+
+    Args:
+        x: uint8 (N, 4, L); y: float32 (N, T); chroms: (N,) chromosome of each row.
+        path: the intervals file (for the error message).
+        origins: each row's coordinates (:meth:`GenomeWindows.origins`), kept per split.
+
+    Raises:
+        InputError: no row left for training.
+    """
+    valid_mask = np.isin(chroms, list(valid_chroms))
+    test_mask = np.isin(chroms, list(test_chroms)) & ~valid_mask
+    train_mask = ~(valid_mask | test_mask)
+    if not train_mask.any():
+        raise InputError(
+            path,
+            "no intervals left for training after taking out valid_chroms "
+            f"{list(valid_chroms)} and test_chroms {list(test_chroms)}",
+        )
+
+    def part(mask: np.ndarray) -> ArrayDataset | None:
+        if not mask.any():
+            return None
+        return ArrayDataset(x[mask], y[mask], None if origins is None else origins.take(mask))
+
+    return part(train_mask), part(valid_mask), part(test_mask)
+
+
 def load_bed_source(cfg: BedData, seed: int) -> DataSplits:
     """Fetch and label the intervals, split by chromosome (valid_chroms, test_chroms, rest train).
 
@@ -75,65 +199,25 @@ def load_bed_source(cfg: BedData, seed: int) -> DataSplits:
             (``length`` None) intervals of different lengths.
     """
     del seed  # nothing random here
-    lines, intervals = [], []
-    for lineno, interval in iter_bed(cfg.intervals):
-        lines.append(lineno)
-        intervals.append(interval)
-    if not intervals:
-        raise InputError(cfg.intervals, "no intervals")
-    genome = Genome(cfg.genome)
-    try:
-        length = cfg.length if cfg.length is not None else intervals[0].length
-        resized = []
-        for lineno, interval in zip(lines, intervals, strict=True):
-            if interval.chrom not in genome:
-                raise InputError(
-                    cfg.intervals,
-                    f"chromosome {interval.chrom!r} is not in the genome {genome.path.name}",
-                    lineno,
-                )
-            if cfg.length is None and interval.length != length:
-                raise InputError(
-                    cfg.intervals,
-                    f"interval is {interval.length} bp, the first is {length}; set data.length "
-                    "to resize all intervals around their centres",
-                    lineno,
-                )
-            resized.append(resize(interval, length))
-        sequences = [genome.fetch(r.chrom, r.start, r.end) for r in resized]
-    finally:
-        genome.close()
-    names = [r.label for r in resized]
-    x = encode_records(names, sequences, length, "error", cfg.invalid_bases, cfg.genome)
-
-    chroms = np.array([r.chrom for r in resized], dtype=object)
-    starts = np.array([r.start for r in resized], dtype=np.int64)
+    found = read_windows(cfg.intervals, cfg.genome, cfg.length, cfg.invalid_bases)
+    length = found.length
+    chroms = np.array([w.chrom for w in found.windows], dtype=object)
+    starts = np.array([w.start for w in found.windows], dtype=np.int64)
     bin_width = min(cfg.target_bin, length)
     bin_starts = starts + (length - bin_width) // 2
     need = max(1, min(bin_width, math.ceil(cfg.min_overlap * bin_width - 1e-9)))
     task_names = list(cfg.peaks)
-    y = np.zeros((len(resized), len(task_names)), dtype=np.float32)
+    y = np.zeros((len(found.windows), len(task_names)), dtype=np.float32)
     for t, task in enumerate(task_names):
         peaks = read_bed(cfg.peaks[task])
         y[:, t] = covered_bins(chroms, bin_starts, bin_starts + bin_width, peaks, need)
-
-    valid_mask = np.isin(chroms, cfg.valid_chroms)
-    test_mask = np.isin(chroms, cfg.test_chroms) & ~valid_mask
-    train_mask = ~(valid_mask | test_mask)
-    if not train_mask.any():
-        raise InputError(
-            cfg.intervals,
-            "no intervals left for training after taking out valid_chroms "
-            f"{cfg.valid_chroms} and test_chroms {cfg.test_chroms}",
-        )
-
-    def part(mask):
-        return ArrayDataset(x[mask], y[mask]) if mask.any() else None
-
+    train, valid, test = split_by_chromosome(
+        found.x, y, chroms, cfg.valid_chroms, cfg.test_chroms, cfg.intervals, found.origins()
+    )
     return DataSplits(
-        train=part(train_mask),
-        valid=part(valid_mask),
-        test=part(test_mask),
+        train=train,
+        valid=valid,
+        test=test,
         task_names=task_names,
         task_groups=None,
         input_length=length,

@@ -7,6 +7,7 @@ import numpy as np
 from genas.config import FastaClassFiles, FastaData
 from genas.data.dataset import ArrayDataset, DataSplits
 from genas.data.encoding import encode_records
+from genas.data.origins import SequenceOrigins
 from genas.seq.fasta import read_fasta
 from genas.seq.shuffle import dinucleotide_shuffle
 
@@ -26,14 +27,15 @@ def _load_class_files(
     """Encode one split's positives, negatives and shuffled negatives.
 
     Returns:
-        ArrayDataset: x uint8 (N, 4, L), y float32 (N, 1).
+        ArrayDataset: x uint8 (N, 4, L), y float32 (N, 1), with each record's name.
     """
-    xs, ys = [], []
+    xs, ys, origins = [], [], []
 
     def add(path, names, seqs, label):
         x = encode_records(names, seqs, length, cfg.fit_length, cfg.invalid_bases, path, source)
         xs.append(x)
         ys.append(np.full((len(x), 1), label, dtype=np.float32))
+        origins.append(SequenceOrigins.of_records(names, [len(s) for s in seqs], length))
 
     for path in files.positives:
         records = list(read_fasta(path))
@@ -46,7 +48,9 @@ def _load_class_files(
     for path in files.negatives:
         records = list(read_fasta(path))
         add(path, [r.name for r in records], [r.sequence for r in records], 0.0)
-    return ArrayDataset(np.concatenate(xs), np.concatenate(ys))
+    return ArrayDataset(
+        np.concatenate(xs), np.concatenate(ys), SequenceOrigins.concatenate(origins)
+    )
 
 
 def load_fasta_source(cfg: FastaData, seed: int) -> DataSplits:

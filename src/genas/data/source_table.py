@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,9 @@ import numpy as np
 from genas.config import TableData
 from genas.data.dataset import ArrayDataset, DataSplits
 from genas.data.encoding import encode_records
-from genas.errors import InputError, shown
+from genas.data.origins import SequenceOrigins
+from genas.data.table_labels import ClassLabels, LabelReader, binary_labels, label_reader
+from genas.errors import InputError
 from genas.seq.fasta import open_text
 
 
@@ -35,8 +36,13 @@ def read_table(
     sequence_column: str,
     label_columns: list[str] | None,
     id_column: str | None,
+    labels: LabelReader = binary_labels,
 ) -> tuple[list[str], list[str], np.ndarray, list[str]]:
     """Read a labelled sequence table.
+
+    Args:
+        labels: reads the label cells by task type (:mod:`genas.data.table_labels`;
+            default binary: 0 or 1).
 
     Returns:
         names (N,) (the id column, or ``file:line``), sequences (N,), labels float32 (N, T),
@@ -44,7 +50,8 @@ def read_table(
 
     Raises:
         InputError: naming file (and line), for a missing column (listing the available
-            ones), a short row, a label other than 0 or 1, or a table without rows.
+            ones), a short row, a label that does not fit the task type, or a table
+            without rows.
     """
     path = Path(path)
     delimiter = table_delimiter(path)
@@ -66,7 +73,7 @@ def read_table(
         seq_i = header.index(sequence_column)
         id_i = header.index(id_column) if id_column else None
         label_i = [header.index(c) for c in label_columns]
-        names, seqs, labels = [], [], []
+        names, seqs, cells, lines = [], [], [], []
         for row in reader:
             lineno = reader.line_num
             if not row or all(not v.strip() for v in row):
@@ -75,36 +82,13 @@ def read_table(
                 raise InputError(
                     path, f"row has {len(row)} fields, the header has {len(header)}", lineno
                 )
-            values = [
-                _label(row[i].strip(), column, path, lineno)
-                for column, i in zip(label_columns, label_i, strict=True)
-            ]
-            labels.append(values)
+            cells.append([row[i].strip() for i in label_i])
+            lines.append(lineno)
             seqs.append(row[seq_i].strip())
             names.append(row[id_i].strip() if id_i is not None else f"{path.name}:{lineno}")
     if not seqs:
         raise InputError(path, "table has a header but no rows")
-    return names, seqs, np.asarray(labels, dtype=np.float32), list(label_columns)
-
-
-def _label(text: str, column: str, path: Path, line: int) -> float:
-    """One label cell: 0 or 1.
-
-    Every model genas trains is a binary classifier (sigmoid outputs, AUROC); continuous
-    labels would fail only after an epoch, in the metrics, until regression exists.
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if value not in (0.0, 1.0):  # text, NaN and infinities included
-        raise InputError(
-            path,
-            f"label column {column!r}: {shown(text)} is not 0 or 1 (genas trains binary "
-            "classifiers; continuous labels need regression, not supported yet)",
-            line,
-        )
-    return value
+    return names, seqs, labels(cells, lines, list(label_columns), path), list(label_columns)
 
 
 def load_table_source(cfg: TableData, seed: int) -> DataSplits:
@@ -114,22 +98,26 @@ def load_table_source(cfg: TableData, seed: int) -> DataSplits:
     sequence and id columns) must be present in the valid and test tables too.
     """
     del seed  # nothing random here
+    # one reader for every split: a multiclass one keeps the train table's classes
+    reader = label_reader(cfg.task_type, cfg.class_names)
     names, seqs, y, tasks = read_table(
-        cfg.train, cfg.sequence_column, cfg.label_columns, cfg.id_column
+        cfg.train, cfg.sequence_column, cfg.label_columns, cfg.id_column, reader
     )
     if cfg.length is not None:
         length, source = cfg.length, "data.length"
     else:
         length, source = len(seqs[0]), f"the length of the first row of {cfg.train.name}"
     x = encode_records(names, seqs, length, cfg.fit_length, cfg.invalid_bases, cfg.train, source)
-    splits = {"train": ArrayDataset(x, y), "valid": None, "test": None}
+    origins = SequenceOrigins.of_records(names, [len(q) for q in seqs], length)
+    splits = {"train": ArrayDataset(x, y, origins), "valid": None, "test": None}
     for split in ("valid", "test"):
         path = getattr(cfg, split)
         if path is None:
             continue
-        n, s, labels, _ = read_table(path, cfg.sequence_column, tasks, cfg.id_column)
+        n, s, labels, _ = read_table(path, cfg.sequence_column, tasks, cfg.id_column, reader)
         xs = encode_records(n, s, length, cfg.fit_length, cfg.invalid_bases, path, source)
-        splits[split] = ArrayDataset(xs, labels)
+        origins = SequenceOrigins.of_records(n, [len(q) for q in s], length)
+        splits[split] = ArrayDataset(xs, labels, origins)
     return DataSplits(
         train=splits["train"],
         valid=splits["valid"],
@@ -137,4 +125,5 @@ def load_table_source(cfg: TableData, seed: int) -> DataSplits:
         task_names=tasks,
         task_groups=None,
         input_length=length,
+        class_names=reader.classes if isinstance(reader, ClassLabels) else None,
     )

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from genas.config import BedData, DataConfig, DeepSeaData, FastaData, Hdf5Data, TableData
+from genas.config import (
+    BINARY_ONLY_FORMATS,
+    BedData,
+    BigWigData,
+    DataConfig,
+    DeepSeaData,
+    FastaData,
+    Hdf5Data,
+    TableData,
+)
 from genas.data.dataset import DataSplits
+from genas.data.targets import resolve_targets
 from genas.errors import ConfigError, InputError
 
 
 def _train_path(cfg) -> Path:
     if isinstance(cfg, FastaData):
         return cfg.train.positives[0]
-    if isinstance(cfg, BedData):
+    if isinstance(cfg, BedData | BigWigData):
         return cfg.intervals
     return cfg.train
+
+
+def _split_path(cfg, split: str) -> Path:
+    """The file of a split, for messages: its own, else the train file it is held out of."""
+    path = getattr(cfg, split, None)
+    return path if isinstance(path, Path) else _train_path(cfg)
 
 
 def _load_source(cfg, seed: int) -> DataSplits:
@@ -40,6 +58,10 @@ def _load_source(cfg, seed: int) -> DataSplits:
         from genas.data.source_hdf5 import load_hdf5_source
 
         return load_hdf5_source(cfg, seed)
+    if isinstance(cfg, BigWigData):
+        from genas.data.source_bigwig import load_bigwig_source
+
+        return load_bigwig_source(cfg, seed)
     raise ConfigError(f"data.format: unknown format {getattr(cfg, 'format', cfg)!r}")
 
 
@@ -61,13 +83,11 @@ def hold_out(
     valid_idx, test_idx = order[:n_valid], order[n_valid : n_valid + n_test]
     train_idx = np.sort(order[n_valid + n_test :])
     train = splits.train
-    return DataSplits(
+    return replace(
+        splits,
         train=train.subset(train_idx),
         valid=train.subset(np.sort(valid_idx)) if n_valid else splits.valid,
         test=train.subset(np.sort(test_idx)) if n_test else splits.test,
-        task_names=splits.task_names,
-        task_groups=splits.task_groups,
-        input_length=splits.input_length,
     )
 
 
@@ -84,22 +104,42 @@ def _check_groups(groups: dict[str, list[str]], task_names: list[str]) -> None:
 
 
 def _check_labels(splits: DataSplits, path: Path) -> None:
-    """Every task must vary in train (a binary task needs positives and negatives)."""
+    """Every task must vary in train (a binary task needs positives and negatives).
+
+    A constant regression target only warns: it trains (to that constant) and its metrics
+    are NaN, left out of the means. Binned signal tracks have such bins (an edge bin no
+    read covers), and refusing the whole dataset for one of them would help nobody.
+    """
     lo, hi = splits.train.label_range()
+    constant = []
     for t, name in enumerate(splits.task_names):
         if lo[t] == hi[t]:
-            if lo[t] == 0:
+            if splits.task_type == "regression":
+                constant.append(name)
+                continue
+            if lo[t] == 0 and splits.task_type == "binary":
                 raise InputError(path, f"task {name!r} has no positives in the train split")
             raise InputError(
                 path, f"task {name!r} has the single label value {lo[t]:g} in the train split"
             )
+    if constant:
+        shown_names = ", ".join(constant[:5]) + (
+            f" (+{len(constant) - 5} more)" if len(constant) > 5 else ""
+        )
+        warnings.warn(
+            f"{path}: {len(constant)} task(s) with a constant target in the train split: "
+            f"{shown_names}; their metrics will be NaN",
+            stacklevel=2,
+        )
 
 
 def load_splits(cfg: DataConfig, seed: int) -> DataSplits:
     """Load train/valid/test datasets as described by a data config.
 
-    Dispatches on ``cfg.format`` (fasta, table, bed, deepsea_mat, hdf5). A valid or test
-    split that the config does not give is a seeded random ``valid_fraction`` /
+    Dispatches on ``cfg.format`` (fasta, table, bed, deepsea_mat, hdf5, bigwig). Every
+    split's labels are checked against ``cfg.task_type`` and, with ``cfg.target_transform``,
+    served transformed (:func:`~genas.data.targets.resolve_targets`). A valid or
+    test split that the config does not give is a seeded random ``valid_fraction`` /
     ``test_fraction`` of train. ``cfg.task_groups`` replaces groups read from the files.
 
     Args:
@@ -110,8 +150,9 @@ def load_splits(cfg: DataConfig, seed: int) -> DataSplits:
         DataSplits.
 
     Raises:
-        InputError: an unreadable or malformed input, an empty train split, or a task with
-            no positives (or a single value) in train.
+        InputError: an unreadable or malformed input, an empty train split, labels that do
+            not fit ``cfg.task_type``, or a task with no positives (or a single value) in
+            train.
         ConfigError: task_groups naming unknown tasks.
     """
     splits = _load_source(cfg, seed)
@@ -122,6 +163,15 @@ def load_splits(cfg: DataConfig, seed: int) -> DataSplits:
         dataset = getattr(splits, name)
         if dataset is not None and len(dataset) == 0:
             setattr(splits, name, None)
+    paths = {name: _split_path(cfg, name) for name in ("train", "valid", "test")}
+    splits = resolve_targets(
+        splits,
+        cfg.task_type,
+        cfg.class_names,
+        cfg.target_transform,
+        paths,
+        check=cfg.format not in BINARY_ONLY_FORMATS,
+    )
     splits = hold_out(splits, cfg.valid_fraction, cfg.test_fraction, seed)
     if len(splits.train) == 0:
         raise InputError(path, "no training sequences left after holding out valid/test")

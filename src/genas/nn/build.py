@@ -6,7 +6,8 @@ A spec is one of::
     {"space": <ModelSpace.to_dict() | preset name | YAML path>,
      "architecture": <Architecture.to_dict() | token list>,
      "width": 1.0}
-    {"ensemble": [<spec>, <spec>, ...]}              # averaged probabilities (nn.Ensemble)
+    {"ensemble": [<spec>, <spec>, ...],              # averaged predictions (nn.Ensemble);
+     "combine": "sigmoid"}                           #   mean, exp, softmax by task type
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from torch import nn
 
 from genas.errors import ConfigError, GenasError
-from genas.nn.ensemble import Ensemble
+from genas.nn.ensemble import COMBINE, Ensemble
 from genas.nn.network import ChildNet
 from genas.nn.references import REFERENCES
 from genas.space.architecture import Architecture
@@ -29,7 +30,10 @@ _SPACE_SPEC_KEYS = ("space", "architecture", "width")
 
 
 def build_model(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.Module:
-    """The network of ``spec``: float32 (N, 4, ``input_length``) → logits (N, ``n_tasks``).
+    """The network of ``spec``: float32 (N, 4, ``input_length``) → outputs (N, ``n_tasks``).
+
+    ``n_tasks`` is the number of outputs: one per task, or one per class of a multiclass
+    task (the one head of every network; :attr:`genas.train.task.TaskSpec.n_outputs`).
 
     Raises:
         ConfigError: an invalid spec (unknown key or reference, bad architecture, ...).
@@ -48,13 +52,18 @@ def build_model(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.
 
 def _build_ensemble(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> Ensemble:
     members = spec["ensemble"]
-    if set(spec) != {"ensemble"}:
-        raise ConfigError("an ensemble model spec takes only the key 'ensemble'")
+    if not set(spec) <= {"ensemble", "combine"}:
+        raise ConfigError("an ensemble model spec takes only the keys 'ensemble' and 'combine'")
+    combine = spec.get("combine", "sigmoid")  # files written before 'combine': binary
+    if combine not in COMBINE:
+        raise ConfigError(
+            f"model spec: unknown ensemble combine {combine!r} (known: {', '.join(COMBINE)})"
+        )
     if not isinstance(members, Sequence) or isinstance(members, str) or len(members) < 2:
         raise ConfigError("model spec: 'ensemble' must list at least 2 member specs")
     if any(isinstance(m, Mapping) and "ensemble" in m for m in members):
         raise ConfigError("model spec: an ensemble member cannot be an ensemble")
-    return Ensemble([build_model(m, input_length, n_tasks) for m in members])
+    return Ensemble([build_model(m, input_length, n_tasks) for m in members], combine)
 
 
 def _build_reference(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> nn.Module:

@@ -1,8 +1,10 @@
 """A trained model on disk: `model.safetensors` (weights) + `model.json` (how to rebuild it).
 
 `model.json` holds the build spec (reference name, or model space + architecture + width),
-the input length, task names and groups, the alphabet and the encoding of N and padding —
-everything needed to use the model on new sequences, and nothing that needs unpickling.
+the input length, task names and groups, the task type (with the class names of a
+multiclass model, the loss and the target transform), the alphabet and the encoding of N
+and padding — everything needed to use the model on new sequences, and nothing that needs
+unpickling. A file without a task type (written before genas had one) is a binary model.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 import genas
-from genas.config import MAX_LENGTH, format_validation_error
+from genas.config import MAX_LENGTH, TASK_LOSSES, format_validation_error
 from genas.errors import GenasError, shown
 from genas.fileio import atomic_path, atomic_write_json
 from genas.nn.build import build_model, count_parameters
@@ -52,12 +54,34 @@ class ModelMeta(BaseModel):
     task_groups: dict[str, list[str]] | None = None
     encoding: ModelEncoding = Field(default_factory=ModelEncoding)
     fit_length: Literal["error", "crop", "pad", "crop_or_pad"] = "crop_or_pad"
+    task_type: Literal["binary", "regression", "multiclass"] = "binary"
+    class_names: list[str] | None = Field(None, min_length=2)
+    loss: Literal["bce", "mse", "poisson", "huber", "cross_entropy"] | None = None
+    target_transform: Literal["log1p"] | None = None
+
+    @property
+    def n_outputs(self) -> int:
+        """Outputs of the network: K classes (multiclass), else one per task."""
+        if self.task_type == "multiclass":
+            return len(self.class_names or ())
+        return len(self.task_names)
 
     @model_validator(mode="after")
     def _tasks_consistent(self) -> ModelMeta:
         names = set(self.task_names)
         if len(names) != len(self.task_names):
             raise ValueError("task_names lists a task twice")
+        multiclass = self.task_type == "multiclass"
+        if multiclass and (self.class_names is None or len(self.task_names) != 1):
+            raise ValueError("a multiclass model needs class_names and exactly one task name")
+        if not multiclass and self.class_names is not None:
+            raise ValueError(f"class_names belong to a multiclass model, not {self.task_type}")
+        if multiclass and len(set(self.class_names)) != len(self.class_names):
+            raise ValueError("class_names lists a class twice")
+        if self.loss is not None and self.loss not in TASK_LOSSES[self.task_type]:
+            raise ValueError(f"loss {self.loss} does not fit task_type {self.task_type}")
+        if self.target_transform is not None and self.task_type != "regression":
+            raise ValueError("target_transform belongs to a regression model")
         for group, members in (self.task_groups or {}).items():
             unknown = [m for m in members if m not in names]
             if unknown:
@@ -77,6 +101,10 @@ class LoadedModel:
     n_value: float = 0.25
     fit_length: str = "crop_or_pad"
     extra: dict[str, Any] = field(default_factory=dict)
+    task_type: str = "binary"
+    class_names: list[str] | None = None
+    loss: str = "bce"
+    target_transform: str | None = None
 
 
 def save_model(
@@ -90,8 +118,15 @@ def save_model(
     n_value: float = 0.25,
     fit_length: str = "crop_or_pad",
     extra: dict[str, Any] | None = None,
+    task_type: str = "binary",
+    class_names: list[str] | None = None,
+    loss: str | None = None,
+    target_transform: str | None = None,
 ) -> None:
-    """Write `model.safetensors` and `model.json` into `run_dir`, each atomically."""
+    """Write `model.safetensors` and `model.json` into `run_dir`, each atomically.
+
+    ``task_type``, ``class_names`` (multiclass), ``loss`` and ``target_transform`` say
+    what the network's outputs are (:class:`ModelMeta`)."""
     run_dir = Path(run_dir)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(run_dir / MODEL_WEIGHTS) as tmp:
@@ -107,6 +142,10 @@ def save_model(
         "alphabet": ALPHABET,
         "encoding": {"layout": "(N, 4, L)", "n_value": n_value, "padding_value": 0.0},
         "fit_length": fit_length,
+        "task_type": task_type,
+        "class_names": None if class_names is None else list(class_names),
+        "loss": loss,
+        "target_transform": target_transform,
         **(extra or {}),
     }
     atomic_write_json(run_dir / MODEL_META, meta)
@@ -131,7 +170,7 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
         raise GenasError(format_validation_error(error, str(meta_path))) from None
     _check_input_length(weights_path, meta.input_length, meta_path)
     _check_weight_shapes(meta, meta_path, weights_path)
-    model = build_model(meta.spec, meta.input_length, len(meta.task_names))
+    model = build_model(meta.spec, meta.input_length, meta.n_outputs)
     try:
         state = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
@@ -143,6 +182,7 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
         raise GenasError(f"{weights_path}: weights do not match {meta_path} ({first})") from None
     model.to(device).eval()
     known = {"spec", "input_length", "task_names", "task_groups", "encoding", "fit_length"}
+    known |= {"task_type", "class_names", "loss", "target_transform"}
     return LoadedModel(
         model=model,
         spec=meta.spec,
@@ -152,6 +192,10 @@ def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> Loade
         n_value=meta.encoding.n_value,
         fit_length=meta.fit_length,
         extra={k: v for k, v in raw.items() if k not in known},
+        task_type=meta.task_type,
+        class_names=meta.class_names,
+        loss=meta.loss or TASK_LOSSES[meta.task_type][0],
+        target_transform=meta.target_transform,
     )
 
 
@@ -178,7 +222,7 @@ def _check_weight_shapes(meta: ModelMeta, meta_path: Path, weights_path: Path) -
     names and shapes with those listed in the header of the weights file."""
     try:
         with torch.device("meta"):
-            skeleton = build_model(meta.spec, meta.input_length, len(meta.task_names))
+            skeleton = build_model(meta.spec, meta.input_length, meta.n_outputs)
     except GenasError as error:
         raise GenasError(f"{meta_path}: spec: {error}") from None
     except (ValueError, TypeError, RuntimeError) as error:  # an option no layer accepts

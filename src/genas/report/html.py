@@ -68,7 +68,9 @@ def _cell(value: object) -> str:
         return f'<td class="num">{value:,}</td>'
     if isinstance(value, float):
         text = (
-            "nan" if value != value else (f"{value:.4f}" if abs(value) >= 1e-3 else f"{value:.2e}")
+            "nan"
+            if value != value
+            else (f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}")
         )
         return f'<td class="num">{text}</td>'
     return f"<td>{esc(value)}</td>"

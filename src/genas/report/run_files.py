@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from genas.config import RunConfig, load_config
@@ -16,7 +16,9 @@ from genas.run_files import (
     MODEL_META,
     MODEL_WEIGHTS,
     PROBABILITIES_JSONL,
+    TOP_K_JSON,
     read_json,
+    read_provenance,
 )
 from genas.search.history import read_history, read_probabilities
 from genas.space import Architecture, ModelSpace, get_space
@@ -28,6 +30,8 @@ class RunFiles:
 
     ``space`` and ``arch`` are the searched model space and the final architecture: from
     ``model.json`` when the run was (re)trained, else from ``best_architecture.json``.
+    ``top_k`` is ``retrain_top_k.json`` (the candidates retrained, an ensemble's members);
+    ``provenance`` the commands that wrote the run (:func:`genas.run_files.record_command`).
     """
 
     run_dir: Path
@@ -40,6 +44,8 @@ class RunFiles:
     model_meta: dict | None
     space: ModelSpace | None
     arch: Architecture | None
+    top_k: dict | None = None
+    provenance: list[dict] = field(default_factory=list)
 
     @property
     def has_model(self) -> bool:
@@ -72,7 +78,18 @@ def load_run_files(run_dir: str | Path) -> RunFiles:
             f"or {MODEL_META}); is it a genas run folder?"
         )
     return RunFiles(
-        run_dir, config, history, probabilities, best, metrics, comparison, model_meta, space, arch
+        run_dir,
+        config,
+        history,
+        probabilities,
+        best,
+        metrics,
+        comparison,
+        model_meta,
+        space,
+        arch,
+        top_k=read_json(run_dir / TOP_K_JSON),
+        provenance=read_provenance(run_dir),
     )
 
 

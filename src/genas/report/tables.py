@@ -6,6 +6,8 @@ import math
 
 from rich.table import Table
 
+from genas.train.metrics import SUMMARY_COLUMNS, table_rows
+
 
 def _fmt(value: float | None) -> str:
     return (
@@ -16,71 +18,64 @@ def _fmt(value: float | None) -> str:
 
 
 def metrics_table(metrics: dict, max_tasks: int = 20) -> Table:
-    """One table: mean/median AUROC and AUPRC per split, per task group, then per task.
+    """One table of the task type's metrics per split (:func:`~genas.train.metrics.
+    table_rows`): mean/median AUROC and AUPRC (binary), Pearson r, Spearman rho, R² and MSE
+    (regression) per split, per task group, then per task; macro AUROC and F1, accuracy
+    and each class (multiclass).
 
     Args:
-        metrics: ``{"valid": task_metrics(...), "test": task_metrics(...)}`` (other keys ignored).
+        metrics: ``{"valid": metrics, "test": metrics}`` as evaluation gives them (other
+            keys ignored).
     """
     splits = [s for s in ("train", "valid", "test") if isinstance(metrics.get(s), dict)]
     table = Table(title="evaluation")
     table.add_column("scope")
-    for split in splits:
-        table.add_column(f"{split} AUROC", justify="right")
-        table.add_column(f"{split} AUPRC", justify="right")
     if not splits:
         return table
-
-    def row(label: str, getter) -> None:
+    by_split = {split: table_rows(metrics[split], max_tasks) for split in splits}
+    labels, rows = by_split[splits[-1]]
+    for split in splits:
+        for label in labels:
+            table.add_column(f"{split} {label}", justify="right")
+    for label, _ in rows:
         cells = []
         for split in splits:
-            entry = getter(metrics[split]) or {}
-            cells += [_fmt(entry.get("auroc")), _fmt(entry.get("auprc"))]
+            values = dict(by_split[split][1]).get(label)
+            if values is None:  # a row this split does not have (another task or class)
+                values = [math.nan] * len(labels)
+            cells += ["-" if v is None else _fmt(v) for v in values]
         table.add_row(label, *cells)
-
-    row(
-        "mean", lambda m: {"auroc": m["summary"]["mean_auroc"], "auprc": m["summary"]["mean_auprc"]}
-    )
-    row(
-        "median",
-        lambda m: {"auroc": m["summary"]["median_auroc"], "auprc": m["summary"]["median_auprc"]},
-    )
-    for group in metrics[splits[-1]].get("groups") or {}:
-        row(
-            f"group {group} (mean)",
-            lambda m, g=group: {
-                "auroc": m["groups"][g]["mean_auroc"],
-                "auprc": m["groups"][g]["mean_auprc"],
-            },
-        )
-    tasks = list(metrics[splits[-1]]["tasks"])
-    if len(tasks) > 1:
-        for task in tasks[:max_tasks]:
-            row(f"task {task}", lambda m, t=task: m["tasks"].get(t))
-        if len(tasks) > max_tasks:
-            table.caption = f"{len(tasks) - max_tasks} more tasks in metrics.json"
+    last = metrics[splits[-1]]
+    n_tasks = len(last.get("classes") or last.get("tasks") or {})
+    if n_tasks > max_tasks:
+        table.caption = f"{n_tasks - max_tasks} more in metrics.json"
     return table
 
 
 def comparison_table(rows: list[dict], title: str = "test set") -> Table:
-    """Rows of `genas compare` (or the demo): model, parameters, AUROC/AUPRC, seconds; on a
-    one-task test set also each AUROC's standard error (``test_auroc_se``), so that a reader
-    sees which gaps the test set can resolve."""
+    """Rows of `genas compare` (or the demo): model, parameters, the task type's test
+    metrics (``SUMMARY_COLUMNS``: AUROC/AUPRC, Pearson/Spearman, or accuracy/macro AUROC/F1),
+    seconds; on a one-task binary test set also each AUROC's standard error
+    (``test_auroc_se``), so that a reader sees which gaps the test set can resolve."""
     table = Table(title=title)
+    task_type = next((row["task_type"] for row in rows if row.get("task_type")), "binary")
+    metrics = list(SUMMARY_COLUMNS[task_type])
     with_se = any(row.get("test_auroc_se") is not None for row in rows)
-    columns = ["model", "parameters", "mean AUROC", *(["± SE"] if with_se else []),
-               "median AUROC", "mean AUPRC", "train s"]
+    labels = [label for _, label in metrics]
+    columns = ["model", "parameters", labels[0], *(["± SE"] if with_se else []), *labels[1:],
+               "train s"]  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
         params, seconds = row.get("parameters"), row.get("train_seconds")
+        values = [_fmt(row.get(f"test_{key}")) for key, _ in metrics]
         se = [_fmt(row.get("test_auroc_se"))] if with_se else []
         table.add_row(
             row["model"],
             "-" if params is None else f"{params:,}",
-            _fmt(row.get("test_mean_auroc")),
+            values[0],
             *se,
-            _fmt(row.get("test_median_auroc")),
-            _fmt(row.get("test_mean_auprc")),
+            *values[1:],
             "-" if seconds is None else f"{seconds:.0f}",
         )
     return table

@@ -43,6 +43,24 @@ CSV_COLUMNS = [
     "tokens",
     "error",
 ]
+#: Metric columns of regression and multiclass searches, written (before ``loss``) when
+#: the rows hold them.
+TASK_CSV_COLUMNS = [
+    "mean_pearson",
+    "median_pearson",
+    "mean_spearman",
+    "mean_r2",
+    "mean_mse",
+    "accuracy",
+    "macro_auroc",
+    "macro_f1",
+]
+#: Columns of a multi-objective or constrained search (genas.search.objectives), written
+#: (after ``valid``) when the rows hold them.
+OBJECTIVE_CSV_COLUMNS = ["feasible", "parameters", "latency_ms", "scalarized"]
+#: Columns of a knowledge-guided search (genas.search.knowledge), written (after
+#: ``reward``, the total) when the rows hold them.
+KNOWLEDGE_CSV_COLUMNS = ["base_reward", "knowledge", "knowledge_recovered"]
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -63,6 +81,16 @@ class HistoryRow(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     seconds: Finite | None = None
     error: str | None = None
+    # a multi-objective or constrained search (genas.search.objectives)
+    objectives: dict[str, int | Finite | None] | None = None
+    feasible: bool = True
+    scalarized: Finite | None = None
+    # a knowledge-guided search (genas.search.knowledge): reward = base_reward + weight x
+    # knowledge; the recovered motif ids and the best q of each given motif
+    base_reward: Finite | None = None
+    knowledge: Finite | None = None
+    knowledge_recovered: list[str] | None = None
+    knowledge_q: dict[str, Finite | None] | None = None
 
 
 class ProbabilityRow(BaseModel):
@@ -224,12 +252,25 @@ def resume_history(run_dir: Path, n_steps: int, space: ModelSpace) -> list[dict]
 
 def write_history_csv(path: Path, rows: list[dict]) -> None:
     """The history as CSV (tokens space-separated), atomically."""
+    present = {key for row in rows for key in row.get("metrics", {})}
+    extra = [key for key in TASK_CSV_COLUMNS if key in present]
+    found = {key for row in rows for key in (*row, *(row.get("objectives") or {}))}
+    goals = [key for key in OBJECTIVE_CSV_COLUMNS if key in found]
+    parts = [key for key in KNOWLEDGE_CSV_COLUMNS if key in found]
+    at, after_valid = CSV_COLUMNS.index("loss"), CSV_COLUMNS.index("valid") + 1
+    after_reward = CSV_COLUMNS.index("reward") + 1
+    columns = (CSV_COLUMNS[:after_reward] + parts + CSV_COLUMNS[after_reward:after_valid]
+               + goals + CSV_COLUMNS[after_valid:at] + extra + CSV_COLUMNS[at:])  # fmt: skip
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        flat = {**row, **row.get("metrics", {})}
+        costs = {k: v for k, v in (row.get("objectives") or {}).items()
+                 if k in OBJECTIVE_CSV_COLUMNS}  # fmt: skip
+        flat = {**row, **row.get("metrics", {}), **costs}
         flat["tokens"] = " ".join(str(t) for t in row["tokens"])
+        if row.get("knowledge_recovered") is not None:
+            flat["knowledge_recovered"] = " ".join(row["knowledge_recovered"])
         writer.writerow(flat)
     atomic_write_text(path, buffer.getvalue())
 
@@ -242,7 +283,8 @@ def clear_history(run_dir: Path) -> None:
 
 def step_rows(step: int, archs: list[Architecture], scores: list) -> list[dict]:
     """The :class:`HistoryRow` of each architecture scored at ``step`` (its
-    :class:`~genas.search.evaluators.base.Score`; non-finite numbers become null)."""
+    :class:`~genas.search.evaluators.base.Score`; non-finite numbers become null), with
+    the parts of the reward when the score has a knowledge term."""
     return [
         {
             "step": step,
@@ -254,9 +296,24 @@ def step_rows(step: int, archs: list[Architecture], scores: list) -> list[dict]:
             "metrics": {k: _finite_or_none(v) for k, v in score.metrics.items()},
             "seconds": score.seconds,
             "error": score.error,
+            **_knowledge_fields(score),
         }
         for i, (arch, score) in enumerate(zip(archs, scores, strict=True))
     ]
+
+
+def _knowledge_fields(score) -> dict:
+    """``base_reward``, ``knowledge``, ``knowledge_recovered`` and ``knowledge_q`` of a
+    score with a knowledge term ({} without one: a plain search's rows are unchanged)."""
+    known = getattr(score, "knowledge", None)
+    if known is None:
+        return {}
+    return {
+        "base_reward": _finite_or_none(score.base_reward),
+        "knowledge": float(known.score),
+        "knowledge_recovered": list(known.recovered),
+        "knowledge_q": {k: _finite_or_none(q) for k, q in known.best_q.items()},
+    }
 
 
 def probability_row(

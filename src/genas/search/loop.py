@@ -5,9 +5,11 @@ One controller step (DESIGN.md §1):
      drawn uniformly (``supernet.train_on: uniform``, the default), or all from the strategy
      in one ``ask_many`` (``Strategy.sampler``; ``train_on: strategy``, as ENAS and AMBER)
      (shared weights; a no-op for the independent evaluator);
-  2. ``archs_per_step`` architectures are asked, scored (the independent evaluator trains
-     them as trials of a :mod:`genas.parallel` executor: at once on Ray) and told in the
-     order they were asked, so in-process and Ray runs write the same history;
+  2. ``archs_per_step`` architectures are asked, measured and filtered by the hard limits
+     of a multi-objective or constrained search (:mod:`genas.search.objectives`), scored
+     (the independent evaluator trains them as trials of a :mod:`genas.parallel`
+     executor: at once on Ray) and told in the order they were asked, so in-process and
+     Ray runs write the same history;
   3. the strategy updates (REINFORCE for `rl`), and the step is written: history rows,
      controller probabilities with the step's seconds by part (:mod:`genas.search.history`),
      then the checkpoint (:mod:`genas.search.checkpoint`).
@@ -15,7 +17,8 @@ The loop stops after ``steps`` steps or once the wall-clock budget is spent: che
 each step, and while scoring (the independent evaluator starts no child after the budget's
 end, and the architectures it leaves unscored are neither told nor written), so a budget
 is overrun by at most one child's training or one supernet step. The final choice is
-written by :mod:`genas.search.final`.
+written by :mod:`genas.search.final`, and a multi-objective search's Pareto front by
+:mod:`genas.search.pareto`.
 """
 
 from __future__ import annotations
@@ -33,11 +36,15 @@ from genas.config import RunConfig, SearchConfig
 from genas.data import DataSplits
 from genas.errors import ConfigError, GenasError
 from genas.parallel import Executor, make_executor
+from genas.run_files import PARETO_JSON
 from genas.search import history
 from genas.search.checkpoint import restore_search, save_step
 from genas.search.evaluators import make_evaluator
 from genas.search.evaluators.base import Evaluator, Score
 from genas.search.final import SearchResult, write_final_choice
+from genas.search.knowledge import check_knowledge
+from genas.search.objectives import Measured, SearchObjectives, check_objectives
+from genas.search.pareto import write_pareto
 from genas.search.strategies import make_strategy
 from genas.search.strategies.base import Strategy
 from genas.space import Architecture, ModelSpace, get_space, sample_architecture
@@ -75,6 +82,7 @@ def run_search(
     seed_everything(config.seed)
     strategy = make_strategy(space, search, config.seed)
     evaluator = make_evaluator(space, splits, config, device, config.seed, executor)
+    goals = SearchObjectives(search, space, splits.input_length, evaluator.task.n_outputs)
     start, elapsed, rows = _begin(run_dir, config, space, strategy, evaluator, resume, log)
 
     stopped_by = "steps"
@@ -88,15 +96,18 @@ def run_search(
         archs = strategy.ask_many(search.archs_per_step)
         scoring_began = time.perf_counter()
         deadline = None if budget_seconds is None else began + budget_seconds - elapsed
-        archs, scores = _scored(archs, evaluator.score_many(archs, deadline))
+        measured = goals.measure(archs)  # an architecture over a hard limit is not trained
+        archs, scores, measured = _scored(
+            archs, goals.score_many(evaluator, archs, measured, deadline), measured
+        )
         scoring = time.perf_counter() - scoring_began
-        for arch, score in zip(archs, scores, strict=True):
-            strategy.tell(arch, score.reward)
+        for arch, score, costs in zip(archs, scores, measured, strict=True):
+            goals.tell(strategy, arch, score, costs)
         strategy_stats = strategy.step_end()
         seconds = time.perf_counter() - began
         parts = history.step_parts(seconds, train_stats.get("seconds", 0.0), scoring)
 
-        new_rows = history.step_rows(step, archs, scores)
+        new_rows = goals.annotate(history.step_rows(step, archs, scores), scores, measured)
         rows += new_rows
         probabilities = history.probability_row(
             step, strategy.probabilities(), strategy_stats, parts
@@ -107,12 +118,24 @@ def run_search(
         elapsed += time.perf_counter() - began
         log(_step_line(step, search.steps, new_rows, train_stats, seconds, parts))
 
-    return write_final_choice(run_dir, space, rows, strategy, search.final, elapsed, stopped_by)
+    result = write_final_choice(
+        run_dir, space, rows, strategy, search.final, elapsed, stopped_by
+    )
+    if len(goals.names) > 1:
+        front = write_pareto(run_dir, rows, search.objectives)
+        log(f"Pareto front: {len(front['points'])} architectures ({PARETO_JSON})")
+    else:  # of an earlier search in this folder
+        (run_dir / PARETO_JSON).unlink(missing_ok=True)
+    return result
 
 
 def check_search(space: ModelSpace, search: SearchConfig) -> None:
     """A one-line :class:`ConfigError` for a search that cannot run on ``space``: AMBER's
-    controller and the supernet know ops and skips only, not searched training settings."""
+    controller and the supernet know ops and skips only, not searched training settings;
+    objectives that cannot be measured here (:func:`check_objectives`); and knowledge
+    motifs that cannot be found (:func:`check_knowledge`)."""
+    check_objectives(search)
+    check_knowledge(search)
     if not space.training:
         return
     names = ", ".join(name for name, _ in space.training)
@@ -164,13 +187,13 @@ def _training_paths(
 
 
 def _scored(
-    archs: list[Architecture], scores: list[Score | None]
-) -> tuple[list[Architecture], list[Score]]:
-    """The architectures that got a score, and their scores: one the budget left unscored
-    is not told (the strategy never saw it) and not written."""
-    scored = zip(archs, scores, strict=True)
-    kept, got = map(list, zip(*[(a, s) for a, s in scored if s is not None], strict=True))
-    return kept, got
+    archs: list[Architecture], scores: list[Score | None], measured: list[Measured]
+) -> tuple[list[Architecture], list[Score], list[Measured]]:
+    """The architectures that got a score, their scores and costs: one the budget left
+    unscored is not told (the strategy never saw it) and not written."""
+    scored = zip(archs, scores, measured, strict=True)
+    kept = [(a, s, m) for a, s, m in scored if s is not None]
+    return [a for a, _, _ in kept], [s for _, s, _ in kept], [m for _, _, m in kept]
 
 
 def _step_line(

@@ -34,6 +34,8 @@ Defaults: ``filters: 32``, ``reductions: []``, ``reduction_pool: 4``, ``skips: f
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -287,6 +289,13 @@ class ModelSpace:
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def content_digest(self) -> str:
+        """16 hex digits of SHA-256 over :meth:`to_dict` without the description (words
+        only): equal for spaces that decode the same tokens into the same networks."""
+        content = self.to_dict()
+        content.pop("description", None)
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # -------------------------------------------------------------------- helpers

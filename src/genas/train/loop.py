@@ -22,14 +22,22 @@ from genas.train.checkpoint import (
     save_train_state,
 )
 from genas.train.device import resolve_device
+from genas.train.metrics import headline, metrics_task_type
 from genas.train.optimizer import build_optimizer
 from genas.train.predict import evaluate
 from genas.train.progress import TrainProgress
 from genas.train.seeding import get_rng_state, seed_everything, set_rng_state
 from genas.train.step import train_step
+from genas.train.task import TaskSpec
 
 #: ReduceLROnPlateau: multiply the learning rate by this when the monitored score stalls.
 PLATEAU_FACTOR = 0.5
+#: The validation summaries each epoch records (``valid_<key>``) and prints, by task type.
+EPOCH_METRICS = {
+    "binary": (("mean_auroc", "AUROC"), ("mean_auprc", "AUPRC")),
+    "regression": (("mean_pearson", "Pearson r"), ("mean_spearman", "Spearman rho")),
+    "multiclass": (("macro_auroc", "macro AUROC"), ("accuracy", "accuracy")),
+}
 
 
 @dataclass
@@ -40,9 +48,11 @@ class FitResult:
         best_epoch: 1-based epoch whose weights the model holds at the end.
         best_valid: that epoch's monitored score (``monitor``); NaN if no epoch had one.
         history: one dict per epoch (also the resumed ones): epoch, train_loss, valid_loss,
-            valid_mean_auroc, valid_mean_auprc, lr, seconds, seqs_per_s.
+            the task type's :data:`EPOCH_METRICS` as ``valid_<key>`` (valid_mean_auroc and
+            valid_mean_auprc for binary tasks), lr, seconds, seqs_per_s.
         seconds: wall time of this call.
-        monitor: ``"valid_mean_auroc"``, or ``"-valid_loss"`` when no task had an AUROC.
+        monitor: ``"valid_<headline>"`` (valid_mean_auroc, valid_mean_pearson,
+            valid_macro_auroc by task type), or ``"-valid_loss"`` when it is undefined.
         stopped_early: early stopping ended the run before ``max_epochs``.
     """
 
@@ -72,10 +82,12 @@ def build_scheduler(
 
 
 def monitored_score(metrics: Mapping) -> tuple[float, str]:
-    """(score, name): mean valid AUROC, or minus the valid loss when that is NaN."""
-    auroc = metrics["summary"]["mean_auroc"]
-    if math.isfinite(auroc):
-        return float(auroc), "valid_mean_auroc"
+    """(score, name): the task type's headline validation score (mean AUROC, mean Pearson r,
+    macro AUROC), or minus the valid loss when that is NaN."""
+    key = headline(metrics_task_type(metrics))
+    value = metrics["summary"].get(key)
+    if value is not None and math.isfinite(value):
+        return float(value), f"valid_{key}"
     return -float(metrics["loss"]), "-valid_loss"
 
 
@@ -98,8 +110,9 @@ def _train_epoch(
     n_value: float,
     bar,
     forward=None,
+    loss: str = "bce",
 ) -> tuple[float, int]:
-    """One pass over `loader`: (mean masked BCE over known labels, sequences seen).
+    """One pass over `loader`: (mean masked loss over known labels, sequences seen).
 
     The loss stays on the device; it is read once at the end (and whenever `bar` shows it).
     ``forward`` (default: ``model``) runs the network, e.g. a ``torch.compile`` of it.
@@ -126,6 +139,7 @@ def _train_epoch(
             device,
             n_value=n_value,
             grad_clip=config.grad_clip,
+            loss=loss,
         )
         loss_sum += total
         count += known
@@ -163,10 +177,12 @@ def _restore(
     return state
 
 
-def _epoch_line(row: dict, max_epochs: int, improved: bool) -> str:
+def _epoch_line(row: dict, max_epochs: int, improved: bool, task_type: str = "binary") -> str:
+    columns = EPOCH_METRICS[task_type]
+    scores = " ".join(f"{label} {row[f'valid_{key}']:.4f}" for key, label in columns)
     return (
         f"epoch {row['epoch']}/{max_epochs}  loss {row['train_loss']:.4f}/{row['valid_loss']:.4f}"
-        f"  valid AUROC {row['valid_mean_auroc']:.4f} AUPRC {row['valid_mean_auprc']:.4f}"
+        f"  valid {scores}"
         f"  lr {row['lr']:.2e}  {row['seconds']:.1f} s  {row['seqs_per_s']:,.0f} seq/s"
         + ("  *" if improved else "")
     )
@@ -185,11 +201,12 @@ def fit(
     resume: bool = False,
     seed: int = 0,
     progress: bool = True,
+    task: TaskSpec | None = None,
 ) -> FitResult:
-    """Train `model` with early stopping on the validation mean AUROC.
+    """Train `model` with early stopping on the task type's validation score.
 
     Args:
-        model: maps float32 (B, 4, L) to logits (B, T); moved to ``config.device``.
+        model: maps float32 (B, 4, L) to outputs (B, O); moved to ``config.device``.
         train_loader, valid_loader: yield ``(x uint8 (B, 4, L), y float32 (B, T))``; NaN
             labels are unknown and masked. ``len(loader)`` sizes the progress bar; a
             ``set_epoch(epoch)`` method, if present, is called before every epoch.
@@ -208,6 +225,8 @@ def fit(
             an uninterrupted one.
         seed: seeds Python, NumPy and torch at the start.
         progress: a transient progress bar on a terminal, plain lines otherwise; False: silent.
+        task: the task type, its loss and metrics (default: binary tasks ``task_names``);
+            early stopping monitors its headline score (:func:`monitored_score`).
 
     Returns:
         :class:`FitResult`. The model holds the weights of the best epoch.
@@ -217,6 +236,7 @@ def fit(
             an unavailable device.
     """
     started = time.perf_counter()
+    task = task or TaskSpec.binary(task_names)
     reporter = TrainProgress(enabled=progress)
     device = resolve_device(config.device)
     seed_everything(seed)
@@ -233,7 +253,7 @@ def fit(
     epoch, best_epoch, best_score, bad_epochs, stopped = 0, 0, math.nan, 0, False
     best_model: dict | None = None
     history: list[dict] = []
-    monitor = "valid_mean_auroc"
+    monitor = f"valid_{task.headline}"
     if resume and path is not None and path.is_file():
         state = _restore(path, model, optimizer, scheduler, config)
         epoch, best_epoch = int(state["epoch"]), int(state["best_epoch"])
@@ -254,7 +274,7 @@ def fit(
         lr = float(optimizer.param_groups[0]["lr"])
         with reporter.epoch(epoch, config.max_epochs, total_steps or 0) as bar:
             train_loss, n_seqs = _train_epoch(
-                model, train_loader, optimizer, config, device, n_value, bar, forward
+                model, train_loader, optimizer, config, device, n_value, bar, forward, task.loss
             )
         train_seconds = time.perf_counter() - epoch_start
         metrics = evaluate(
@@ -265,6 +285,7 @@ def fit(
             rc_average=config.rc_predict,
             device=device,
             n_value=n_value,
+            task=task,
         )
         score, monitor = monitored_score(metrics)
         improved = math.isfinite(score) and (best_epoch == 0 or score > best_score)
@@ -282,14 +303,16 @@ def fit(
             "epoch": epoch,
             "train_loss": train_loss,
             "valid_loss": float(metrics["loss"]),
-            "valid_mean_auroc": float(metrics["summary"]["mean_auroc"]),
-            "valid_mean_auprc": float(metrics["summary"]["mean_auprc"]),
+            **{
+                f"valid_{key}": float(metrics["summary"][key])
+                for key, _ in EPOCH_METRICS[task.task_type]
+            },
             "lr": lr,
             "seconds": time.perf_counter() - epoch_start,
             "seqs_per_s": n_seqs / train_seconds if train_seconds > 0 else math.nan,
         }
         history.append(row)
-        reporter.log(_epoch_line(row, config.max_epochs, improved))
+        reporter.log(_epoch_line(row, config.max_epochs, improved, task.task_type))
         if stopped:
             reporter.log(f"early stopping: no better {monitor} for {bad_epochs} epochs")
         if path is not None:

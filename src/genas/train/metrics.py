@@ -232,38 +232,93 @@ def auroc_standard_error(auroc: float, n_pos: int, n_neg: int) -> float:
     return math.sqrt(max(var, 0.0))
 
 
-def _fmt(value: float) -> str:
+#: Per task type, the summary keys of its compact tables with their labels; the first is the
+#: headline: the score early stopping monitors and the one a comparison leads with.
+SUMMARY_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "binary": (
+        ("mean_auroc", "mean AUROC"),
+        ("median_auroc", "median AUROC"),
+        ("mean_auprc", "mean AUPRC"),
+    ),
+    "regression": (
+        ("mean_pearson", "mean Pearson r"),
+        ("median_pearson", "median Pearson r"),
+        ("mean_spearman", "mean Spearman rho"),
+        ("mean_r2", "mean R2"),
+        ("mean_mse", "mean MSE"),
+    ),
+    "multiclass": (
+        ("macro_auroc", "macro AUROC"),
+        ("accuracy", "accuracy"),
+        ("macro_f1", "macro F1"),
+    ),
+}
+#: Per task type, the metrics of one task (one class for multiclass) with their labels.
+TASK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "binary": (("auroc", "AUROC"), ("auprc", "AUPRC")),
+    "regression": (("pearson", "Pearson"), ("spearman", "Spearman"), ("r2", "R2"), ("mse", "MSE")),
+    "multiclass": (("auroc", "AUROC"), ("f1", "F1")),
+}
+
+
+def metrics_task_type(metrics: Mapping) -> str:
+    """The task type an evaluation's metrics belong to (older, binary ones name none)."""
+    return str(metrics.get("task_type") or "binary")
+
+
+def headline(task_type: str) -> str:
+    """The summary key that early stopping monitors for ``task_type`` (e.g. mean_auroc)."""
+    return SUMMARY_COLUMNS[task_type][0][0]
+
+
+def table_rows(
+    metrics: Mapping, max_tasks: int = 20
+) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
+    """Column labels and ``(label, values)`` rows of one split's metrics, by task type.
+
+    Binary and regression: the mean and median of each per-task metric, the mean of each
+    group, then each task (when there are 2 to ``max_tasks``). Multiclass: the macro
+    AUROC and F1, the accuracy, then each class's one-vs-rest AUROC and F1. A value that
+    does not apply to a row is None.
+    """
+    task_type = metrics_task_type(metrics)
+    columns = TASK_COLUMNS[task_type]
+    labels = [label for _, label in columns]
+    summary = metrics.get("summary", {})
+    if task_type == "multiclass":
+        rows = [
+            ("macro", [summary.get("macro_auroc"), summary.get("macro_f1")]),
+            ("accuracy", [summary.get("accuracy"), None]),
+        ]
+        for name, values in list(metrics.get("classes", {}).items())[:max_tasks]:
+            rows.append((f"class {name}", [values.get(key) for key, _ in columns]))
+        return labels, rows
+    rows = [
+        ("mean", [summary.get(f"mean_{key}") for key, _ in columns]),
+        ("median", [summary.get(f"median_{key}") for key, _ in columns]),
+    ]
+    for group, values in (metrics.get("groups") or {}).items():
+        rows.append((f"group {group} (mean)", [values.get(f"mean_{key}") for key, _ in columns]))
+    tasks = metrics.get("tasks", {})
+    if len(tasks) > 1:
+        for name, values in list(tasks.items())[:max_tasks]:
+            rows.append((f"task {name}", [values.get(key) for key, _ in columns]))
+    return labels, rows
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
     return "   nan" if not math.isfinite(value) else f"{value:6.4f}"
 
 
 def format_metrics_table(metrics: Mapping, max_tasks: int = 20) -> str:
-    """A compact plain-text table of :func:`task_metrics` output.
-
-    One row for all tasks, one per group, then one per task when there are at most
-    ``max_tasks`` tasks.
-    """
-    columns = ("mean AUROC", "med AUROC", "mean AUPRC", "med AUPRC")
-    header = f"{'':24} {'tasks':>7} " + " ".join(f"{c:>10}" for c in columns)
-    lines = [header]
-
-    def summary_row(name: str, s: Mapping) -> str:
-        count = f"{s['n_scored']}/{s['n_tasks']}"
-        return (
-            f"{name[:24]:24} {count:>7} {_fmt(s['mean_auroc']):>10} {_fmt(s['median_auroc']):>10}"
-            f" {_fmt(s['mean_auprc']):>10} {_fmt(s['median_auprc']):>10}"
-        )
-
-    lines.append(summary_row("all", metrics["summary"]))
-    for group, s in metrics.get("groups", {}).items():
-        lines.append(summary_row(f"  {group}", s))
-    tasks = metrics.get("tasks", {})
-    if 0 < len(tasks) <= max_tasks:
-        lines.append(f"{'task':24} {'pos/n':>15} {'AUROC':>10} {'AUPRC':>10}")
-        for name, m in tasks.items():
-            count = f"{m['n_pos']}/{m['n']}"
-            lines.append(
-                f"{name[:24]:24} {count:>15} {_fmt(m['auroc']):>10} {_fmt(m['auprc']):>10}"
-            )
+    """A compact plain-text table of one split's metrics (:func:`table_rows`), with the
+    loss when known."""
+    labels, rows = table_rows(metrics, max_tasks)
+    lines = [f"{'':32} " + " ".join(f"{c:>12}" for c in labels)]
+    for label, values in rows:
+        lines.append(f"{label[:32]:32} " + " ".join(f"{_fmt(v):>12}" for v in values))
     if "loss" in metrics:
         lines.append(f"loss {metrics['loss']:.4f}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Inference: probabilities for many sequences, and evaluation against labels."""
+"""Inference: predictions for many sequences, and evaluation against labels."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from torch import nn
 
 from genas.seq.alphabet import reverse_complement
 from genas.train.device import autocast, batch_to_float, resolve_device, to_device
-from genas.train.loss import masked_bce_sum
-from genas.train.metrics import task_metrics
+from genas.train.task import TaskSpec
 
 # Predictions are kept on the device and copied to the host in chunks of this many values.
 _FLUSH_ELEMENTS = 1 << 24
@@ -76,16 +75,19 @@ def run_inference(
     device: str | torch.device = "auto",
     n_value: float = 0.25,
     with_labels: bool = False,
+    task: TaskSpec | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, float]:
-    """Probabilities (N, T) float32, labels (N, T) float32 (or None), and the masked BCE.
+    """Predictions (N, O) float32, labels (N, T) float32 (or None), and the masked loss.
 
     The model is moved to `device` and run in eval mode under ``torch.inference_mode``
-    (bf16 autocast on CUDA); its previous training mode is restored afterwards. The loss is
-    computed from the logits, or from the averaged probabilities when ``rc_average``;
-    NaN when there are no labels.
+    (bf16 autocast on CUDA); its previous training mode is restored afterwards. ``task``
+    (default: binary) maps outputs to predictions and gives the loss, computed from the
+    outputs, or from the averaged predictions when ``rc_average``; NaN when there are no
+    labels.
     """
     device = resolve_device(device)
     model.to(device)
+    task = task or TaskSpec()
     was_training = model.training
     model.eval()
     probs, labels = _HostBuffer(), _HostBuffer()
@@ -100,17 +102,15 @@ def run_inference(
                     if rc_average:
                         rc_logits = model(reverse_complement(xf)).float()
                 if rc_average:
-                    p = 0.5 * (torch.sigmoid(logits) + torch.sigmoid(rc_logits))
+                    p = 0.5 * (task.predictions(logits) + task.predictions(rc_logits))
                 else:
-                    p = torch.sigmoid(logits)
+                    p = task.predictions(logits)
                 probs.add(p)
                 if with_labels:
                     if y is None:
                         raise ValueError("the loader must yield (x, y) batches to evaluate")
                     y = to_device(y, device).float()
-                    s, c = masked_bce_sum(
-                        p if rc_average else logits, y, from_logits=not rc_average
-                    )
+                    s, c = task.loss_sum(p if rc_average else logits, y, from_logits=not rc_average)
                     loss_sum += s
                     loss_count += c
                     labels.add(y)
@@ -132,20 +132,25 @@ def predict(
     rc_average: bool = False,
     device: str | torch.device = "auto",
     n_value: float = 0.25,
+    task: TaskSpec | None = None,
 ) -> np.ndarray:
-    """Predicted probabilities for sequences.
+    """Predictions for sequences.
 
     Args:
-        model: maps float32 (B, 4, L) to logits (B, T). Moved to `device`.
+        model: maps float32 (B, 4, L) to outputs (B, O). Moved to `device`.
         x_or_loader: one-hot sequences (N, 4, L) as a uint8 numpy array or torch tensor
             (float input is used as it is), or an iterable of batches ``x`` or ``(x, y, ...)``.
         batch_size: batch size for array/tensor input.
-        rc_average: average the probabilities of each sequence and its reverse complement.
+        rc_average: average the predictions of each sequence and its reverse complement.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...
         n_value: channel value of an unknown base N.
+        task: what the outputs are (default binary: probabilities, the sigmoid of the
+            logits); :meth:`TaskSpec.predictions`. Regression values stay on the scale the
+            network was trained on (:meth:`TaskSpec.original_scale` undoes ``log1p``).
 
     Returns:
-        float32 (N, T) probabilities (sigmoid of the logits).
+        float32 (N, O) predictions: probabilities (binary; (N, K) class probabilities for
+        multiclass), values or rates (regression).
     """
     probs, _, _ = run_inference(
         model,
@@ -154,6 +159,7 @@ def predict(
         rc_average=rc_average,
         device=device,
         n_value=n_value,
+        task=task,
     )
     return probs
 
@@ -167,23 +173,32 @@ def evaluate(
     rc_average: bool = False,
     device: str | torch.device = "auto",
     n_value: float = 0.25,
+    task: TaskSpec | None = None,
 ) -> dict:
     """Predict a labelled loader and score it.
 
     Args:
         loader: yields ``(x uint8 (B, 4, L), y float32 (B, T))``; NaN labels are unknown.
+        task: the task type (default: binary tasks named ``task_names``).
 
     Returns:
-        :func:`~genas.train.metrics.task_metrics` output plus ``"loss"`` (masked BCE) and
+        :meth:`TaskSpec.metrics` output plus ``"loss"`` (the masked training loss) and
         ``"n"`` (number of sequences).
     """
+    task = task or TaskSpec.binary(task_names)
     probs, labels, loss = run_inference(
-        model, loader, rc_average=rc_average, device=device, n_value=n_value, with_labels=True
+        model,
+        loader,
+        rc_average=rc_average,
+        device=device,
+        n_value=n_value,
+        with_labels=True,
+        task=task,
     )
     if labels is None:
         labels = np.zeros((0, len(task_names)), dtype=np.float32)
-        probs = labels.copy()
-    metrics = task_metrics(labels, probs, task_names, task_groups)
+        probs = np.zeros((0, task.n_outputs), dtype=np.float32)
+    metrics = task.metrics(labels, probs, task_groups)
     metrics["loss"] = loss
     metrics["n"] = int(probs.shape[0])
     return metrics

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from genas.train.device import autocast, batch_to_float, to_device
-from genas.train.loss import masked_bce_sum
+from genas.train.loss import masked_loss_sum
 
 
 def train_step(
@@ -20,18 +20,20 @@ def train_step(
     device: torch.device,
     n_value: float = 0.25,
     grad_clip: float | None = None,
+    loss: str = "bce",
 ) -> tuple[Tensor, Tensor]:
-    """Forward, masked BCE, backward, clip, step on one batch.
+    """Forward, masked loss, backward, clip, step on one batch.
 
     Args:
         model: the module whose parameters ``forward`` uses (in training mode).
-        forward: float32 (B, 4, L) on ``device`` → logits (B, T).
+        forward: float32 (B, 4, L) on ``device`` → outputs (B, O).
         optimizer: over ``model``'s parameters.
         x: uint8 (B, 4, L) one-hot (CPU or ``device``); converted on the device.
-        y: float32 (B, T) labels, NaN = unknown.
+        y: float32 (B, T) targets, NaN = unknown.
         device: where ``model`` lives; bf16 autocast on CUDA.
         n_value: channel value of an unknown base N.
         grad_clip: clip the gradient norm (of the parameters that have one) to this.
+        loss: the training loss (:func:`~genas.train.loss.masked_loss_sum`).
 
     Returns:
         (loss sum, known labels): detached 0-d float32 tensors on ``device`` (no sync).
@@ -41,7 +43,7 @@ def train_step(
     optimizer.zero_grad(set_to_none=True)
     with autocast(device):
         logits = forward(xf)
-    total, known = masked_bce_sum(logits, y)
+    total, known = masked_loss_sum(logits, y, loss)
     (total / known.clamp(min=1.0)).backward()
     if grad_clip is not None:
         nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], grad_clip)

@@ -5,7 +5,9 @@ The analogue of the paper's Fig. 2: k architectures drawn uniformly from the sam
 trained with the run's own training settings and data, each into ``RUN_DIR/compare/NAME``;
 the table goes to ``RUN_DIR/comparison.json`` and ``comparison.tsv``. The models train as
 trials of the run's executor (at once on Ray); one that fails twice gets a row with its
-error and empty metrics.
+error and empty metrics. The columns are the task type's (``SUMMARY_COLUMNS``): mean and
+median AUROC and mean AUPRC for binary tasks, mean and median Pearson r, mean Spearman ρ,
+R² and MSE for regression, macro AUROC, accuracy and macro F1 for multiclass.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from genas.config import ModelConfig, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
-from genas.parallel import executor_config
 from genas.run_files import (
     COMPARE_DIR,
     COMPARISON_JSON,
@@ -33,11 +34,26 @@ from genas.run_files import (
 from genas.run_lock import locks_run_folder
 from genas.search.evaluators.base import failure_message
 from genas.space import get_space, sample_architecture
-from genas.train.metrics import auroc_standard_error
+from genas.train.device import resolve_device
+from genas.train.metrics import (
+    SUMMARY_COLUMNS,
+    auroc_standard_error,
+    headline,
+    metrics_task_type,
+)
+from genas.workflows.overrides import apply_overrides
 from genas.workflows.train_many import train_many
 
-COLUMNS = ("model", "parameters", "test_mean_auroc", "test_median_auroc", "test_mean_auprc")
 LEARNED_AUROC = 0.55  # a best validation mean AUROC below this: the network never learned
+LEARNED_PEARSON = 0.05  # ... or a mean Pearson r below this (regression)
+#: The headline score below which a trained network is taken not to have learned.
+_LEARNED = {"mean_auroc": LEARNED_AUROC, "macro_auroc": LEARNED_AUROC,
+            "mean_pearson": LEARNED_PEARSON}  # fmt: skip
+
+
+def columns(task_type: str = "binary") -> tuple[str, ...]:
+    """The metric columns of the comparison table of ``task_type`` (after the model)."""
+    return ("model", "parameters", *(f"test_{key}" for key, _ in SUMMARY_COLUMNS[task_type]))
 
 
 def random_baseline_architectures(space_name: str, k: int, seed: int) -> list:
@@ -59,6 +75,7 @@ def compare_run(
     progress: bool = True,
     log=print,
     executor: Mapping[str, Any] | None = None,
+    device: str | None = None,
 ) -> list[dict]:
     """Train the baselines and write the comparison table; returns its rows.
 
@@ -66,16 +83,19 @@ def compare_run(
     (:func:`~genas.workflows.train_many.train_many`).
 
     ``executor``: overrides of the run's ``executor:`` settings (e.g. ``{"backend": "ray",
-    "address": "auto"}``).
+    "address": "auto"}``); ``device``: of its ``train.device``.
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir / CONFIG_YAML)
-    config.executor = executor_config(config.executor, executor)
+    config = apply_overrides(config, out=run_dir, executor=executor, device=device)
+    resolve_device(config.train.device)  # one line now, not a failed row per model
     metrics_path = run_dir / METRICS_JSON
     if not metrics_path.is_file():
         raise GenasError(f"{metrics_path}: not found (retrain the searched model first)")
     splits = splits or load_splits(config.data, config.seed)
-    rows = [_row("searched (genas)", json.loads(metrics_path.read_text()), run_dir)]
+    searched = json.loads(metrics_path.read_text())
+    task_type = metrics_task_type(searched.get("valid") or {})
+    rows = [_row("searched (genas)", searched, run_dir)]
 
     models: dict[str, ModelConfig] = {}
     if config.search is not None and n_random:
@@ -98,34 +118,37 @@ def compare_run(
             if (note := chance_note(name, result.value.metrics, config.train.lr)) is not None:
                 log(note)
         else:
-            rows.append(_failed_row(name, failure_message(result.error), out))
+            rows.append(_failed_row(name, failure_message(result.error), out, task_type))
 
-    randoms = [
-        r["test_mean_auroc"]
-        for r in rows
-        if r["model"].startswith("random_") and r["test_mean_auroc"] is not None
-    ]
+    key = f"test_{headline(task_type)}"
+    randoms = [r[key] for r in rows if r["model"].startswith("random_") and r[key] is not None]
+    median_key = "random_median_test_auroc" if task_type == "binary" else f"random_median_{key}"
     summary = {
         "rows": rows,
-        "random_median_test_auroc": float(np.median(randoms)) if randoms else None,
+        "task_type": task_type,
+        median_key: float(np.median(randoms)) if randoms else None,
     }
     atomic_write_json(run_dir / COMPARISON_JSON, summary)
-    lines = ["\t".join(COLUMNS + ("train_seconds", "run_dir"))]
+    table = columns(task_type) + ("train_seconds", "run_dir")
+    lines = ["\t".join(table)]
     for row in rows:
-        lines.append("\t".join(_cell(row[c]) for c in COLUMNS + ("train_seconds", "run_dir")))
+        lines.append("\t".join(_cell(row.get(c)) for c in table))
     atomic_write_text(run_dir / COMPARISON_TSV, "\n".join(lines) + "\n")
     return rows
 
 
 def chance_note(name: str, metrics: dict, lr: float) -> str | None:
-    """A one-line warning when a trained model's validation mean AUROC stayed below
-    :data:`LEARNED_AUROC` (its row then compares against a network that never learned);
-    None otherwise, and when there is no AUROC (no task with both classes)."""
-    auroc = metrics["valid"]["summary"]["mean_auroc"]
-    if not math.isfinite(auroc) or auroc >= LEARNED_AUROC:
+    """A one-line warning when a trained model's validation headline score (mean or macro
+    AUROC, mean Pearson r) stayed below :data:`LEARNED_AUROC` (:data:`LEARNED_PEARSON`):
+    its row then compares against a network that never learned. None otherwise, and when
+    the score is undefined (e.g. no task with both classes)."""
+    key = headline(metrics_task_type(metrics["valid"]))
+    score = metrics["valid"]["summary"].get(key)
+    if score is None or not math.isfinite(score) or score >= _LEARNED.get(key, -math.inf):
         return None
+    label = dict(SUMMARY_COLUMNS[metrics_task_type(metrics["valid"])])[key]
     return (
-        f"warning: {name} did not learn (validation mean AUROC {auroc:.3f}) with train.lr "
+        f"warning: {name} did not learn (validation {label} {score:.3f}) with train.lr "
         f"{lr:g}; a network without normalisation layers (DeepSEA, DanQ) may need a lower "
         "train.lr, e.g. 1e-4"
     )
@@ -134,14 +157,15 @@ def chance_note(name: str, metrics: dict, lr: float) -> str | None:
 def _row(name: str, metrics: dict, run_dir: Path) -> dict:
     test = metrics.get("test") or metrics.get("valid")
     summary = test["summary"]
+    task_type = metrics_task_type(test)
+    key = headline(task_type)
     return {
         "model": name,
         "parameters": metrics.get("parameters"),
-        "test_mean_auroc": summary["mean_auroc"],
-        "test_auroc_se": _single_task_se(test),
-        "test_median_auroc": summary["median_auroc"],
-        "test_mean_auprc": summary["mean_auprc"],
-        "groups": {g: v["mean_auroc"] for g, v in (test.get("groups") or {}).items()},
+        "task_type": task_type,
+        **{f"test_{k}": summary.get(k) for k, _ in SUMMARY_COLUMNS[task_type]},
+        "test_auroc_se": _single_task_se(test) if task_type == "binary" else None,
+        "groups": {g: v.get(key) for g, v in (test.get("groups") or {}).items()},
         "train_seconds": metrics.get("train_seconds"),
         "run_dir": str(run_dir),
     }
@@ -156,9 +180,16 @@ def _single_task_se(split_metrics: dict) -> float | None:
     return auroc_standard_error(task["auroc"], task["n_pos"], task["n"] - task["n_pos"])
 
 
-def _failed_row(name: str, error: str, run_dir: Path) -> dict:
-    row = dict.fromkeys(COLUMNS[1:] + ("train_seconds",))
-    return {"model": name, **row, "groups": {}, "run_dir": str(run_dir), "error": error}
+def _failed_row(name: str, error: str, run_dir: Path, task_type: str = "binary") -> dict:
+    row = dict.fromkeys(columns(task_type)[1:] + ("train_seconds",))
+    return {
+        "model": name,
+        **row,
+        "task_type": task_type,
+        "groups": {},
+        "run_dir": str(run_dir),
+        "error": error,
+    }
 
 
 def _cell(value) -> str:

@@ -62,12 +62,14 @@ def run_demo(
     n_random: int = 3,
     progress: bool = True,
     console: Console | None = None,
+    device: str = "auto",
 ) -> dict:
     """Search, retrain, compare; print the table, write `OUT/summary.json` and `OUT/report.html`.
 
     The search runs for at most `budget`, with genas's default search settings; what it
     found is retrained from scratch, then `n_random` random architectures of the same space
-    and the DeepBind-like reference are trained the same way.
+    and the DeepBind-like reference are trained the same way, on ``device`` (default: the
+    GPU if there is one).
     """
     console = console or Console()
     out = Path(out)
@@ -86,6 +88,7 @@ def run_demo(
         log=log,
         splits=splits,
         report=False,  # written below, once the comparison is in
+        device=device,  # recorded in the run's config.yaml, which compare_run reads
     )
     rows = compare_run(
         out, n_random=n_random, references=("deepbind",), splits=splits, progress=progress, log=log
@@ -94,6 +97,6 @@ def run_demo(
     summary = {"dataset": "TAF7 H1-hESC (bundled)", "seed": DEMO_SEED, "budget": budget,
                "results": rows}
     atomic_write_json(out / DEMO_SUMMARY_JSON, summary)
-    report_run(out, log=log)
+    report_run(out, device=device, log=log)
     log(f"run folder: {out} (predict with: genas predict {out} sequences.fa -o scores.tsv)")
     return summary

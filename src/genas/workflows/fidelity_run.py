@@ -36,6 +36,8 @@ from genas.search.evaluators import IndependentEvaluator, SharedEvaluator
 from genas.search.evaluators.seeding import derive_seed
 from genas.search.fidelity import rank_agreement
 from genas.space import get_space, sample_architecture
+from genas.train.metrics import headline, metrics_task_type
+from genas.workflows.overrides import apply_overrides
 
 TRUTH_SEEDS = (1, 2)
 #: How the supernet's BatchNorm normalises a scored path (SharedEvaluator's ``bn``).
@@ -53,7 +55,9 @@ def fidelity_architectures(space_name: str, n_archs: int, seed: int) -> list[lis
 def truth_score(config: RunConfig, tokens: list[int], seed: int, out: Path,
                 splits: DataSplits | None = None) -> dict:
     """One standalone training of ``tokens`` with ``seed`` into ``out`` (a finished one
-    there is reused): its validation and test AUROC, epochs and seconds."""
+    there is reused): its validation and test mean AUROC, epochs and seconds. For a
+    regression or multiclass run the two scores are its headline score instead (mean Pearson
+    r, macro AUROC), under the same keys."""
     from genas.workflows.train_run import finished_run, train_run
 
     config = config.model_copy(deep=True)
@@ -63,8 +67,9 @@ def truth_score(config: RunConfig, tokens: list[int], seed: int, out: Path,
     splits = splits or load_splits(config.data, data_seed)
     result = finished_run(config, out) or train_run(config, out, progress=False, splits=splits)
     metrics = result.metrics
-    return {"valid_auroc": metrics["valid"]["summary"]["mean_auroc"],
-            "test_auroc": (metrics.get("test") or {}).get("summary", {}).get("mean_auroc"),
+    key = headline(metrics_task_type(metrics["valid"]))
+    return {"valid_auroc": metrics["valid"]["summary"][key],
+            "test_auroc": (metrics.get("test") or {}).get("summary", {}).get(key),
             "epochs": len(metrics["history"]), "seconds": metrics["train_seconds"]}
 
 
@@ -144,16 +149,20 @@ def fidelity_run(
     n_archs: int = 30,
     epochs: Sequence[int] = (1, 2, 4),
     supernet_epochs: Sequence[int] = (1, 2, 4, 8),
+    device: str | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Measure every estimate of :mod:`this module <genas.workflows.fidelity_run>` in
     ``out`` (reusing what a previous run finished); writes and returns
-    ``OUT/fidelity.json`` (``{"table": ..., "raw": ...}``).
+    ``OUT/fidelity.json`` (``{"table": ..., "raw": ...}``). ``device`` overrides the
+    config's ``train.device``.
 
     Raises:
         GenasError: no validation data, fewer than 5 architectures, or bad epoch lists.
     """
     _search(config)
+    if device is not None:
+        config = apply_overrides(config, device=device)
     if n_archs < 5:
         raise GenasError(f"--archs must be at least 5 (a top 5 is compared), got {n_archs}")
     for name, values in (("--epochs", epochs), ("--supernet-epochs", supernet_epochs)):

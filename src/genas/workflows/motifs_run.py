@@ -1,7 +1,8 @@
 """`genas motifs RUN_DIR`: what a trained model's units respond to, as motifs, vs JASPAR.
 
 Writes into ``RUN_DIR/motifs/``: ``filters.meme`` (one matrix per unit with enough
-activating windows), ``matches.tsv`` (unit → JASPAR matches with TOMTOM p and q values),
+activating windows and information), ``matches.tsv`` (unit → JASPAR matches at q < ``max_q``
+with TOMTOM p and q values),
 ``motifs.json`` (settings, per-filter summary and, for `genas simulate` data, the recovery of
 the planted motifs); and ``RUN_DIR/plots/filter_logos.png``.
 """
@@ -13,11 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from torch import nn
 
-from genas.analysis.motifs import FilterMatches, filter_pfms, recovery, tomtom_matches
+from genas.analysis.motifs import (
+    MIN_BITS,
+    MIN_MEAN_BITS,
+    FilterMatches,
+    default_layers,
+    filter_pfms,
+    recovery,
+    tomtom_matches,
+)
 from genas.data.motifs import Motif, consensus, load_jaspar, read_meme, write_meme
 from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json, atomic_write_text
+from genas.nn.ensemble import Ensemble
 from genas.nn.model_file import LoadedModel, load_model
 from genas.run_files import (
     CONFIG_YAML,
@@ -29,6 +40,7 @@ from genas.run_files import (
     PLOTS_DIR,
 )
 from genas.run_lock import locks_run_folder
+from genas.train.device import resolve_device
 
 SPLITS = ("train", "valid", "test")
 
@@ -41,6 +53,8 @@ class MotifsResult:
     n_sequences: int
     source: str
     out_dir: Path
+    max_q: float  # the matches kept have q below this
+    network: str  # whose units: "the model" or "the ensemble's first member (of 3)"
 
 
 def load_sequences(
@@ -139,6 +153,7 @@ def motifs_run(
     n_logos: int = 12,
     sequences: tuple[np.ndarray, str, Path | None] | None = None,
     loaded: LoadedModel | None = None,
+    device: str = "auto",
     log=print,
 ) -> MotifsResult:
     """Units → matrices → TOMTOM against JASPAR (or ``motif_db``, a MEME file); write files.
@@ -147,14 +162,16 @@ def motifs_run(
     mix (``"stem,2"``), or ``"auto"``: the stem and, in a genas space network, every searched
     layer up to the first reduction (see :mod:`genas.analysis.motifs` for why).
 
-    A `genas simulate` ``manifest.json`` (given, or found beside the data) adds the fraction
-    of planted motifs that some filter matches at q < ``max_q``. ``sequences`` (x, source,
-    folder) and ``loaded`` skip reading the data and the model again.
+    Only matches at q < ``max_q`` are kept, written and drawn. A `genas simulate`
+    ``manifest.json`` (given, or found beside the data) adds the fraction of planted motifs
+    that some filter matches. ``sequences`` (x, source,
+    folder) and ``loaded`` skip reading the data and the model again (``loaded`` stays on
+    its device; otherwise the model is loaded onto ``device``: auto, cpu, cuda, cuda:N).
     """
     from genas.report.plots import plot_filter_logos, save_png
 
     run_dir = Path(run_dir)
-    loaded = loaded or load_model(run_dir)
+    loaded = loaded or load_model(run_dir, device=resolve_device(device))
     if sequences is None:
         sequences = load_sequences(run_dir, loaded, data, genome, split, max_sequences)
     x, source, folder = sequences
@@ -163,16 +180,15 @@ def motifs_run(
         raise InputError(manifest_path, "file not found")
     planted = planted_motif_ids(manifest_path) if manifest_path is not None else None
     targets = read_meme(motif_db) if motif_db is not None else load_jaspar(release=release)
-    chosen = parse_layers(layers, loaded.model)
-    log(f"motifs: {len(x)} sequences from {source}")
+    model, network = analysed_network(loaded.model)
+    chosen = parse_layers(layers, model)
+    log(f"motifs: {len(x)} sequences from {source}; units of {network}")
     filters = [
         unit
         for layer in chosen
-        for unit in filter_pfms(
-            loaded.model, x, layer=layer, threshold=threshold, n_value=loaded.n_value
-        )
+        for unit in filter_pfms(model, x, layer=layer, threshold=threshold, n_value=loaded.n_value)
     ]
-    matches = tomtom_matches(filters, targets, n_best=10)
+    matches = tomtom_matches(filters, targets, max_q=max_q, n_best=10)
     recovered = None
     if planted is not None:
         recovered = recovery(matches, planted, max_q=max_q)
@@ -187,19 +203,33 @@ def motifs_run(
     summary = {
         "sequences": len(x),
         "source": source,
+        "network": network,
         "layers": ["stem" if layer is None else layer for layer in chosen],
         "threshold": threshold,
+        "min_bits": MIN_BITS,
+        "min_mean_bits": MIN_MEAN_BITS,
+        "max_q": max_q,
         "database": str(motif_db) if motif_db is not None else f"{release} CORE vertebrates",
         "targets": len(targets),
         "filters": [_filter_summary(fm) for fm in matches],
         "recovery": recovered,
     }
     atomic_write_json(out_dir / MOTIFS_JSON, summary)
-    save_png(plot_filter_logos(matches, targets, n=n_logos), run_dir / PLOTS_DIR / FILTER_LOGOS_PNG)
-    n_matched = sum(1 for fm in matches if fm.best and fm.best.q < max_q)
+    logos = plot_filter_logos(matches, targets, n=n_logos, max_q=max_q)
+    save_png(logos, run_dir / PLOTS_DIR / FILTER_LOGOS_PNG)
+    n_matched = sum(1 for fm in matches if fm.best_at(max_q))
     log(f"{n_matched}/{len(matches)} units match a database motif at q < {max_q:g}; "
         f"tables in {out_dir}")  # fmt: skip
-    return MotifsResult(matches, list(targets), recovered, len(x), source, out_dir)
+    return MotifsResult(matches, list(targets), recovered, len(x), source, out_dir, max_q, network)
+
+
+def analysed_network(model: nn.Module) -> tuple[nn.Module, str]:
+    """The network whose units are analysed, and how the report names it: the model, or an
+    ensemble's first member (the best-ranked retrained architecture: members are trained
+    separately, so their units are different detectors and are not pooled)."""
+    if isinstance(model, Ensemble):
+        return model.members[0], f"the ensemble's first member (of {len(model.members)})"
+    return model, "the model"
 
 
 def parse_layers(text: str, model) -> list[int | None]:
@@ -208,10 +238,7 @@ def parse_layers(text: str, model) -> list[int | None]:
     space = getattr(model, "space", None)
     n_layers = len(model.layers) if space is not None else 0
     if text.strip() == "auto":
-        if space is None:
-            return [None]
-        last = space.reductions[0] if space.reductions else n_layers - 1
-        return [None, *range(last + 1)]
+        return default_layers(model)
     out: list[int | None] = []
     for item in (t.strip() for t in text.split(",")):
         if item == "stem":

@@ -17,6 +17,7 @@ from genas.config import RunConfig
 from genas.errors import ConfigError
 from genas.parallel import executor_config
 from genas.search.budget import parse_budget
+from genas.train.device import resolve_device
 
 
 def apply_overrides(
@@ -27,6 +28,7 @@ def apply_overrides(
     executor: Mapping[str, Any] | None = None,
     retrain_width: float | None = None,
     retrain_top_k: int | None = None,
+    device: str | None = None,
 ) -> RunConfig:
     """A copy of ``config`` with the given options applied (None: not given).
 
@@ -37,6 +39,8 @@ def apply_overrides(
             as ``executor:`` keys (:func:`~genas.parallel.executor_config`).
         retrain_width: ``retrain --width`` (``search.retrain_width``).
         retrain_top_k: ``retrain --top-k`` (``search.retrain_top_k``).
+        device: ``--device`` (``train.device``), e.g. ``"cuda:1"``; checked by
+            :func:`~genas.train.device.resolve_device`.
 
     Raises:
         ConfigError: a value is invalid, or a search option is given to a config without a
@@ -56,6 +60,9 @@ def apply_overrides(
         _assign(config.search, "retrain_width", retrain_width, "--width")
     if retrain_top_k is not None:
         _assign(config.search, "retrain_top_k", retrain_top_k, "--top-k")
+    if device is not None:
+        resolve_device(device)  # one line naming an unknown or absent device
+        _assign(config.train, "device", device, "--device")
     return config
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from genas.analysis.variants.pipeline import prefetch
 from genas.data.inputs import iter_prediction_input
 from genas.fileio import atomic_path
 from genas.nn.model_file import load_model
 from genas.train import predict
 from genas.train.device import resolve_device
+from genas.train.task import TaskSpec
 
 
 def predict_run(
@@ -30,14 +29,18 @@ def predict_run(
 
     Sequences are centre-cropped/padded to the model's input length; BED intervals on the
     ``-`` strand are scored as the reverse complement of their window. Writes a TSV with a
-    `name` column and one probability column per task, atomically. The input is read,
-    scored and written ``batch_size`` sequences at a time (a reader thread preparing the
-    next batch), so memory does not grow with the input, as in `vep`.
+    `name` column and the model's outputs (:meth:`~genas.train.task.TaskSpec.output_columns`:
+    one probability or value column per task, named by task, regression values on the
+    original scale; or one probability column per class and ``predicted_class``),
+    atomically. The input is read, scored and written ``batch_size`` sequences at a time (a
+    reader thread preparing the next batch), so memory does not grow with the input, as in
+    `vep`.
 
     Returns:
         The shape of the table written: (sequences, tasks).
     """
     loaded = load_model(run_dir)
+    task = TaskSpec.from_model(loaded)
     device = resolve_device(device)
     batches = iter_prediction_input(
         input_path,
@@ -49,7 +52,7 @@ def predict_run(
     )
     n = 0
     with atomic_path(out) as tmp, open(tmp, "w") as handle:
-        handle.write("\t".join(["name", *loaded.task_names]) + "\n")
+        handle.write("\t".join(["name", *task.output_columns()]) + "\n")
         for names, x in prefetch(batches):
             probs = predict(
                 loaded.model,
@@ -58,13 +61,14 @@ def predict_run(
                 rc_average=rc_average,
                 device=device,
                 n_value=loaded.n_value,
+                task=task,
             )
-            handle.writelines(_rows(names, probs))
+            handle.writelines(_rows(names, task.output_cells(probs)))
             n += len(names)
     return n, len(loaded.task_names)
 
 
-def _rows(names: Iterable[str], probs: np.ndarray) -> Iterable[str]:
-    """TSV lines: the name, then each task's probability."""
-    for name, row in zip(names, probs, strict=True):
-        yield name + "\t" + "\t".join(f"{p:.6g}" for p in row) + "\n"
+def _rows(names: Iterable[str], cells: list[list[str]]) -> Iterable[str]:
+    """TSV lines: the name, then the row's output cells."""
+    for name, row in zip(names, cells, strict=True):
+        yield name + "\t" + "\t".join(row) + "\n"

@@ -8,7 +8,6 @@ run's :mod:`genas.parallel` executor.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -26,10 +25,12 @@ from genas.run_files import (
     HISTORY_JSONL,
     METRICS_JSON,
     MODEL_FILES,
+    PARETO_JSON,
     REPLICATES_JSON,
     SEARCH_FINGERPRINT_JSON,
     TOP_K_DIR,
     TOP_K_JSON,
+    record_command,
     replicate_dir,
     top_k_name,
     write_config,
@@ -41,9 +42,12 @@ from genas.search.evaluators.reward import near_chance_note
 from genas.search.final import SearchResult
 from genas.search.history import read_history
 from genas.search.loop import check_search, run_search
-from genas.space import Architecture, get_space
+from genas.search.pareto import objective_pairs, read_pareto
+from genas.space import Architecture, ModelSpace, get_space
 from genas.train import resolve_device
-from genas.train.loop import monitored_score
+from genas.train.loop import EPOCH_METRICS, monitored_score
+from genas.train.metrics import metrics_task_type
+from genas.train.task import TaskSpec, task_spec
 from genas.workflows.overrides import apply_overrides
 from genas.workflows.train_many import train_many
 from genas.workflows.train_run import TrainRunResult
@@ -61,31 +65,36 @@ def search_run(
     splits: DataSplits | None = None,
     executor: Mapping[str, Any] | None = None,
     report: bool = True,
+    device: str | None = None,
 ) -> tuple[SearchResult, TrainRunResult | None]:
     """Search (resumable), write `best_architecture.json`; with `retrain`, train it too
     (and, with `report`, write `report.html`).
 
     `budget` (e.g. "30m") overrides the config's ``search.budget``; `executor` overrides
-    its ``executor:`` settings (e.g. ``{"backend": "ray", "address": "auto"}``); the run's
-    ``config.yaml`` records both. Everything is checked (the config, the device, the data,
-    with `resume` that the run can be continued) before the folder is touched, and the
-    folder is locked while the search runs.
+    its ``executor:`` settings (e.g. ``{"backend": "ray", "address": "auto"}``), `device`
+    its ``train.device``; the run's ``config.yaml`` records them. Everything is checked
+    (the config, the device, the data, with `resume` that the run can be continued) before
+    the folder is touched, and the folder is locked while the search runs.
     """
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
     run_dir = Path(out) if out is not None else config.output.dir
-    config = apply_overrides(config, out=run_dir, budget=budget, executor=executor)
+    config = apply_overrides(
+        config, out=run_dir, budget=budget, executor=executor, device=device
+    )
     budget_seconds = parse_budget(config.search.budget)
     check_search(get_space(config.search.space), config.search)
     device = resolve_device(config.train.device)
     if resume:
         check_resumable_run(run_dir, config)
     splits = splits or load_splits(config.data, config.seed)
+    task_spec(config, splits)  # the loss fits the targets (Poisson: none negative)
     fingerprint = search_fingerprint(config, splits)
     if resume:
         check_fingerprint(run_dir, fingerprint)
     with run_folder_lock(run_dir, create=True):
         write_config(run_dir, config)
+        record_command(run_dir, device=str(device), seed=config.seed)
         atomic_write_json(run_dir / SEARCH_FINGERPRINT_JSON, fingerprint)
         result = run_search(
             config,
@@ -109,7 +118,7 @@ def search_run(
         if trained is not None and report:
             from genas.workflows.report_run import report_run
 
-            report_run(run_dir, log=log)
+            report_run(run_dir, device=str(device), log=log)
     return result, trained
 
 
@@ -122,7 +131,8 @@ RESUME_KEYS = (
     *(("search", key) for key in (
         "space", "strategy", "evaluator", "archs_per_step", "child_steps", "reward",
         "reward_sequences", "width", "controller", "random", "evolution", "tpe", "supernet",
-        "independent",
+        "independent", "objectives", "max_parameters", "max_latency_ms", "latency",
+        "scalarization", "knowledge",
     )),
 )
 #: ... and with the independent evaluator, the training settings its children train with
@@ -159,11 +169,8 @@ def check_resumable_run(run_dir: str | Path, config: RunConfig) -> None:
 def search_fingerprint(config: RunConfig, splits: DataSplits) -> dict[str, Any]:
     """What a resumed search must share with its run beyond the config's keys: a digest of
     the model space's content, and the data's input length, tasks and split sizes."""
-    content = get_space(config.search.space).to_dict()
-    content.pop("description", None)  # words only: the space stays the same
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return {
-        "search.space (content)": digest[:16],
+        "search.space (content)": get_space(config.search.space).content_digest(),
         "data (input length)": splits.input_length,
         "data (tasks)": list(splits.task_names),
         "data (sequences)": {
@@ -212,9 +219,14 @@ def retrain_run(
     progress: bool = True,
     top_k: int | None = None,
     executor: Mapping[str, Any] | None = None,
+    device: str | None = None,
+    pick: int | None = None,
     log=print,
 ) -> TrainRunResult:
     """Train the search's chosen architecture from scratch into the same run folder.
+
+    With ``pick`` N, train point N (1-based) of a multi-objective search's Pareto front
+    (``pareto.json``) instead, alone (no top-K, no ensemble).
 
     With ``top_k`` K > 1 (default: the config's ``search.retrain_top_k``), the K - 1 best
     other architectures of the history (distinct, by search reward) are trained too: all K
@@ -223,12 +235,16 @@ def retrain_run(
     stopping uses; ties go to the better search rank) becomes the run's model: its
     ``model.json``, ``model.safetensors`` and ``metrics.json`` are copied into the run
     folder. ``RUN/retrain_top_k.json`` lists all K with their metrics and the selection.
-    The test split plays no part in the choice. Returns the run's model's result.
+    The test split plays no part in the choice. ``device`` overrides the config's
+    ``train.device``. Returns the run's model's result.
 
     Raises:
-        GenasError: no search in the folder, or no candidate could be trained.
+        GenasError: no search in the folder, no candidate could be trained, or a ``pick``
+            the folder has no Pareto point of (or given with ``top_k``).
     """
     run_dir = Path(run_dir)
+    if pick is not None and top_k is not None:
+        raise GenasError("--pick trains one point of the Pareto front: leave out --top-k")
     arch_path = run_dir / BEST_ARCHITECTURE
     if not arch_path.is_file():
         raise GenasError(f"{arch_path}: not found (run `genas search` first)")
@@ -238,10 +254,24 @@ def retrain_run(
     # the options are recorded in the config.yaml the retraining writes; all is checked
     # before the folder is touched
     config = apply_overrides(
-        config, out=run_dir, executor=executor, retrain_width=width, retrain_top_k=top_k
+        config,
+        out=run_dir,
+        executor=executor,
+        retrain_width=width,
+        retrain_top_k=top_k,
+        device=device,
     )
-    resolve_device(config.train.device)
+    device = resolve_device(config.train.device)
     space = get_space(config.search.space)
+    if pick is not None:
+        point = pareto_point(run_dir, pick, space)
+        log(f"retraining point {pick} of the Pareto front ({point['arch_hash']}: "
+            + ", ".join(f"{k} {v:.4g}" for k, v in point["objectives"].items()) + ")")
+        config.search.ensemble = False
+        config.search.retrain_top_k = 1
+        with run_folder_lock(run_dir):
+            record_command(run_dir, device=str(device), seed=config.seed)
+            return _retrain(config, [point], run_dir, splits, progress, log)
     chosen = Architecture.from_json(arch_path, space)
     reward = json.loads(arch_path.read_text()).get("reward")
     ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
@@ -257,7 +287,39 @@ def retrain_run(
         config.search.ensemble = False
         config.search.retrain_top_k = 1
     with run_folder_lock(run_dir):
+        record_command(run_dir, device=str(device), seed=config.seed)
         return _retrain(config, ranked, run_dir, splits, progress, log)
+
+
+def pareto_point(run_dir: Path, number: int, space: ModelSpace) -> dict:
+    """Point ``number`` (1-based) of the run's ``pareto.json``, as a row :func:`_retrain`
+    trains (``arch_hash``, ``tokens``, ``reward``: the first objective, ``objectives``).
+
+    Raises:
+        GenasError: no ``pareto.json`` (not a multi-objective search), no such point, or
+            a point that is not an architecture of ``space``.
+    """
+    front = read_pareto(run_dir)
+    if front is None:
+        raise GenasError(
+            f"{run_dir / PARETO_JSON}: not found; --pick needs a finished multi-objective "
+            "search (search.objectives)"
+        )
+    points = front["points"]
+    if not 1 <= number <= len(points):
+        raise GenasError(
+            f"--pick {number}: the Pareto front of {run_dir} has {len(points)} point(s) "
+            f"(1 to {len(points)}, listed in {PARETO_JSON})"
+        )
+    point = points[number - 1]
+    try:
+        arch = Architecture.from_tokens(space, point["tokens"])
+    except ValueError as error:
+        raise GenasError(f"{run_dir / PARETO_JSON}: point {number}: {error}") from None
+    objectives = point.get("objectives") or {}
+    reward = next(iter(objectives.values()), None)
+    return {"arch_hash": arch.hash, "tokens": arch.to_tokens(), "reward": reward,
+            "objectives": objectives}  # fmt: skip
 
 
 def _retrain(
@@ -359,20 +421,22 @@ def _install_ensemble(
             f"{len(members)} of {len(rows)} trained"
         )
     loaded = [load_model(models[names[row["rank"] - 1]][1]) for row in members]
-    ensemble = Ensemble([m.model for m in loaded])
-    splits = splits or load_splits(config.data, config.seed)
     first = loaded[0]
+    task = TaskSpec.from_model(first)
+    ensemble = Ensemble([m.model for m in loaded], task.ensemble_combine)
+    splits = splits or load_splits(config.data, config.seed)
     save_model(
         run_dir,
         ensemble,
-        {"ensemble": [m.spec for m in loaded]},
+        {"ensemble": [m.spec for m in loaded], "combine": task.ensemble_combine},
         input_length=first.input_length,
         task_names=first.task_names,
         task_groups=first.task_groups,
         n_value=first.n_value,
         fit_length=first.fit_length,
+        **task.model_meta(),
     )
-    metrics = evaluate_splits(ensemble.eval(), splits, config)
+    metrics = evaluate_splits(ensemble.eval(), splits, config, task=task)
     train_seconds = sum(row.get("train_seconds") or 0.0 for row in members)
     metrics.update(
         parameters=sum(row.get("parameters") or 0 for row in members),
@@ -419,10 +483,9 @@ def _top_k_row(rank: int, arch: dict, out: Path, result: TrialResult) -> dict:
         row["parameters"] = metrics.get("parameters")
         row["valid_score"], row["valid_monitor"] = monitored_score(metrics["valid"])
         row["train_seconds"] = metrics.get("train_seconds")
+        task_type = metrics_task_type(metrics["valid"])
         for split in ("valid", "test"):
-            summary = (metrics.get(split) or {}).get("summary", {})
-            row[f"{split}_mean_auroc"] = summary.get("mean_auroc")
-            row[f"{split}_mean_auprc"] = summary.get("mean_auprc")
+            row.update(_headline_metrics(metrics.get(split) or {}, split, task_type))
     return row
 
 
@@ -462,9 +525,16 @@ def replicate_trial(item: tuple[int, int, str], context: ReplicateContext, attem
     }
     if trained is not None:
         test = trained.metrics.get("test") or trained.metrics.get("valid")
-        summary["test_mean_auroc"] = test["summary"]["mean_auroc"]
-        summary["test_mean_auprc"] = test["summary"]["mean_auprc"]
+        summary.update(_headline_metrics(test, "test", metrics_task_type(test)))
     return summary
+
+
+def _headline_metrics(metrics: dict, split: str, task_type: str) -> dict[str, Any]:
+    """``{split}_<key>`` of the task type's two headline summaries of one split's metrics
+    (``test_mean_auroc``, ``test_mean_auprc`` for binary tasks; mean Pearson and Spearman
+    for regression; macro AUROC and accuracy for multiclass); None where it has none."""
+    summary = metrics.get("summary", {})
+    return {f"{split}_{key}": summary.get(key) for key, _ in EPOCH_METRICS[task_type]}
 
 
 def search_replicates(
@@ -477,6 +547,7 @@ def search_replicates(
     retrain: bool = False,
     executor: Mapping[str, Any] | None = None,
     splits: DataSplits | None = None,
+    device: str | None = None,
     log=print,
 ) -> list[dict]:
     """``n`` independent searches of one config, as trials of its executor (at once on Ray).
@@ -500,7 +571,9 @@ def search_replicates(
     if config.search is None:
         raise GenasError("the config has no `search:` section (see examples/nfe2.yaml)")
     run_dir = Path(out) if out is not None else config.output.dir
-    config = apply_overrides(config, out=run_dir, budget=budget, executor=executor)
+    config = apply_overrides(
+        config, out=run_dir, budget=budget, executor=executor, device=device
+    )
     parse_budget(config.search.budget)  # checked before the folder is touched
     check_search(get_space(config.search.space), config.search)
     resolve_device(config.train.device)
@@ -522,6 +595,7 @@ def _search_replicates(
     """:func:`search_replicates` once its input is checked and ``run_dir`` locked (each
     replicate's search locks its own folder)."""
     write_config(run_dir, config)
+    record_command(run_dir, device=config.train.device, seed=config.seed)
     items = []
     for number in range(1, n + 1):
         folder = replicate_dir(run_dir, number)
@@ -555,6 +629,7 @@ def search_plan(
     out: str | Path | None = None,
     budget: str | None = None,
     executor: Mapping[str, Any] | None = None,
+    device: str | None = None,
 ) -> dict:
     """What a search would do, without loading the data (for `genas search --dry-run`).
 
@@ -568,7 +643,7 @@ def search_plan(
 
     if config.search is None:
         raise GenasError("the config has no `search:` section")
-    config = apply_overrides(config, out=out, budget=budget, executor=executor)
+    config = apply_overrides(config, out=out, budget=budget, executor=executor, device=device)
     parse_budget(config.search.budget)
     search = config.search
     space = get_space(search.space)
@@ -590,10 +665,20 @@ def search_plan(
             f"ensemble of the top {search.retrain_top_k}" if search.ensemble
             else f"best on validation of the top {search.retrain_top_k}"
         ),
+        "objectives": ", ".join(
+            f"{name} ({direction})" for name, direction in objective_pairs(search.objectives)
+        ) or f"{search.reward} (max)",
+        "hard limits": ", ".join(
+            f"{key} {value:g}"
+            for key, value in (("max_parameters", search.max_parameters),
+                               ("max_latency_ms", search.max_latency_ms))
+            if value is not None
+        ) or "none",  # fmt: skip
         "steps": search.steps,
         "architectures scored per step": search.archs_per_step,
         "budget": search.budget or "none",
         "executor": config.executor.backend,
+        "device": config.train.device,
         "run folder": str(config.output.dir),
         "input length": input_length,
         "tasks": n_tasks,
@@ -630,4 +715,6 @@ def _data_shape(config: RunConfig) -> tuple[int | None, int | None]:
         n_tasks = 1
     elif data.format == "bed":
         n_tasks = len(data.peaks)
+    elif data.format == "bigwig" and (data.target_bin is None or data.length is not None):
+        n_tasks = len(data.tracks) * (data.length // data.target_bin if data.target_bin else 1)
     return data.length, n_tasks

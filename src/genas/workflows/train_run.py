@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from genas.run_files import (
     METRICS_JSON,
     MODEL_WEIGHTS,
     TRAIN_CHECKPOINT_DIR,
+    record_command,
     write_config,
 )
 from genas.run_lock import run_folder_lock
@@ -25,10 +27,13 @@ from genas.space import Architecture, get_space
 from genas.train import FitResult, evaluate, fit, resolve_device, seed_everything
 from genas.train.checkpoint import check_settings, checkpoint_path, load_train_state
 from genas.train.loop import monitored_score
+from genas.train.task import TaskSpec, task_spec
 from genas.workflows.overrides import apply_overrides
 
-# what makes two trainings the same: their results depend on nothing else
+# what makes two trainings the same: their results depend on nothing else ...
 SAME_TRAINING = ("seed", "data", "train", "model")
+# ... but where they ran: a model trained on another device or with other threads is reused
+RUNTIME_KEYS = {"train": {"device", "threads"}}
 
 
 @dataclass
@@ -80,6 +85,7 @@ def train_run(
     progress: bool = True,
     splits: DataSplits | None = None,
     lock: bool = True,
+    device: str | None = None,
 ) -> TrainRunResult:
     """Train the configured model and write a complete run folder.
 
@@ -94,19 +100,23 @@ def train_run(
         lock: hold the run folder's lock (:mod:`~genas.run_lock`) while writing;
             False when the caller holds the lock of the folder or of one above it (the
             trials of :func:`~genas.workflows.train_many.train_many`, maybe on Ray workers).
+        device: overrides ``config.train.device`` (and is recorded in it).
     """
     run_dir = Path(out) if out is not None else config.output.dir
-    config = with_searched_training(apply_overrides(config, out=run_dir))
-    resolve_device(config.train.device)
+    config = with_searched_training(apply_overrides(config, out=run_dir, device=device))
+    device = resolve_device(config.train.device)
     seed_everything(config.seed)
     splits = splits or load_splits(config.data, config.seed)
     spec = model_spec(config.model)
-    model = build_model(spec, splits.input_length, len(splits.task_names))
+    task = task_spec(config, splits)
+    model = build_model(spec, splits.input_length, task.n_outputs)
     checkpoint = checkpoint_path(run_dir / TRAIN_CHECKPOINT_DIR)
     if resume and checkpoint.is_file():  # refused before metrics.json is let go
         check_settings(checkpoint, load_train_state(checkpoint), config.train)
     with run_folder_lock(run_dir, create=True) if lock else contextlib.nullcontext():
-        return _train_into(run_dir, config, splits, spec, model, resume, progress)
+        if lock:  # a command of its own, not a trial of train_many (whose caller records)
+            record_command(run_dir, device=str(device), seed=config.seed)
+        return _train_into(run_dir, config, splits, spec, model, resume, progress, task)
 
 
 def _train_into(
@@ -117,6 +127,7 @@ def _train_into(
     model,
     resume: bool,
     progress: bool,
+    task: TaskSpec,
 ) -> TrainRunResult:
     """:func:`train_run`'s training and writing, once its input is checked."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -149,6 +160,7 @@ def _train_into(
         resume=resume,
         seed=config.seed,
         progress=progress,
+        task=task,
     )
     save_model(
         run_dir,
@@ -159,8 +171,9 @@ def _train_into(
         task_groups=splits.task_groups,
         n_value=data_cfg.n_value,
         fit_length=data_cfg.fit_length,
+        **task.model_meta(),
     )
-    metrics = evaluate_splits(model, splits, config)
+    metrics = evaluate_splits(model, splits, config, task=task)
     metrics["parameters"] = count_parameters(model)
     metrics["train_seconds"] = result.seconds
     metrics["best_epoch"] = result.best_epoch
@@ -184,7 +197,7 @@ def finished_run(config: RunConfig, run_dir: str | Path) -> TrainRunResult | Non
         saved = load_config(run_dir / CONFIG_YAML)
         metrics = json.loads((run_dir / METRICS_JSON).read_text())
         config = with_searched_training(config)
-        same = all(getattr(saved, key) == getattr(config, key) for key in SAME_TRAINING)
+        same = all(_training(saved, key) == _training(config, key) for key in SAME_TRAINING)
         if not same:
             return None
         fit_result = FitResult(
@@ -197,10 +210,25 @@ def finished_run(config: RunConfig, run_dir: str | Path) -> TrainRunResult | Non
         return None
 
 
-def evaluate_splits(model, splits: DataSplits, config: RunConfig) -> dict:
-    """Metrics of `model` on the valid and (if any) test split: {"valid": ..., "test": ...}."""
+def _training(config: RunConfig, key: str):
+    """``config``'s section ``key`` as compared by :func:`finished_run`."""
+    value = getattr(config, key)
+    return value.model_dump(exclude=RUNTIME_KEYS[key]) if key in RUNTIME_KEYS else value
+
+
+def evaluate_splits(
+    model,
+    splits: DataSplits,
+    config: RunConfig,
+    names: Sequence[str] = ("valid", "test"),
+    task: TaskSpec | None = None,
+) -> dict:
+    """Metrics of `model` on each split of `names` the data has (by default the valid and,
+    if any, test split): ``{"valid": ..., "test": ...}``. ``task``: the model's task type
+    (default: the run's, :func:`~genas.train.task.task_spec`)."""
+    task = task or task_spec(config, splits)
     out = {}
-    for name in ("valid", "test"):
+    for name in names:
         dataset = getattr(splits, name)
         if dataset is None:
             continue
@@ -213,5 +241,6 @@ def evaluate_splits(model, splits: DataSplits, config: RunConfig) -> dict:
             rc_average=config.train.rc_predict,
             device=config.train.device,
             n_value=config.data.n_value,
+            task=task,
         )
     return out

@@ -10,7 +10,6 @@ import pandas as pd
 
 from genas.analysis.variants import (
     DEFAULT_MARGINS,
-    SCORES,
     VepSummary,
     direction_benchmark,
     iter_pair_effects,
@@ -20,11 +19,18 @@ from genas.analysis.variants import (
     read_effects,
 )
 from genas.analysis.variants.pipeline import write_effects
+from genas.analysis.variants.scoring import (
+    SIGNED_SCORES,
+    output_names,
+    score_names,
+    variant_columns,
+)
 from genas.analysis.variants.sources import MISMATCH_MODES, PAIR_KEYS, VARIANT_KEYS
 from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json
 from genas.nn.model_file import load_model
 from genas.seq.genome import Genome
+from genas.train.task import TaskSpec
 
 #: Columns that identify a row of an effects table (for joining a truth table).
 KEY_COLUMNS = (*VARIANT_KEYS[:-1], *PAIR_KEYS)
@@ -47,10 +53,17 @@ def vep_run(
     max_allele_length: int = 50,
     invalid_bases: str = "error",
     warn: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
+    progress_every_s: float = 10.0,
 ) -> VepSummary:
     """Score the variants of ``vcf`` on ``genome``, or the pairs of ``ref_fasta`` and
     ``alt_fasta``, and stream the effects into ``out`` (format by extension: ``.tsv``,
-    ``.tsv.gz``, ``.parquet``, ``.h5``), written atomically.
+    ``.tsv.gz``, ``.parquet``, ``.h5``), written atomically. The scores follow the model's
+    task type (:mod:`genas.analysis.variants.scoring`): per task for binary and regression
+    models, per class for a multiclass one.
+
+    ``progress`` receives a line every ``progress_every_s`` seconds of scoring: variants (or
+    pairs) scored so far and the rate (None: quiet).
 
     Returns:
         The counts: read, scored, skipped by reason.
@@ -74,15 +87,17 @@ def vep_run(
         raise GenasError("--batch-size and --max-allele-length must be at least 1")
     output_format(out)  # an unknown extension fails before any work
     loaded = load_model(run_dir)
+    task = TaskSpec.from_model(loaded)
     summary = VepSummary()
     options = dict(batch_size=batch_size, rc_average=rc_average, device=device)
-    keys = PAIR_KEYS if pairs else VARIANT_KEYS
-    with open_effects_writer(out, loaded.task_names, keys, wide) as writer:
+    shown = dict(progress=progress, every_s=progress_every_s)
+    keys = (*(PAIR_KEYS if pairs else VARIANT_KEYS), *variant_columns(task))
+    with open_effects_writer(out, output_names(task), keys, wide, score_names(task)) as writer:
         if pairs:
             chunks = iter_pair_effects(
                 loaded, ref_fasta, alt_fasta, summary, invalid_bases=invalid_bases, **options
             )
-            write_effects(writer, chunks)
+            write_effects(writer, chunks, unit="pairs", **shown)
         else:
             with Genome(genome) as ref:
                 chunks = iter_variant_effects(
@@ -96,7 +111,7 @@ def vep_run(
                     warn=warn,
                     **options,
                 )
-                write_effects(writer, chunks)
+                write_effects(writer, chunks, unit="variants", **shown)
     return summary
 
 
@@ -115,14 +130,18 @@ def vep_benchmark_run(
 
     Args:
         effects: an effects file written by :func:`vep_run` (any format or layout).
-        task: the task whose score is checked.
+        task: the task whose score is checked (a class, for a multiclass model's effects).
         truth: a TSV with a ``favoured`` column (``ref`` or ``alt``) and key columns shared
             with the effects (``chrom, pos, ref, alt``, ``id``, ``pair``, ``ref_name`` ...),
             joined on all the shared ones.
         favoured: instead of ``truth``: the allele favoured in every row (``alt`` when the
             alternative file holds the binding alleles).
-        score: ``diff`` (default) or another score that is positive when alt scores higher.
-        margins: report also the rows with |score| above each margin.
+        score: ``diff`` (default) or another score that is positive when alt scores higher
+            (:data:`~genas.analysis.variants.scoring.SIGNED_SCORES`; a regression model's
+            effects have no ``logit_diff``).
+        margins: report also the rows with |score| above each margin, in the score's units
+            (a probability for binary and multiclass ``diff``, the predicted signal for
+            regression).
         out: optional JSON report.
 
     Returns:
@@ -132,8 +151,8 @@ def vep_benchmark_run(
         raise GenasError("give either --truth (a TSV with a 'favoured' column) or --favoured")
     if favoured is not None and favoured not in ("ref", "alt"):
         raise GenasError(f"--favoured must be 'ref' or 'alt', got {favoured!r}")
-    if score in ("ref_prob", "alt_prob", "abs_diff") or score not in SCORES:
-        raise GenasError(f"--score must be one of diff, logit_diff, log2fc, got {score!r}")
+    if score not in SIGNED_SCORES:
+        raise GenasError(f"--score must be one of {', '.join(SIGNED_SCORES)}, got {score!r}")
     table = read_effects(effects, task, score)
     n_effects = len(table)
     if truth is not None:

@@ -27,7 +27,13 @@ from genas.analysis.variants.effects_io import (
     output_format,
     read_effects,
 )
-from genas.analysis.variants.scoring import SCORES, AllelePredictor, effect_scores
+from genas.analysis.variants.scoring import (
+    SCORES,
+    TASK_SCORES,
+    AllelePredictor,
+    effect_scores,
+    score_names,
+)
 from genas.analysis.variants.sources import SKIP_REASONS, VepSummary
 from genas.analysis.variants.windows import WindowMaker, allele_start, window_bounds
 
@@ -35,6 +41,7 @@ __all__ = [
     "DEFAULT_MARGINS",
     "SCORES",
     "SKIP_REASONS",
+    "TASK_SCORES",
     "AllelePredictor",
     "VepSummary",
     "WindowMaker",
@@ -48,6 +55,7 @@ __all__ = [
     "open_effects_writer",
     "output_format",
     "read_effects",
+    "score_names",
     "score_pairs",
     "score_variants",
     "signed_differences",

@@ -17,7 +17,12 @@ import pandas as pd
 
 from genas.analysis.variants.effects_io import effects_frame
 from genas.analysis.variants.pipeline import Chunk, iter_effects
-from genas.analysis.variants.scoring import SCORES, AllelePredictor
+from genas.analysis.variants.scoring import (
+    AllelePredictor,
+    output_names,
+    score_names,
+    variant_columns,
+)
 from genas.analysis.variants.sources import (
     Batch,
     VepSummary,
@@ -28,6 +33,7 @@ from genas.errors import GenasError, InputError
 from genas.nn.model_file import LoadedModel, load_model
 from genas.seq.genome import Genome
 from genas.seq.vcf import Variant, VcfReader
+from genas.train.task import TaskSpec
 
 Variants = str | Path | pd.DataFrame | Iterable[Variant | tuple]
 
@@ -55,9 +61,8 @@ def iter_variant_effects(
 
     See :func:`score_variants` for the arguments.
     """
-    predictor = AllelePredictor(
-        model.model, rc_average=rc_average, device=device, n_value=model.n_value
-    )
+    task = TaskSpec.from_model(model)
+    predictor = _predictor(model, task, rc_average, device)
     batches = _variant_source(
         variants,
         genome,
@@ -69,7 +74,7 @@ def iter_variant_effects(
         region=region,
         warn=warn,
     )
-    yield from iter_effects(predictor, batches)
+    yield from iter_effects(predictor, batches, task=task)
 
 
 def iter_pair_effects(
@@ -84,9 +89,8 @@ def iter_pair_effects(
     invalid_bases: str = "error",
 ) -> Iterator[Chunk]:
     """Scored chunks ``(keys, scores)`` of sequence pairs; see :func:`score_pairs`."""
-    predictor = AllelePredictor(
-        model.model, rc_average=rc_average, device=device, n_value=model.n_value
-    )
+    task = TaskSpec.from_model(model)
+    predictor = _predictor(model, task, rc_average, device)
     batches = pair_batches(
         ref_sequences,
         alt_sequences,
@@ -95,7 +99,20 @@ def iter_pair_effects(
         batch_size=batch_size,
         invalid_bases=invalid_bases,
     )
-    yield from iter_effects(predictor, batches)
+    yield from iter_effects(predictor, batches, task=task)
+
+
+def _predictor(
+    model: LoadedModel, task: TaskSpec, rc_average: bool, device: str
+) -> AllelePredictor:
+    """The allele predictor of ``model``, averaging strands as its task type does."""
+    return AllelePredictor(
+        model.model,
+        rc_average=rc_average,
+        device=device,
+        n_value=model.n_value,
+        combine=task.ensemble_combine,
+    )
 
 
 def score_variants(
@@ -116,7 +133,8 @@ def score_variants(
 
     Each variant is scored on two windows of the model's input length (the centring
     convention is in :mod:`genas.analysis.variants.windows`): the reference and the
-    alternative sequence. Scores: see :mod:`genas.analysis.variants.scoring`.
+    alternative sequence. Scores follow the model's task type (binary, regression,
+    multiclass: one row per class); see :mod:`genas.analysis.variants.scoring`.
 
     Args:
         model: a loaded model or a trained run folder.
@@ -156,7 +174,7 @@ def score_variants(
             region=region,
             warn=warn,
         )
-        return _collect(chunks, loaded.task_names, wide, summary, _VARIANT_EMPTY)
+        return _collect(chunks, loaded, wide, summary, _VARIANT_EMPTY)
 
 
 def score_pairs(
@@ -189,7 +207,7 @@ def score_pairs(
         device=device,
         invalid_bases=invalid_bases,
     )
-    return _collect(chunks, loaded.task_names, wide, summary, _PAIR_EMPTY)
+    return _collect(chunks, loaded, wide, summary, _PAIR_EMPTY)
 
 
 _VARIANT_EMPTY = {
@@ -203,16 +221,19 @@ _VARIANT_EMPTY = {
 _PAIR_EMPTY = {"pair": np.int64, "ref_name": object, "alt_name": object}
 
 
-def _collect(chunks, task_names, wide, summary: VepSummary, empty_keys) -> pd.DataFrame:
-    frames = [effects_frame(keys, scores, task_names, wide) for keys, scores in chunks]
+def _collect(
+    chunks, loaded: LoadedModel, wide: bool, summary: VepSummary, empty_keys
+) -> pd.DataFrame:
+    task = TaskSpec.from_model(loaded)
+    names = output_names(task)
+    frames = [effects_frame(keys, scores, names, wide) for keys, scores in chunks]
     if frames:
         frame = pd.concat(frames, ignore_index=True)
     else:
         keys = {k: np.array([], dtype=t) for k, t in empty_keys.items()}
-        t = len(task_names)
-        frame = effects_frame(
-            keys, {s: np.zeros((0, t), np.float32) for s in SCORES}, task_names, wide
-        )
+        keys |= {k: np.array([], dtype=object) for k in variant_columns(task)}
+        empty = {s: np.zeros((0, len(names)), np.float32) for s in score_names(task)}
+        frame = effects_frame(keys, empty, names, wide)
     frame.attrs["summary"] = summary.to_dict()
     return frame
 

@@ -3,15 +3,17 @@
 Layouts:
 
 - long (default): one row per (variant, task): the key columns, ``task``, then the scores
-  (:data:`~genas.analysis.variants.scoring.SCORES`).
+  (the model's task type's: :func:`~genas.analysis.variants.scoring.score_names`).
 - wide: one row per variant: the key columns, then ``<task>.<score>`` for every task and
   score.
 - HDF5 (``.h5``/``.hdf5``) is always matrix-shaped: one dataset per key column (n,), one per
   score (n, T) float32, and ``task_names`` (T,).
 
 Key columns are ``chrom, pos, id, ref, alt, ref_match`` for variants and
-``pair, ref_name, alt_name`` for sequence pairs. ``ref`` and ``alt`` are the alleles; the
-predictions for them are ``ref_prob`` and ``alt_prob``.
+``pair, ref_name, alt_name`` for sequence pairs, followed by ``ref_class, alt_class`` for a
+multiclass model. ``ref`` and ``alt`` are the alleles; the predictions for them are
+``ref_prob`` and ``alt_prob`` (``ref_value`` and ``alt_value`` for regression). For a
+multiclass model the "tasks" are its classes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from genas.analysis.variants.scoring import SCORES
+from genas.analysis.variants.scoring import ALL_SCORES, SCORES
 from genas.errors import InputError
 from genas.fileio import atomic_path
 
@@ -55,18 +57,19 @@ def effects_frame(
     task_names: Sequence[str],
     wide: bool = False,
 ) -> pd.DataFrame:
-    """The rows of one chunk: n variants x T tasks (long) or n rows (wide)."""
+    """The rows of one chunk: n variants x T tasks (long) or n rows (wide); the score
+    columns in the order of ``scores``."""
     n, t = len(next(iter(scores.values()))), len(task_names)
     if wide:
         columns = {k: np.asarray(v) for k, v in keys.items()}
         for task_index, task in enumerate(task_names):
-            for name in SCORES:
-                columns[f"{task}.{name}"] = scores[name][:, task_index]
+            for name, values in scores.items():
+                columns[f"{task}.{name}"] = values[:, task_index]
         return pd.DataFrame(columns)
     columns = {k: np.repeat(np.asarray(v), t) for k, v in keys.items()}
     columns["task"] = np.tile(np.asarray(task_names, dtype=object), n)
-    for name in SCORES:
-        columns[name] = scores[name].reshape(-1)
+    for name, values in scores.items():
+        columns[name] = values.reshape(-1)
     return pd.DataFrame(columns)
 
 
@@ -76,18 +79,20 @@ def open_effects_writer(
     task_names: Sequence[str],
     key_names: Sequence[str],
     wide: bool = False,
+    score_names: Sequence[str] = SCORES,
 ) -> Iterator[EffectsWriter]:
     """An :class:`EffectsWriter` whose file appears (atomically) when the block succeeds.
 
     Args:
         path: output; the format follows the extension (:func:`output_format`).
-        task_names: the model's T task names.
+        task_names: the model's T task names (a multiclass model's class names).
         key_names: the key columns, in order.
         wide: wide layout (TSV/Parquet).
+        score_names: the score columns, in order (default: the binary scores).
     """
     kind = output_format(path)
     with atomic_path(path) as tmp:
-        writer = EffectsWriter(tmp, kind, task_names, key_names, wide)
+        writer = EffectsWriter(tmp, kind, task_names, key_names, wide, score_names)
         try:
             yield writer
             writer.finish()
@@ -105,12 +110,14 @@ class EffectsWriter:
         task_names: Sequence[str],
         key_names: Sequence[str],
         wide: bool = False,
+        score_names: Sequence[str] = SCORES,
     ):
         self.path = Path(path)
         self.kind = kind
         self.task_names = list(task_names)
         self.key_names = list(key_names)
         self.wide = wide
+        self.score_names = list(score_names)
         self.rows = 0
         self._handle = None
         self._parquet = None
@@ -121,11 +128,12 @@ class EffectsWriter:
             self._handle = opener(self.path, "wt", encoding="utf-8", newline="")
 
     def write(self, keys: Mapping[str, Sequence | np.ndarray], scores: Mapping[str, np.ndarray]):
-        """Append n rows: key columns of n values, scores of (n, T)."""
+        """Append n rows: key columns of n values, scores of (n, T) (in :attr:`score_names`
+        order)."""
         n = len(next(iter(scores.values())))
         if n == 0:
             return
-        self._write(keys, scores, n)
+        self._write(keys, {name: scores[name] for name in self.score_names}, n)
         self.rows += n
 
     def _write(self, keys, scores, n: int) -> None:
@@ -166,7 +174,7 @@ class EffectsWriter:
                 self._append(name, values.astype(object), h5py.string_dtype(), n)
             else:
                 self._append(name, values, values.dtype, n)
-        for name in SCORES:
+        for name in self.score_names:
             self._append(name, scores[name], np.float32, n)
 
     def _append(self, name: str, values: np.ndarray, dtype, n: int) -> None:
@@ -194,7 +202,8 @@ class EffectsWriter:
         for k in self.key_names:
             dtype = np.int64 if k in ("pos", "pair") else bool if k == "ref_match" else object
             keys[k] = np.array([], dtype=dtype)
-        self._write(keys, {name: np.zeros((0, t), np.float32) for name in SCORES}, 0)
+        empty = {name: np.zeros((0, t), np.float32) for name in self.score_names}
+        self._write(keys, empty, 0)
 
     def release(self) -> None:
         """Close the open file handles."""
@@ -215,8 +224,8 @@ def read_effects(path: str | Path, task: str, score: str = "diff") -> pd.DataFra
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    if score not in SCORES:
-        raise InputError(path, f"unknown score {score!r} (scores: {', '.join(SCORES)})")
+    if score not in ALL_SCORES:
+        raise InputError(path, f"unknown score {score!r} (scores: {', '.join(ALL_SCORES)})")
     kind = output_format(path)
     try:
         if kind == "hdf5":
@@ -227,7 +236,7 @@ def read_effects(path: str | Path, task: str, score: str = "diff") -> pd.DataFra
     if "task" in frame.columns:
         if score not in frame.columns:
             raise InputError(path, f"no column {score!r}")
-        keys = [c for c in frame.columns if c not in SCORES and c != "task"]
+        keys = [c for c in frame.columns if c not in ALL_SCORES and c != "task"]
         if frame.empty:  # nothing was scored: no task names to check against
             return frame[[*keys, score]]
         tasks = list(dict.fromkeys(frame["task"].astype(str)))
@@ -256,7 +265,7 @@ def _read_hdf5(path: Path, task: str, score: str) -> pd.DataFrame:
         columns = {}
         for name in h5:
             dataset = h5[name]
-            if name in SCORES or name == "task_names" or dataset.ndim != 1:
+            if name in ALL_SCORES or name == "task_names" or dataset.ndim != 1:
                 continue
             values = dataset[:]
             if values.dtype.kind in "OS":

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import numpy as np
 
 from genas.analysis.variants.effects_io import EffectsWriter
-from genas.analysis.variants.scoring import AllelePredictor, effect_scores
+from genas.analysis.variants.scoring import AllelePredictor, effect_scores, predicted_classes
 from genas.analysis.variants.sources import Batch
+from genas.train.task import TaskSpec
 
 T = TypeVar("T")
 Chunk = tuple[dict[str, list | np.ndarray], dict[str, np.ndarray]]
@@ -64,17 +66,45 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
 
 
 def iter_effects(
-    predictor: AllelePredictor, batches: Iterable[Batch], *, background: bool = True
+    predictor: AllelePredictor,
+    batches: Iterable[Batch],
+    *,
+    background: bool = True,
+    task: TaskSpec | None = None,
 ) -> Iterator[Chunk]:
-    """(keys, scores) per batch: scores maps each name of :data:`SCORES` to float32 (n, T)."""
+    """(keys, scores) per batch: scores maps each of ``task``'s score names (binary when
+    None; :func:`~genas.analysis.variants.scoring.score_names`) to float32 (n, O); the keys
+    gain the multiclass per-variant columns (``ref_class``, ``alt_class``)."""
     source = prefetch(batches) if background else iter(batches)
     for batch in source:
-        z_ref, z_alt = predictor(batch.x)
-        yield batch.keys, effect_scores(z_ref, z_alt)
+        out_ref, out_alt = predictor(batch.x)
+        keys = batch.keys
+        if task is not None and task.class_names is not None:
+            keys = {**keys, **predicted_classes(out_ref, out_alt, task)}
+        yield keys, effect_scores(out_ref, out_alt, task)
 
 
-def write_effects(writer: EffectsWriter, chunks: Iterable[Chunk]) -> None:
+def write_effects(
+    writer: EffectsWriter,
+    chunks: Iterable[Chunk],
+    *,
+    progress: Callable[[str], None] | None = None,
+    unit: str = "variants",
+    every_s: float = 10.0,
+) -> None:
     """Write scored chunks; the scoring runs on a thread of its own, so formatting and
-    writing one chunk overlap the forward pass of the next."""
+    writing one chunk overlap the forward pass of the next.
+
+    Args:
+        progress: receives a line at most every ``every_s`` seconds: the ``unit`` written so
+            far and the rate (None: quiet).
+    """
+    started = last = time.perf_counter()
+    done = 0
     for keys, scores in prefetch(chunks):
         writer.write(keys, scores)
+        done += len(next(iter(scores.values())))
+        now = time.perf_counter()
+        if progress is not None and now - last >= every_s:
+            last = now
+            progress(f"vep: {done:,} {unit} scored ({done / (now - started):,.0f} per s)")

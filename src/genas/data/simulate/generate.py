@@ -1,4 +1,5 @@
-"""``simulate``: write a synthetic DeepSEA-shaped benchmark to a folder."""
+"""``simulate``: write a synthetic DeepSEA-shaped benchmark to a folder (binary tasks here;
+regression and multiclass targets in :mod:`genas.data.simulate.generate_quantitative`)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from genas.data.simulate.writers import (
     write_deepsea_v5,
     write_deepsea_v73,
     write_genas_h5,
+    write_run_config,
     write_tasks_tsv,
 )
 from genas.fileio import atomic_write_json
+from genas.run_files import CONFIG_YAML
 
 #: Automatic motif choice: widths in this range, at least this many bits, no dimers, no
 #: tandem repeats, one motif per TF family, no shared consensus 6-mer. 16 bits (not 10):
@@ -33,6 +36,15 @@ AUTO_MIN_BITS = 16.0
 AUTO_MAX_REPEAT = 0.75
 #: No two automatically chosen motifs share a consensus k-mer of this length (either strand).
 AUTO_SHARED_KMER = 6
+
+#: Sequences per split (train, valid, test) by task type when not given: a quantitative
+#: target carries less information per sequence than a rare binary label (MPRA and
+#: STARR-seq libraries hold 10^4 to 10^5 sequences).
+DEFAULT_SIZES = {
+    "binary": (2000, 500, 500),
+    "regression": (20000, 2000, 2000),
+    "multiclass": (6000, 1000, 1000),
+}
 
 LABEL_NOTE = (
     "Labels follow each task's rule over the planted sites only (see 'planted'); chance "
@@ -48,9 +60,9 @@ def simulate(
     *,
     n_tasks: int = 16,
     length: int = 500,
-    n_train: int = 2000,
-    n_valid: int = 500,
-    n_test: int = 500,
+    n_train: int | None = None,
+    n_valid: int | None = None,
+    n_test: int | None = None,
     seed: int = 1,
     gc: float = 0.42,
     background: str | None = None,
@@ -64,6 +76,10 @@ def simulate(
     decoy_rate: float = 0.5,
     write_mat: bool = True,
     release: str = "JASPAR2024",
+    task_type: str = "binary",
+    noise_fraction: float = 0.15,
+    site_rate: float = 0.5,
+    saturation: float = 2.0,
 ) -> dict:
     """Generate a synthetic multi-task benchmark with planted JASPAR motifs.
 
@@ -71,12 +87,20 @@ def simulate(
     ``y`` and ``y_clean`` uint8 (N, T), ``task_names``, ``task_groups``, group ``planted``),
     DeepSEA layouts ``train.mat`` (v7.3; ``trainxdata`` (L, 4, N), ``traindata`` (T, N) via
     h5py) and ``valid.mat`` / ``test.mat`` (v5; ``validxdata`` (N, 4, L), ``validdata``
-    (N, T)) in A, G, C, T channel order, ``tasks.tsv`` and ``manifest.json`` (written last).
+    (N, T)) in A, G, C, T channel order, ``tasks.tsv``, ``config.yaml`` (a ready-to-run
+    ``genas search`` config of the set) and ``manifest.json`` (written last).
+
+    ``task_type="regression"`` or ``"multiclass"`` makes quantitative targets instead
+    (:mod:`genas.data.simulate.quantitative`: float32 ``y``, no ``.mat`` files): T
+    regression tasks whose targets follow the number and strength of planted sites plus
+    Gaussian noise, or one multiclass task (which motif is planted, or background; the
+    motifs are ``n_tasks`` classes). The manifest holds the truth (weights, offsets, noise).
 
     Args:
         n_tasks: T >= 1; about half ``presence``, a quarter ``pair``, a quarter ``count``.
         length: sequence length L.
-        n_train, n_valid, n_test: sequences per split.
+        n_train, n_valid, n_test: sequences per split; None: :data:`DEFAULT_SIZES` of the
+            task type.
         seed: all randomness derives from it; same seed and arguments -> same x and y.
         gc: GC fraction of the i.i.d. background.
         background: ``"iid"`` or ``"markov"``; default ``"markov"`` when ``background_fasta``
@@ -91,7 +115,11 @@ def simulate(
         label_noise: fraction of each task's positives turned negative, with as many negatives
             turned positive on average (0 <= label_noise < 0.5); see :func:`add_label_noise`.
         decoy_rate: near-miss plantings (pair/count tasks) per true planting.
-        write_mat: also write the DeepSEA ``.mat`` files.
+        write_mat: also write the DeepSEA ``.mat`` files (binary tasks only).
+        task_type: ``binary`` (rules over planted sites), ``regression`` or ``multiclass``.
+        noise_fraction: regression: share of each target's variance that is noise.
+        site_rate: regression: mean sites of each motif per sequence (Poisson).
+        saturation: regression: f(S) = S / (1 + S / saturation) of the summed strengths.
 
     Returns:
         The manifest (also written to ``manifest.json``).
@@ -102,6 +130,10 @@ def simulate(
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
+    defaults = DEFAULT_SIZES.get(task_type, DEFAULT_SIZES["binary"])
+    n_train, n_valid, n_test = (
+        d if n is None else n for n, d in zip((n_train, n_valid, n_test), defaults, strict=True)
+    )
     params = dict(
         n_tasks=n_tasks,
         length=length,
@@ -120,8 +152,17 @@ def simulate(
         decoy_rate=decoy_rate,
         write_mat=write_mat,
         release=release,
+        task_type=task_type,
     )
     _check_params(n_tasks, length, (n_train, n_valid, n_test), gc, label_noise, decoy_rate)
+    if task_type not in ("binary", "regression", "multiclass"):
+        raise ValueError(f"task_type must be binary, regression or multiclass, got {task_type!r}")
+    if task_type == "regression":
+        if not 0.0 <= noise_fraction < 1.0:
+            raise ValueError(f"noise_fraction must be in [0, 1), got {noise_fraction}")
+        if site_rate <= 0 or saturation <= 0:
+            raise ValueError("site_rate and saturation must be positive")
+        params.update(noise_fraction=noise_fraction, site_rate=site_rate, saturation=saturation)
     background = background or ("markov" if background_fasta is not None else "iid")
     params["background"] = background
     markov = _background_model(background, background_fasta, markov_order)
@@ -129,6 +170,22 @@ def simulate(
     ss_design, ss_pilot, *ss_splits = np.random.SeedSequence(seed).spawn(5)
     rng = np.random.default_rng(ss_design)
     chosen = _choose_motifs(motifs, motif_ids, n_motifs, n_tasks, release, rng)
+    if task_type != "binary":
+        from genas.data.simulate.generate_quantitative import simulate_quantitative
+
+        for m in chosen:
+            if m.width > length:
+                raise ValueError(f"length {length} is shorter than motif {m.name} ({m.width} bp)")
+        classes = [*motif_names(chosen), "background"] if task_type == "multiclass" else None
+        _write_config(out_dir, task_type, seed, classes)
+        sizes = {"train": n_train, "valid": n_valid, "test": n_test}
+        return simulate_quantitative(
+            out_dir, params, task_type=task_type, chosen=chosen, length=length, sizes=sizes,
+            markov=markov, gc=gc, seeds=[ss_pilot, *ss_splits], rng=rng, n_tasks=n_tasks,
+            noise_fraction=noise_fraction, site_rate=site_rate, saturation=saturation,
+            label_noise=label_noise, started=t0,
+        )  # fmt: skip
+    _write_config(out_dir, task_type, seed, None)
     widths = np.array([m.width for m in chosen], dtype=np.int64)
     rules = design_tasks(n_tasks, widths, length, rng)
     if motifs is None and motif_ids is None and n_motifs is None:
@@ -365,12 +422,45 @@ def _targets(positive_rate, n_tasks, rng) -> tuple[np.ndarray, tuple[float, floa
     return rates, None
 
 
-def _task_names(rules: Sequence[TaskRule], chosen: Sequence[Motif]) -> list[str]:
+def motif_names(chosen: Sequence[Motif]) -> list[str]:
+    """Motif names fit for task and class names (with ids when two share a name)."""
     names = [m.name for m in chosen]
     if len(set(names)) != len(names):
         names = [f"{m.name}.{m.id}" for m in chosen]
-    names = ["".join(c if c.isalnum() or c in "._-:" else "_" for c in n) for n in names]
-    return [r.short_name(names) for r in rules]
+    return ["".join(c if c.isalnum() or c in "._-:" else "_" for c in n) for n in names]
+
+
+def _task_names(rules: Sequence[TaskRule], chosen: Sequence[Motif]) -> list[str]:
+    return [r.short_name(motif_names(chosen)) for r in rules]
+
+
+#: Settings of the ``config.yaml`` a simulated set comes with: a search, retraining
+#: included, that fits in 20 minutes on two CPU cores for the default regression set
+#: (20,000 sequences of 200 bp): a 6-minute search, then the best architecture retrained.
+CONFIG_TRAIN = {"max_epochs": 25, "patience": 4}
+CONFIG_SEARCH = {"budget": "6m", "retrain_top_k": 1}
+
+
+def _write_config(out_dir: Path, task_type: str, seed: int, classes: list[str] | None) -> None:
+    """``config.yaml``: a ready-to-run `genas search` config of the set (data paths relative
+    to it, the run folder ``runs/<folder name>`` relative to the working directory)."""
+    data = {"format": "hdf5", "train": "train.h5", "valid": "valid.h5", "test": "test.h5"}
+    data["task_type"] = task_type
+    if classes is not None:
+        data["class_names"] = classes
+    config = {
+        "seed": seed,
+        "data": data,
+        "train": dict(CONFIG_TRAIN),
+        "search": dict(CONFIG_SEARCH),
+        "output": {"dir": f"runs/{Path(out_dir).resolve().name}"},
+    }
+    header = (
+        f"genas search config of the simulated {task_type} set in this folder, written by\n"
+        "`genas simulate`; run: genas search config.yaml --retrain"
+    )
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    write_run_config(Path(out_dir) / CONFIG_YAML, config, header)
 
 
 def _mean(y: np.ndarray) -> list[float]:

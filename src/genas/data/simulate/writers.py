@@ -29,20 +29,22 @@ def write_genas_h5(
     x: np.ndarray,
     y: np.ndarray,
     task_names: Sequence[str],
-    task_groups: Sequence[str],
+    task_groups: Sequence[str] | None,
     *,
     y_clean: np.ndarray | None = None,
     sites: Sites | None = None,
     motif_ids: Sequence[str] = (),
     attrs: dict | None = None,
+    strength: np.ndarray | None = None,
 ) -> None:
     """genas HDF5 layout.
 
-    Datasets: ``x`` uint8 (N, 4, L) ACGT one-hot, ``y`` uint8 (N, T), ``task_names`` and
-    ``task_groups`` (T,) UTF-8 strings; optionally ``y_clean`` uint8 (N, T) labels before
-    noise and group ``planted`` with one dataset per :class:`Sites` column (attr
-    ``motif_ids`` maps the ``motif`` column to ids). File attrs ``genas_format=1``,
-    ``alphabet="ACGT"`` plus ``attrs``.
+    Datasets: ``x`` uint8 (N, 4, L) ACGT one-hot, ``y`` (N, T) (uint8 binary labels, else
+    float32: regression targets, class indices), ``task_names`` and ``task_groups`` (T,)
+    UTF-8 strings (groups optional); optionally ``y_clean`` (N, T) targets before noise and
+    group ``planted`` with one dataset per :class:`Sites` column (attr ``motif_ids`` maps
+    the ``motif`` column to ids) and ``strength`` (each site's normalised PWM score). File
+    attrs ``genas_format=1``, ``alphabet="ACGT"`` plus ``attrs``.
     """
     n, _, length = x.shape
     str_dt = h5py.string_dtype("utf-8")
@@ -54,11 +56,12 @@ def write_genas_h5(
         f.create_dataset(
             "x", data=x, chunks=_x_chunks(n, length) if n else None, **(_COMPRESSION if n else {})
         )
-        f.create_dataset("y", data=y, dtype=np.uint8)
+        f.create_dataset("y", data=y, dtype=_label_dtype(y))
         if y_clean is not None:
-            f.create_dataset("y_clean", data=y_clean, dtype=np.uint8)
+            f.create_dataset("y_clean", data=y_clean, dtype=_label_dtype(y_clean))
         f.create_dataset("task_names", data=list(task_names), dtype=str_dt)
-        f.create_dataset("task_groups", data=list(task_groups), dtype=str_dt)
+        if task_groups is not None:
+            f.create_dataset("task_groups", data=list(task_groups), dtype=str_dt)
         if sites is not None:
             g = f.create_group("planted")
             g.attrs["motif_ids"] = list(motif_ids)
@@ -76,6 +79,13 @@ def write_genas_h5(
                 ("decoy", np.uint8),
             ):
                 g.create_dataset(name, data=getattr(sites, name).astype(dtype))
+            if strength is not None:
+                g.create_dataset("strength", data=np.asarray(strength, dtype=np.float32))
+
+
+def _label_dtype(y: np.ndarray) -> type:
+    """uint8 for binary labels (as DeepSEA stores them), float32 for any other targets."""
+    return np.uint8 if np.asarray(y).dtype in (np.uint8, np.bool_) else np.float32
 
 
 def write_deepsea_v73(path: str | Path, x: np.ndarray, y: np.ndarray, prefix: str) -> None:
@@ -115,6 +125,14 @@ def write_deepsea_v5(path: str | Path, x: np.ndarray, y: np.ndarray, prefix: str
             format="5",
             do_compression=True,
         )
+
+
+def write_run_config(path: str | Path, config: dict, header: str) -> None:
+    """A ready-to-run genas config (YAML) beside the data, ``header`` as leading comments."""
+    import yaml
+
+    comment = "".join(f"# {line}\n" for line in header.splitlines())
+    atomic_write_text(path, comment + yaml.safe_dump(config, sort_keys=False))
 
 
 def write_tasks_tsv(path: str | Path, rows: Sequence[tuple[str, str, str]]) -> None:

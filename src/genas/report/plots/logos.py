@@ -13,7 +13,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 
-from genas.analysis.motifs import FilterMatches
+from genas.analysis.motifs import FilterMatches, alignment_starts
 from genas.data.motifs import Motif, information_content, reverse_complement_pfm
 from genas.report.plots.common import message_figure, new_figure
 from genas.seq.alphabet import ALPHABET
@@ -80,59 +80,44 @@ def information_matrix(pfm: np.ndarray) -> np.ndarray:
 
 
 def plot_filter_logos(
-    matches: Sequence[FilterMatches], targets: Sequence[Motif], n: int = 12
+    matches: Sequence[FilterMatches],
+    targets: Sequence[Motif],
+    n: int = 12,
+    max_q: float = 0.05,
 ) -> Figure:
-    """Logos of up to ``n`` units (those with a database match first, best p first), each
-    beside its best match (reverse-complemented when it matched on the minus strand)."""
-    with_match = sorted((m for m in matches if m.best), key=lambda m: m.best.p)
-    rest = sorted((m for m in matches if not m.best and m.motif.pfm is not None),
+    """Logos of up to ``n`` units (those with a database match at q < ``max_q`` first, best p
+    first), each above its best such match on a shared x axis, aligned as TOMTOM aligned them
+    (the match reverse-complemented when it matched on the minus strand); matches at or above
+    ``max_q`` are not drawn."""
+    with_match = sorted((m for m in matches if m.best_at(max_q)), key=lambda m: m.best_at(max_q).p)
+    rest = sorted((m for m in matches if not m.best_at(max_q) and m.motif.pfm is not None),
                   key=lambda m: -m.motif.n_sites)  # fmt: skip
     chosen = (with_match + rest)[:n]
     if not chosen:
-        return message_figure("no unit had enough activating windows for a matrix")
-    fig = new_figure(1000, 30 + 130 * len(chosen))
-    axes = fig.subplots(len(chosen), 2, squeeze=False, width_ratios=[1, 1.4])
-    for row, fm in zip(axes, chosen, strict=True):
-        motif = fm.motif
-        _logo(row[0], information_matrix(motif.pfm),
-              f"{motif.label} ({motif.n_sites} sites)", "bits")  # fmt: skip
-        row[0].set_ylim(0, 2)
-        best = fm.best
-        if best is None:
-            row[1].axis("off")
-            row[1].text(0.02, 0.5, "no JASPAR match (q < 0.5)", va="center", fontsize=9)
+        return message_figure("no unit had enough activating windows for an informative matrix")
+    fig = new_figure(900, 30 + 190 * len(chosen))
+    axes = fig.subplots(2 * len(chosen), 1, squeeze=False)[:, 0]
+    for filter_ax, match_ax, fm in zip(axes[::2], axes[1::2], chosen, strict=True):
+        motif, hit = fm.motif, fm.best_at(max_q)
+        title = f"{motif.label} ({motif.n_sites} sites)"
+        if hit is None:
+            _logo(filter_ax, information_matrix(motif.pfm), title, "bits")
+            filter_ax.set_ylim(0, 2)
+            match_ax.axis("off")
+            match_ax.text(0.02, 0.5, f"no database match at q < {max_q:g}", va="center",
+                          fontsize=9, transform=match_ax.transAxes)  # fmt: skip
             continue
-        target = targets[best.target].pfm
-        if best.strand == "-":
+        target = targets[hit.target].pfm
+        if hit.strand == "-":
             target = reverse_complement_pfm(target)
-        _logo(row[1], information_matrix(target),
-              f"{best.id} {best.name} ({best.strand})  p={best.p:.1e}  q={best.q:.1e}",
-              "bits")  # fmt: skip
-        row[1].set_ylim(0, 2)
+        at_filter, at_target = alignment_starts(hit.offset)
+        _logo(filter_ax, information_matrix(motif.pfm), title, "bits", first=at_filter)
+        _logo(match_ax, information_matrix(target),
+              f"{hit.id} {hit.name} ({hit.strand} strand)  p={hit.p:.1e}  q={hit.q:.1e}",
+              "bits", first=at_target)  # fmt: skip
+        width = max(at_filter + motif.pfm.shape[1], at_target + target.shape[1])
+        for ax in (filter_ax, match_ax):
+            ax.set_xlim(-0.5, width - 0.5)
+            ax.set_ylim(0, 2)
     return fig
 
-
-def plot_attribution_logos(
-    attributions: Sequence[np.ndarray],
-    titles: Sequence[str],
-    window: int | None = 120,
-) -> Figure:
-    """One logo row per sequence: letter heights = attribution (signed), (4, L) each.
-
-    With ``window``, each row shows the ``window`` positions around its largest total
-    |attribution| (logos of whole long sequences are unreadable).
-    """
-    if not attributions:
-        return message_figure("no sequences to attribute")
-    fig = new_figure(1200, 30 + 170 * len(attributions))
-    axes = fig.subplots(len(attributions), 1, squeeze=False)[:, 0]
-    for ax, attr, title in zip(axes, attributions, titles, strict=True):
-        attr = np.asarray(attr, dtype=np.float64)
-        start = 0
-        if window is not None and attr.shape[1] > window:
-            score = np.convolve(np.abs(attr).sum(axis=0), np.ones(window), mode="valid")
-            start = int(np.argmax(score))
-            attr = attr[:, start : start + window]
-        _logo(ax, attr, title, "attribution", first=start)
-        ax.axhline(0, color="grey", lw=0.5)
-    return fig

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from genas.analysis.motifs import MIN_BITS, MIN_MEAN_BITS
 from genas.data.motifs import consensus
 from genas.report import html
 
@@ -23,11 +24,13 @@ class MotifAnalysis(Protocol):
     recovery: dict | None
     n_sequences: int
     source: str
+    max_q: float  # matches at or above this q-value are not shown
+    network: str  # whose units were analysed, e.g. "the model"
 
 
 def motif_section(analysis: MotifAnalysis | str, filter_logos_png: Path) -> html.Section:
     """How many units match a known motif, the recovery of planted motifs, the filter logos
-    and one table row per matched unit (best p first).
+    and one table row per unit matched at q < ``analysis.max_q`` (best p first).
 
     Args:
         analysis: the motif analysis, or a one-line reason why it was skipped (then the
@@ -38,15 +41,20 @@ def motif_section(analysis: MotifAnalysis | str, filter_logos_png: Path) -> html
     if isinstance(analysis, str):
         section.blocks.append(html.paragraph(f"motif analysis skipped: {analysis}", note=True))
         return section
-    matches = analysis.matches
-    n_matched = sum(1 for fm in matches if fm.best and fm.best.q < 0.05)
+    matches, max_q = analysis.matches, analysis.max_q
+    n_matched = sum(1 for fm in matches if fm.best_at(max_q))
+    n_compared = sum(1 for fm in matches if fm.motif.pfm is not None)
     section.blocks.append(
         html.paragraph(
-            f"Each unit (the stem's filters and the channels of the searched layers before "
-            f"the first reduction) as a position frequency matrix from the windows of "
+            f"Each unit of {analysis.network} (the first convolution's filters and, in a "
+            f"searched network, the channels of the searched layers before the first "
+            f"reduction) as a position frequency matrix from the windows of "
             f"{analysis.n_sequences} sequences ({analysis.source}) that activate it above 0.8 "
-            f"of its maximum, compared with {len(analysis.targets)} motifs by TOMTOM. "
-            f"{n_matched} of {len(matches)} units match a motif at q < 0.05."
+            f"of its maximum, trimmed of low-information edges. {n_compared} of {len(matches)} "
+            f"matrices are informative (at least {MIN_BITS:g} bits in total and "
+            f"{MIN_MEAN_BITS:g} bits per position) and were compared with "
+            f"{len(analysis.targets)} motifs by TOMTOM; {n_matched} match a motif at "
+            f"q < {max_q:g}."
         )
     )
     rec = analysis.recovery
@@ -62,29 +70,27 @@ def motif_section(analysis: MotifAnalysis | str, filter_logos_png: Path) -> html
         html.figure(
             filter_logos_png.read_bytes(),
             "Filter logos",
-            "Each filter (left) and its best match (right); information content in bits.",
+            f"Each unit (upper logo) above its best match at q < {max_q:g} (lower logo, "
+            "reverse-complemented when it matched on the minus strand), placed as TOMTOM "
+            "aligned them; information content in bits.",
         )
     )
+    rows = match_rows(matches, max_q)
+    if not rows:
+        section.blocks.append(html.paragraph(f"No unit matches a motif at q < {max_q:g}.", True))
+        return section
     columns = ("unit", "sites", "consensus", "best match", "p", "q", "strand")
-    section.blocks.append(html.table(columns, _match_rows(matches)))
+    section.blocks.append(html.table(columns, rows))
     return section
 
 
-def _match_rows(matches: list[FilterMatches]) -> list[list]:
-    """One row per unit with a best match, most significant first."""
+def match_rows(matches: Sequence[FilterMatches], max_q: float) -> list[list]:
+    """One row per unit with a match at q < ``max_q`` (its best such), most significant first:
+    ``[unit, sites, consensus, "id name", p, q, strand]``."""
     rows = []
-    for fm in sorted((m for m in matches if m.best), key=lambda m: m.best.p):
-        best = fm.best
+    hits = [(fm, fm.best_at(max_q)) for fm in matches]
+    for fm, best in sorted(((fm, b) for fm, b in hits if b), key=lambda pair: pair[1].p):
         cons = consensus(fm.motif.pfm) if fm.motif.pfm is not None else ""
-        rows.append(
-            [
-                fm.motif.label,
-                fm.motif.n_sites,
-                cons,
-                best and f"{best.id} {best.name}",
-                best and best.p,
-                best and best.q,
-                best and best.strand,
-            ]
-        )
+        match = f"{best.id} {best.name}"
+        rows.append([fm.motif.label, fm.motif.n_sites, cons, match, best.p, best.q, best.strand])
     return rows

@@ -7,10 +7,20 @@ from typing import TYPE_CHECKING
 
 from genas.report import html
 from genas.report.run_files import RunFiles
+from genas.report.sections.common import run_task_type
 from genas.search.evaluators.reward import near_chance_note
+from genas.train.metrics import SUMMARY_COLUMNS
 
 if TYPE_CHECKING:
     from genas.data import DataSplits
+
+
+#: The summary metrics the table shows, by task type (labels from ``SUMMARY_COLUMNS``).
+HEADLINE_METRICS = {
+    "binary": ("mean_auroc", "mean_auprc"),
+    "regression": ("mean_pearson", "mean_spearman", "mean_r2"),
+    "multiclass": ("macro_auroc", "accuracy", "macro_f1"),
+}
 
 
 def _fmt_seconds(seconds: float | None) -> str | None:
@@ -39,6 +49,8 @@ def summary_section(files: RunFiles, splits: DataSplits | None, notes: list[str]
             if dataset is not None:
                 items.append((f"{name} sequences", len(dataset)))
         items += [("input length", splits.input_length), ("tasks", splits.n_tasks)]
+        if splits.class_names is not None:
+            items.append(("classes", ", ".join(splits.class_names)))
     if files.space is not None:
         space = files.space
         items += [
@@ -70,7 +82,7 @@ def summary_section(files: RunFiles, splits: DataSplits | None, notes: list[str]
         items.append(
             (
                 "final model",
-                f"ensemble of the retrained candidates of ranks {ranks} (probabilities averaged)",
+                f"ensemble of the retrained candidates of ranks {ranks} (predictions averaged)",
             )
         )
     if metrics:
@@ -81,9 +93,9 @@ def summary_section(files: RunFiles, splits: DataSplits | None, notes: list[str]
         split = "test" if "test" in metrics else "valid"
         if isinstance(metrics.get(split), dict):
             summary = metrics[split]["summary"]
-            items += [
-                (f"{split} mean AUROC", summary.get("mean_auroc")),
-                (f"{split} mean AUPRC", summary.get("mean_auprc")),
-            ]
+            task_type = run_task_type(files)
+            labels = dict(SUMMARY_COLUMNS[task_type])
+            items.append(("task type", task_type))
+            items += [(f"{split} {labels[k]}", summary.get(k)) for k in HEADLINE_METRICS[task_type]]
     blocks = [html.key_value_table(items)] + [html.paragraph(n, note=True) for n in notes]
     return html.Section("summary", "Summary", blocks)

@@ -48,6 +48,8 @@ class IndependentEvaluator(Evaluator):
     searches ``lr`` or ``weight_decay`` (``ModelSpace.training``) sets them per child.
     The child has the search width (``search.width``) and is scored in eval mode (its own
     BatchNorm running statistics) on the same in-memory scoring set as the shared evaluator.
+    With ``search.knowledge``, the trained child's units add the knowledge term
+    (:mod:`genas.search.knowledge`) to its reward.
 
     Args:
         space: the model space (or its preset name / YAML path).
@@ -100,7 +102,7 @@ class IndependentEvaluator(Evaluator):
         rng: dict = {}
         with resumable_torch_rng(rng, seed, self.device):
             net = ChildNet(
-                self.space, arch, self.splits.input_length, self.splits.n_tasks, self.search.width
+                self.space, arch, self.splits.input_length, self.task.n_outputs, self.search.width
             ).to(self.device)
         searched = self.space.training_values(arch.training)  # lr, weight decay of this child
         optimizer = build_optimizer(
@@ -130,6 +132,7 @@ class IndependentEvaluator(Evaluator):
                         self.device,
                         self.n_value,
                         self.train_config.grad_clip,
+                        self.task.loss,
                     )
                     loss_sum += total
                     count += known
@@ -177,8 +180,11 @@ class IndependentEvaluator(Evaluator):
                 raise
             metrics.update(train_loss=train_loss, train_steps=n_steps, epochs=budget)
             reward, why = reward_from_metrics(self.search.reward, metrics)
+            score = self.with_knowledge(Score(reward, metrics, 0.0, why is None, why),
+                                        lambda net=net: net)  # fmt: skip
             spent += time.perf_counter() - started
-            yield Score(reward, metrics, spent, why is None, why)
+            score.seconds = spent
+            yield score
             started = time.perf_counter()
 
     def score_many(

@@ -1,9 +1,12 @@
 """Rewards of the search: one number from an architecture's validation metrics.
 
-Metrics come from :func:`summarize`: the per-task AUROC/AUPRC summaries of
-:func:`genas.train.task_metrics` plus the masked BCE ``loss``. Tasks with a single class in
-the scoring set have no AUROC/AUPRC; they are NaN there and skipped in the means and medians.
-When no task can be scored the reward is NaN and :func:`reward_from_metrics` says why.
+Metrics come from :func:`summarize`: the summaries of the task type's metrics
+(:meth:`genas.train.task.TaskSpec.metrics`: AUROC/AUPRC for binary tasks, Pearson,
+Spearman, R² and MSE for regression, accuracy and macro AUROC/F1 for multiclass) plus the
+masked training ``loss``. A task that cannot be scored in the scoring set (a single class,
+constant targets) is NaN there and skipped in the means and medians. When no task can be
+scored the reward is NaN and :func:`reward_from_metrics` says why. Which rewards fit which
+task type: ``genas.config.TASK_REWARDS``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from genas.train.metrics import UndefinedTaskMetricWarning, task_metrics
+from genas.train.metrics import UndefinedTaskMetricWarning
+from genas.train.task import TaskSpec
 
 #: Reward name -> the metrics key it reads and its sign.
 REWARDS: dict[str, tuple[str, float]] = {
@@ -22,45 +26,57 @@ REWARDS: dict[str, tuple[str, float]] = {
     "auroc_median": ("median_auroc", 1.0),
     "auprc_mean": ("mean_auprc", 1.0),
     "neg_loss": ("loss", -1.0),
+    "pearson_mean": ("mean_pearson", 1.0),
+    "spearman_mean": ("mean_spearman", 1.0),
+    "neg_mse": ("mean_mse", -1.0),
+    "accuracy": ("accuracy", 1.0),
+    "macro_auroc": ("macro_auroc", 1.0),
+    "macro_f1": ("macro_f1", 1.0),
 }
+#: Summary counts kept as integers.
+_COUNTS = ("n_tasks", "n_scored", "n_classes")
 
 
 def summarize(
-    y_true: np.ndarray, y_score: np.ndarray, task_names: Sequence[str], loss: float
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    task_names: Sequence[str],
+    loss: float,
+    task: TaskSpec | None = None,
 ) -> dict[str, float]:
     """The summary numbers a reward is read from.
 
     Args:
-        y_true: float32 (N, T) labels 0/1, NaN = unknown.
-        y_score: float (N, T) probabilities (or logits: only the order matters).
+        y_true: float32 (N, T) targets, NaN = unknown (binary: 0/1).
+        y_score: float (N, O) predictions (binary: probabilities, or logits: only the order
+            matters).
         task_names: the T task names.
-        loss: the masked BCE over the same predictions.
+        loss: the masked training loss over the same predictions.
+        task: the task type (default: binary tasks ``task_names``).
 
     Returns:
+        The summary of :meth:`TaskSpec.metrics` plus ``loss``: for binary tasks
         ``{"mean_auroc", "median_auroc", "mean_auprc", "median_auprc", "loss", "n_tasks",
-        "n_scored"}``: AUROC/AUPRC summaries over the tasks with both classes (NaN when
-        there are none); ``n_scored`` counts those tasks. Single-class tasks raise no
+        "n_scored"}``; AUROC/AUPRC summaries over the tasks with both classes (NaN when
+        there are none); ``n_scored`` counts those tasks. Unscorable tasks raise no
         warning here (a search scores thousands of architectures on the same labels).
     """
+    task = task or TaskSpec.binary(task_names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedTaskMetricWarning)
-        summary = task_metrics(y_true, y_score, task_names)["summary"]
-    return {
-        "mean_auroc": float(summary["mean_auroc"]),
-        "median_auroc": float(summary["median_auroc"]),
-        "mean_auprc": float(summary["mean_auprc"]),
-        "median_auprc": float(summary["median_auprc"]),
-        "loss": float(loss),
-        "n_tasks": int(summary["n_tasks"]),
-        "n_scored": int(summary["n_scored"]),
-    }
+        summary = task.metrics(y_true, y_score)["summary"]
+    out = {key: float(value) for key, value in summary.items() if key not in _COUNTS}
+    out["loss"] = float(loss)
+    out.update({key: int(summary[key]) for key in _COUNTS if key in summary})
+    return out
 
 
 def reward_from_metrics(name: str, metrics: Mapping[str, float]) -> tuple[float, str | None]:
     """(reward, why it is NaN or None) for reward ``name`` of :data:`REWARDS`.
 
-    ``auroc_mean`` / ``auroc_median`` / ``auprc_mean`` read the matching summary;
-    ``neg_loss`` is minus the masked BCE. A NaN or missing metric gives a NaN reward and a
+    Each reward reads one summary (``auroc_mean`` reads ``mean_auroc``, ``pearson_mean``
+    ``mean_pearson``, ...); ``neg_loss`` is minus the masked training loss, ``neg_mse``
+    minus the mean of the tasks' MSE. A NaN or missing metric gives a NaN reward and a
     one-line reason (e.g. every task has a single class in the scoring set).
 
     Raises:
@@ -78,8 +94,9 @@ def reward_from_metrics(name: str, metrics: Mapping[str, float]) -> tuple[float,
     n_tasks = metrics.get("n_tasks")
     if metrics.get("n_scored") == 0:
         return math.nan, (
-            f"no task could be scored (0 of {n_tasks}): each has a single class in the "
-            "scoring set or non-finite predictions; use more reward_sequences or neg_loss"
+            f"no task could be scored (0 of {n_tasks}): each has a single class (or constant "
+            "targets) in the scoring set or non-finite predictions; use more "
+            "reward_sequences or neg_loss"
         )
     return math.nan, f"metric {key!r} is not finite"
 
@@ -94,7 +111,7 @@ def near_chance_note(name: str, best_reward: float | None) -> str | None:
     :data:`NEAR_CHANCE_MARGIN` of chance (the evaluator learned too little to rank
     architectures, so the chosen one is close to a random pick); None otherwise, and for
     rewards without a fixed chance level (AUPRC, loss) or without a finite reward."""
-    auroc = name in ("auroc_mean", "auroc_median")
+    auroc = name in ("auroc_mean", "auroc_median", "macro_auroc")
     if not auroc or best_reward is None or not math.isfinite(best_reward):
         return None
     if best_reward >= AUROC_CHANCE + NEAR_CHANCE_MARGIN:

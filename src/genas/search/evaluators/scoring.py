@@ -32,7 +32,7 @@ from torch.utils.data import Dataset
 from genas.search.evaluators.reward import summarize
 from genas.seq.alphabet import to_float
 from genas.train.device import autocast
-from genas.train.loss import masked_bce_sum
+from genas.train.task import TaskSpec
 
 #: How BatchNorm normalises while scoring: batch statistics, or the running ones.
 BatchNormMode = Literal["batch", "running"]
@@ -85,6 +85,8 @@ class ScoringSet:
         max_sequences: keep a fixed seeded subset of this many sequences (None: all).
         seed: seed of that subset.
         batch_size: sequences per scoring batch; the set is split into equal batches.
+        task: the task type: loss, predictions and metrics (default: binary tasks
+            ``task_names``).
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class ScoringSet:
         max_sequences: int | None = None,
         seed: int = 0,
         batch_size: int = SCORING_BATCH,
+        task: TaskSpec | None = None,
     ):
         if len(dataset) == 0:
             raise ValueError("the validation set is empty")
@@ -108,6 +111,7 @@ class ScoringSet:
         # rows are read in file order (on-disk datasets want sorted reads), then mixed
         mixed = np.random.default_rng([seed, 0x5C0F]).permutation(len(rows))
         self.task_names = [str(t) for t in task_names]
+        self.task = task or TaskSpec.binary(self.task_names)
         self.device = device
         self.n_value = float(n_value)
         self.y_host = np.concatenate(ys)[mixed]  # float32 (N, T), for the metrics
@@ -121,9 +125,9 @@ class ScoringSet:
         return self.x.shape[0]
 
     def predict(self, forward: Callable[[Tensor], Tensor]) -> tuple[np.ndarray, float]:
-        """Probabilities float32 (N, T) of ``forward`` (float (B, 4, L) → logits (B, T)) and
-        the masked BCE. Runs under ``inference_mode`` (and bf16 autocast on CUDA); the caller
-        sets the network's mode."""
+        """Predictions float32 (N, O) of ``forward`` (float (B, 4, L) → outputs (B, O)) and
+        the masked loss of the task. Runs under ``inference_mode`` (and bf16 autocast on
+        CUDA); the caller sets the network's mode."""
         probs = []
         loss_sum = torch.zeros((), device=self.device)
         count = torch.zeros((), device=self.device)
@@ -132,10 +136,10 @@ class ScoringSet:
                 xf = to_float(self.x[lo:hi], self.n_value)
                 with autocast(self.device):
                     logits = forward(xf).float()
-                s, c = masked_bce_sum(logits, self.y[lo:hi])
+                s, c = self.task.loss_sum(logits, self.y[lo:hi])
                 loss_sum += s
                 count += c
-                probs.append(torch.sigmoid(logits))
+                probs.append(self.task.predictions(logits))
         total = float(count)
         loss = float(loss_sum) / total if total > 0 else float("nan")
         return torch.cat(probs).cpu().numpy(), loss
@@ -159,4 +163,4 @@ class ScoringSet:
                 probs, loss = self.predict(forward)
         finally:
             model.train(was_training)
-        return summarize(self.y_host, probs, self.task_names, loss)
+        return summarize(self.y_host, probs, self.task_names, loss, self.task)

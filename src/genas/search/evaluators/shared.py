@@ -24,7 +24,12 @@ from genas.data.dataset import DataSplits
 from genas.nn.network import SuperNet
 from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
 from genas.search.evaluators.reward import reward_from_metrics
-from genas.search.evaluators.scoring import SCORING_BATCH, BatchNormMode, scoring_indices
+from genas.search.evaluators.scoring import (
+    SCORING_BATCH,
+    BatchNormMode,
+    batch_statistics,
+    scoring_indices,
+)
 from genas.search.evaluators.seeding import derive_seed, isolated_torch_rng
 from genas.search.evaluators.stream import TrainStream
 from genas.seq.alphabet import to_float
@@ -57,6 +62,38 @@ def cpu_copy(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(cpu_copy(v) for v in value)
     return value
+
+
+class PathNetwork(nn.Module):
+    """One path of a supernet as a network of its own: ``forward(x)`` runs ``arch``'s path,
+    x (N, 4, L) → logits (N, T); ``stem``, ``layers`` and ``space`` are the supernet's, so
+    :func:`~genas.analysis.motifs.filter_pfms` reads the path's units from the shared
+    weights. With ``batch_stats``, BatchNorm normalises with each batch's statistics (as
+    the shared evaluator scores by default) and no running statistic changes."""
+
+    def __init__(self, net: SuperNet, arch: Architecture, batch_stats: bool):
+        super().__init__()
+        self.net = net
+        self.arch = arch
+        self.batch_stats = batch_stats
+        self.train(net.training)  # the mode filter_pfms puts back afterwards
+
+    @property
+    def stem(self) -> nn.Module:
+        return self.net.stem
+
+    @property
+    def layers(self) -> nn.ModuleList:
+        return self.net.layers
+
+    @property
+    def space(self) -> ModelSpace:
+        return self.net.space
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        norm = batch_statistics(self.net) if self.batch_stats else contextlib.nullcontext()
+        with norm:
+            return self.net(x, self.arch)
 
 
 class SharedEvaluator(Evaluator):
@@ -100,7 +137,7 @@ class SharedEvaluator(Evaluator):
         sn = self.search.supernet
         with isolated_torch_rng(derive_seed(self.seed, "supernet-init"), self.device):
             self.net = SuperNet(
-                self.space, splits.input_length, splits.n_tasks, self.search.width
+                self.space, splits.input_length, self.task.n_outputs, self.search.width
             ).to(self.device)
         self.optimizer = build_optimizer(
             self.net.parameters(), sn.optimizer, sn.lr, sn.weight_decay
@@ -120,7 +157,8 @@ class SharedEvaluator(Evaluator):
         """Train for ``n_steps`` minibatches, each on the path of a fresh ``sample()``.
 
         Returns:
-            ``{"loss": mean masked BCE, "steps", "sequences", "seconds", "seqs_per_s"}``.
+            ``{"loss": mean masked training loss, "steps", "sequences", "seconds",
+            "seqs_per_s"}``.
 
         Raises:
             ValueError: ``sample()`` returned something that is not an architecture of the
@@ -145,6 +183,7 @@ class SharedEvaluator(Evaluator):
                     self.device,
                     self.n_value,
                     sn.grad_clip,
+                    self.task.loss,
                 )
                 loss_sum += total
                 count += known
@@ -176,14 +215,26 @@ class SharedEvaluator(Evaluator):
             if self.bn == "recalibrate":
                 with self._recalibrated(arch):
                     metrics = scoring.evaluate(self.net, lambda xf: self.net(xf, arch), "running")
+                    score = self._scored(arch, metrics, "running")
             else:
                 metrics = scoring.evaluate(self.net, lambda xf: self.net(xf, arch), self.bn)
+                score = self._scored(arch, metrics, self.bn)
         except Exception as error:  # a candidate must never stop the search
             if isinstance(error, torch.OutOfMemoryError) and self.device.type == "cuda":
                 torch.cuda.empty_cache()
             return Score.failed(failure_message(error), time.perf_counter() - started)
+        score.seconds = time.perf_counter() - started
+        return score
+
+    def _scored(self, arch: Architecture, metrics: dict, bn: BatchNormMode) -> Score:
+        """The score of ``arch``'s path from its ``metrics``; with ``search.knowledge``, its
+        units are read from the shared weights (:class:`PathNetwork`) with the BatchNorm
+        statistics it was scored with (batch statistics: the sample in one batch)."""
         reward, why = reward_from_metrics(self.search.reward, metrics)
-        return Score(reward, metrics, time.perf_counter() - started, why is None, why)
+        score = Score(reward, metrics, 0.0, why is None, why)
+        path = lambda: PathNetwork(self.net, arch, bn == "batch")  # noqa: E731
+        n_batch = self.search.knowledge.sequences if self.search.knowledge else None
+        return self.with_knowledge(score, path, n_batch if bn == "batch" else None)
 
     @contextlib.contextmanager
     def _recalibrated(self, arch: Architecture) -> Iterator[None]:

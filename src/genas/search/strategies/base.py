@@ -65,6 +65,25 @@ class Strategy(ABC):
         """Report ``arch``'s reward. NaN / ±inf mark an invalid architecture: it counts as the
         lowest finite reward seen. ``arch`` need not come from :meth:`ask`."""
 
+    def tell_point(
+        self, arch: Architecture, values: Sequence[float], violation: float | None = None
+    ) -> None:
+        """Report ``arch``'s objective values of a multi-objective or constrained search
+        (:mod:`genas.search.objectives`).
+
+        Args:
+            values: one per objective, each turned so that higher is better; ``values[0]``
+                is the reward (NaN: invalid).
+            violation: None without hard limits; else how far ``arch`` is over them
+                (> 0: infeasible, never trained; <= 0: within them).
+
+        This default, for a strategy that learns from one reward, tells ``values[0]``, or
+        NaN (the lowest reward) for an infeasible architecture; Pareto-aware strategies
+        override it.
+        """
+        infeasible = violation is not None and violation > 0
+        self.tell(arch, math.nan if infeasible else values[0])
+
     @abstractmethod
     def step_end(self) -> dict[str, Any]:
         """Close a controller step (learn from the rewards told since the last call); stats."""
