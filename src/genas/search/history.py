@@ -12,6 +12,7 @@ the row later.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -200,8 +201,10 @@ def append_jsonl(path: Path, rows: list[dict]) -> None:
     """Append rows and fsync, so a finished step survives a crash.
 
     A write cut short (a full disk, a kill) leaves at most a torn last line, which the
-    readers ignore and a resumed search removes.
+    readers ignore and a resumed search removes; a file this call created is removed again
+    when its first write fails (a full disk leaves no new file behind).
     """
+    created = not path.exists()
     try:
         with open(path, "a") as handle:
             for row in rows:
@@ -209,6 +212,9 @@ def append_jsonl(path: Path, rows: list[dict]) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as error:
+        if created:
+            with contextlib.suppress(OSError):
+                path.unlink()
         if error.errno is None or error.filename is not None:
             raise
         raise about_path(error, path) from error  # a failed write names no file
