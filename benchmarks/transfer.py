@@ -2,7 +2,7 @@
 do as well on a new task as a search of it?
 
     .venv/bin/python benchmarks/transfer.py [--quick] [--dataset synthetic|encode]
-        [--seeds 1,2] [--archs 12] [--search-epochs 2] [--max-epochs 8] [--random 4]
+        [--seeds 1,2] [--archs 12] [--search-epochs 4] [--max-epochs 8] [--random 4]
         [--encode-train 3000] [--jobs 2] [--work DIR] [--tag NAME]
 
 Tasks: ``synthetic`` (default) simulates one set of 8 binary tasks (``genas simulate``: 3
@@ -118,9 +118,14 @@ def encode_tasks(work: Path, n_train: int) -> dict[str, Path]:
         folder = folders[tf] = work / "tasks" / tf
         if (folder / "test.h5").is_file():
             continue
-        raw = {"format": "fasta", "task": tf, "length": 101, "valid_fraction": 0.1,
-               "train": {"positives": ["train.pos.fa.gz"], "negatives": ["train.neg.fa.gz"]},
-               "test": {"positives": ["test.pos.fa.gz"], "negatives": ["test.neg.fa.gz"]}}
+        raw = {
+            "format": "fasta",
+            "task": tf,
+            "length": 101,
+            "valid_fraction": 0.1,
+            "train": {"positives": ["train.pos.fa.gz"], "negatives": ["train.neg.fa.gz"]},
+            "test": {"positives": ["test.pos.fa.gz"], "negatives": ["test.neg.fa.gz"]},
+        }
         splits = load_splits(parse_config({"data": raw}, base).data, 1)
         rng = np.random.default_rng(1)
         folder.mkdir(parents=True, exist_ok=True)
@@ -249,7 +254,12 @@ def main() -> None:
     parser.add_argument("--dataset", default="synthetic", choices=("synthetic", "encode"))
     parser.add_argument("--seeds", default=None, help="(1,2)")
     parser.add_argument("--archs", type=int, default=None, help="children per search (12)")
-    parser.add_argument("--search-epochs", type=int, default=2)
+    parser.add_argument(
+        "--search-epochs",
+        type=int,
+        default=4,
+        help="epochs of each search child (4, genas's default)",
+    )
     parser.add_argument("--max-epochs", type=int, default=None, help="final trainings (8)")
     parser.add_argument("--random", type=int, default=None, help="random architectures (4)")
     parser.add_argument("--encode-train", type=int, default=3000)
@@ -298,7 +308,8 @@ def main() -> None:
             score = {arm: test_auroc(train_dir(work, seed, name, arms[arm]))
                      for arm in ("transfer", "pooled", "search")}  # fmt: skip
             score["random"] = statistics.median(
-                test_auroc(train_dir(work, seed, name, t)) for t in arms["random"])
+                test_auroc(train_dir(work, seed, name, t)) for t in arms["random"]
+            )
             per_seed.append({**score, "cv_rho": arms["cv_rho"], "task_scale": arms["task_scale"],
                              "same_as_search": arms["transfer"] == arms["search"],
                              "architectures": {a: arms[a] for a in ARMS}})  # fmt: skip
@@ -347,7 +358,9 @@ def main() -> None:
         print(note)
     name = "transfer" if args.dataset == "synthetic" else f"transfer_{args.dataset}"
     name += f"_{args.tag}" if args.tag else ""
-    write_result(name, f"Zero-shot architecture transfer, leave one task out ({args.dataset})",
+    title = (f"Zero-shot architecture transfer, leave one task out ({args.dataset}; search "
+             f"children trained {settings['search_epochs']} epochs)")  # fmt: skip
+    write_result(name, title,
                  [table], quick=quick, notes=notes,
                  extra={"settings": settings, "raw": raw})  # fmt: skip
 

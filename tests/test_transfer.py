@@ -152,8 +152,11 @@ def _search_run(root: Path, name: str, motif: str, seed: int, space: Path) -> Pa
     """A search run folder whose history scored all 9 architectures by :func:`_reward`."""
     run = root / f"run_{name}"
     run.mkdir(parents=True)
-    raw = {"seed": 1, "data": _fasta_task(root / "data", name, motif, seed),
-           "search": {"space": str(space), "strategy": "random", "evaluator": "independent"}}
+    raw = {
+        "seed": 1,
+        "data": _fasta_task(root / "data", name, motif, seed),
+        "search": {"space": str(space), "strategy": "random", "evaluator": "independent"},
+    }
     write_config(run, parse_config(raw, root))
     rows = [
         {"step": 0, "index": i, "arch_hash": f"h{i}", "tokens": [a, b],
