@@ -275,17 +275,7 @@ def simulate(
         "alphabet": "ACGT",
         "mat_channel_order": "AGCT",
         "labels": LABEL_NOTE,
-        "motifs": [
-            {
-                "index": i,
-                "id": m.id,
-                "name": m.name,
-                "consensus": m.consensus,
-                "width": m.width,
-                "information_content": round(m.information_content, 3),
-            }
-            for i, m in enumerate(chosen)
-        ],
+        "motifs": motif_records(chosen),
         "tasks": tasks_json,
         "task_groups": {
             g: [t for t, x in enumerate(groups) if x == g] for g in dict.fromkeys(groups)
@@ -420,6 +410,21 @@ def _targets(positive_rate, n_tasks, rng) -> tuple[np.ndarray, tuple[float, floa
     if not ((rates > 0) & (rates < 1)).all():
         raise ValueError("positive rates must be in (0, 1)")
     return rates, None
+
+
+def motif_records(motifs: Sequence[Motif]) -> list[dict]:
+    """The manifest's record of each planted motif (index, id, name, consensus, width, bits)."""
+    return [
+        {
+            "index": i,
+            "id": m.id,
+            "name": m.name,
+            "consensus": m.consensus,
+            "width": m.width,
+            "information_content": round(m.information_content, 3),
+        }
+        for i, m in enumerate(motifs)
+    ]
 
 
 def motif_names(chosen: Sequence[Motif]) -> list[str]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from genas.data.motifs import Motif
 from genas.data.simulate.background import MarkovBackground, iid_background
-from genas.data.simulate.generate import motif_names
+from genas.data.simulate.generate import motif_names, motif_records
 from genas.data.simulate.quantitative import (
     BACKGROUND_CLASS,
     STRENGTH_BLEND,
@@ -125,17 +125,7 @@ def simulate_quantitative(
         "task_type": task_type,
         "parameters": params,
         "alphabet": "ACGT",
-        "motifs": [
-            {
-                "index": i,
-                "id": m.id,
-                "name": m.name,
-                "consensus": m.consensus,
-                "width": m.width,
-                "information_content": round(m.information_content, 3),
-            }
-            for i, m in enumerate(chosen)
-        ],
+        "motifs": motif_records(chosen),
         "splits": split_info,
     }
     if truth is not None:
