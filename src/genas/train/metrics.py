@@ -100,11 +100,14 @@ def _summary(auroc: np.ndarray, auprc: np.ndarray) -> dict:
     }
 
 
-def _check_inputs(
+def task_matrices(
     y_true: np.ndarray, y_score: np.ndarray, task_names: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    y_true = np.asarray(y_true, dtype=np.float32)
-    y_score = np.asarray(y_score)
+    """Labels and scores as (N, T) arrays (a 1-D pair is one task), for every task type.
+
+    Raises:
+        ValueError: the shapes disagree, or there is not one name per task.
+    """
     if y_true.ndim == 1:
         y_true, y_score = y_true[:, None], y_score.reshape(-1, 1)
     if y_true.ndim != 2 or y_true.shape != y_score.shape:
@@ -113,6 +116,35 @@ def _check_inputs(
         )
     if len(task_names) != y_true.shape[1]:
         raise ValueError(f"{len(task_names)} task names for {y_true.shape[1]} tasks")
+    return y_true, y_score
+
+
+def group_columns(
+    task_names: Sequence[str], task_groups: Mapping[str, Sequence[str]] | None
+) -> dict[str, np.ndarray]:
+    """group name -> int64 column indices of its tasks.
+
+    Raises:
+        GenasError: a group names a task that does not exist.
+    """
+    index = {name: i for i, name in enumerate(task_names)}
+    columns = {}
+    for group, members in (task_groups or {}).items():
+        unknown = [m for m in members if m not in index]
+        if unknown:
+            raise GenasError(
+                f"task group {group!r} names unknown task(s): {', '.join(map(str, unknown[:5]))}"
+            )
+        columns[group] = np.array([index[m] for m in members], dtype=np.int64)
+    return columns
+
+
+def _check_inputs(
+    y_true: np.ndarray, y_score: np.ndarray, task_names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    y_true, y_score = task_matrices(
+        np.asarray(y_true, dtype=np.float32), np.asarray(y_score), task_names
+    )
     if len(set(task_names)) != len(task_names):
         raise ValueError("task names must be unique")
     bad = ~((y_true == 0) | (y_true == 1) | np.isnan(y_true))
@@ -186,14 +218,7 @@ def task_metrics(
     """
     task_names = [str(name) for name in task_names]
     y_true, y_score = _check_inputs(y_true, y_score, task_names)
-    index = {name: i for i, name in enumerate(task_names)}
-    groups = dict(task_groups or {})
-    for group, members in groups.items():
-        unknown = [m for m in members if m not in index]
-        if unknown:
-            raise GenasError(
-                f"task group {group!r} names unknown task(s): {', '.join(map(str, unknown[:5]))}"
-            )
+    columns = group_columns(task_names, task_groups)
 
     auroc, auprc, n_pos, n, bad_score = _per_task(y_true, y_score)
     single = ~bad_score & ((n_pos == 0) | (n_pos == n))
@@ -213,10 +238,7 @@ def task_metrics(
         }
         for i, name in enumerate(task_names)
     }
-    group_summaries = {}
-    for group, members in groups.items():
-        cols = np.array([index[m] for m in members], dtype=np.int64)
-        group_summaries[group] = _summary(auroc[cols], auprc[cols])
+    group_summaries = {group: _summary(auroc[cols], auprc[cols]) for group, cols in columns.items()}
     return {"tasks": tasks, "summary": _summary(auroc, auprc), "groups": group_summaries}
 
 
@@ -227,8 +249,9 @@ def auroc_standard_error(auroc: float, n_pos: int, n_neg: int) -> float:
     if not math.isfinite(auroc) or n_pos < 1 or n_neg < 1:
         return math.nan
     q1, q2 = auroc / (2 - auroc), 2 * auroc**2 / (1 + auroc)
-    var = (auroc * (1 - auroc) + (n_pos - 1) * (q1 - auroc**2)
-           + (n_neg - 1) * (q2 - auroc**2)) / (n_pos * n_neg)
+    var = (auroc * (1 - auroc) + (n_pos - 1) * (q1 - auroc**2) + (n_neg - 1) * (q2 - auroc**2)) / (
+        n_pos * n_neg
+    )
     return math.sqrt(max(var, 0.0))
 
 

@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-from genas.errors import GenasError
-from genas.train.metrics import UndefinedTaskMetricWarning
+from genas.train.metrics import UndefinedTaskMetricWarning, group_columns, task_matrices
 
 #: Per-task metrics, each summarised as ``mean_<name>`` and ``median_<name>``.
 REGRESSION_METRICS = ("pearson", "spearman", "r2", "mse")
@@ -121,23 +120,10 @@ def regression_metrics(
         GenasError: a group names a task that does not exist.
     """
     task_names = [str(name) for name in task_names]
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    if y_true.ndim == 1:
-        y_true, y_pred = y_true[:, None], y_pred.reshape(-1, 1)
-    if y_true.ndim != 2 or y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)} must both be (N, T)"
-        )
-    if len(task_names) != y_true.shape[1]:
-        raise ValueError(f"{len(task_names)} task names for {y_true.shape[1]} tasks")
-    index = {name: i for i, name in enumerate(task_names)}
-    for group, members in (task_groups or {}).items():
-        unknown = [m for m in members if m not in index]
-        if unknown:
-            raise GenasError(
-                f"task group {group!r} names unknown task(s): {', '.join(map(str, unknown[:5]))}"
-            )
+    y_true, y_pred = task_matrices(
+        np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64), task_names
+    )
+    columns = group_columns(task_names, task_groups)
     values, n_known = _per_task(y_true, y_pred)
     undefined = [task_names[i] for i in np.flatnonzero(~np.isfinite(values["pearson"]))]
     if undefined:
@@ -155,8 +141,8 @@ def regression_metrics(
         name: {**{m: float(values[m][i]) for m in REGRESSION_METRICS}, "n": int(n_known[i])}
         for i, name in enumerate(task_names)
     }
-    groups = {}
-    for group, members in (task_groups or {}).items():
-        cols = np.array([index[m] for m in members], dtype=np.int64)
-        groups[group] = regression_summary({m: v[cols] for m, v in values.items()})
+    groups = {
+        group: regression_summary({m: v[cols] for m, v in values.items()})
+        for group, cols in columns.items()
+    }
     return {"tasks": tasks, "summary": regression_summary(values), "groups": groups}
