@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/profile_step.py [--quick] [--space amber-deepsea] [--device auto]
 
 Builds a random child of ``--space`` (seed 0) at ``--length`` bp and ``--tasks`` tasks, runs
-three warm-up training steps (:func:`genas.search.evaluators.step.train_step`; bf16 autocast
+three warm-up training steps (:func:`genas.train.step.train_step`; bf16 autocast
 on CUDA), then profiles 5 more (3 with ``--quick``) and ranks PyTorch's ``aten::`` ops by
 their self time on the device that runs them (kernel time on CUDA, CPU time on a CPU): what
 bounds the step, and so what a low fraction of peak in ``throughput.py`` comes from.
@@ -20,9 +20,10 @@ from throughput import random_batch
 from torch.profiler import ProfilerActivity, profile
 
 from genas.nn import build_model
-from genas.search.evaluators.step import build_optimizer, train_step
 from genas.space import get_space, sample_architecture
 from genas.train.device import resolve_device
+from genas.train.optimizer import build_optimizer
+from genas.train.step import train_step
 
 
 def self_time_us(event, device: torch.device) -> float:

@@ -26,7 +26,8 @@ import json, sys, threading, time
 import torch
 from genas.data import HDF5Dataset, make_loader
 from genas.nn import build_model
-from genas.search.evaluators.step import build_optimizer, train_step
+from genas.train.optimizer import build_optimizer
+from genas.train.step import train_step
 
 path, chunk, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 

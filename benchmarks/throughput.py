@@ -1,10 +1,10 @@
 """Child-network training throughput and its fraction of the machine's matmul peak.
 
-    .venv/bin/python benchmarks/throughput.py [--quick] [--device auto]
+    .venv/bin/python benchmarks/throughput.py [--quick] [--device auto] [--compile]
 
 For a few networks (a child of the ``small`` space at 250 bp, the DeepBind-like and Basset
 references, a child of ``amber-deepsea`` and DeepSEA at 1000 bp / 919 tasks), time training
-steps (:func:`genas.search.evaluators.step.train_step`: forward, masked BCE, backward, clip,
+steps (:func:`genas.train.step.train_step`: forward, masked BCE, backward, clip,
 Adam) on one batch, and report sequences/s and achieved GFLOP/s, with FLOPs counted
 analytically from the convolution and dense shapes (:func:`genas.nn.forward_flops`; a
 training step = 3 × forward). In the same run, the GFLOP/s of a large ``torch.mm`` in the
@@ -13,6 +13,8 @@ peak; achieved / peak is the "fraction of peak". On a GPU every case runs at bat
 
 Children of a space are also timed with PyTorch's own max-pooling in place of genas's
 (:func:`genas.nn.ops.max_pool1d`, a profile-guided fix for CPU training): the "before" row.
+With ``--compile``, every network is also timed through ``torch.compile``
+(:func:`genas.train.compiling.compiled`, what ``train.compile: true`` runs) in the same run.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from common import batch_for, print_table, write_result
 
 import genas.nn.ops as ops
 from genas.nn import build_model, count_parameters, forward_flops
-from genas.search.evaluators.step import build_optimizer, train_step
 from genas.space import get_space, sample_architecture
+from genas.train.compiling import compiled
 from genas.train.device import resolve_device
+from genas.train.optimizer import build_optimizer
+from genas.train.step import train_step
 
 # name, model spec, input length, tasks, batch size
 CASES = [
@@ -93,9 +97,12 @@ def random_batch(length: int, tasks: int, batch: int, device) -> tuple[torch.Ten
     return x.to(device), y.to(device)
 
 
-def step_seconds(spec: dict, length: int, tasks: int, batch: int, device, repeats: int) -> tuple:
-    """(median seconds per training step, forward FLOPs per sequence, parameters)."""
+def step_seconds(spec: dict, length: int, tasks: int, batch: int, device, repeats: int,
+                 compile_: bool = False) -> tuple:
+    """(median seconds per training step, forward FLOPs per sequence, parameters); with
+    ``compile_`` the forward runs through ``torch.compile`` (compiled in the untimed steps)."""
     model = build_model(spec, length, tasks).to(device).train()
+    forward = compiled(model) if compile_ else model
     flops = forward_flops(model, length)
     opt = build_optimizer(model.parameters(), "adam", 1e-3)
     x, y = random_batch(length, tasks, batch, device)
@@ -103,7 +110,7 @@ def step_seconds(spec: dict, length: int, tasks: int, batch: int, device, repeat
     for r in range(repeats + 2):
         sync(device)
         start = time.perf_counter()
-        train_step(model, model, opt, x, y, device, grad_clip=5.0)
+        train_step(model, forward, opt, x, y, device, grad_clip=5.0)
         sync(device)
         if r >= 2:  # the first steps allocate and warm caches
             times.append(time.perf_counter() - start)
@@ -138,6 +145,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no DeepSEA")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time every network through torch.compile")
     args = parser.parse_args()
     device = resolve_device(args.device)
     rng = np.random.default_rng(0)
@@ -152,14 +161,18 @@ def main() -> None:
             continue
         spec = spec_of(model, rng)
         batch = batch_for(device, batch)
-        variants = [(name, contextlib.nullcontext())]
+        variants = [(name, contextlib.nullcontext(), False)]
         if "space" in spec and device.type == "cpu":
-            variants.append((f"{name}, PyTorch max-pool (before)", pytorch_max_pool()))
+            variants.append((f"{name}, PyTorch max-pool (before)", pytorch_max_pool(), False))
+        if args.compile:
+            variants.append((f"{name}, torch.compile", contextlib.nullcontext(), True))
+        has_before = len(variants) > 1 and not variants[1][2]
         shares = []
-        for label, context in variants:
+        for label, context, compile_ in variants:
             with context:
-                seconds, flops, params = step_seconds(spec, length, tasks, batch, device, repeats)
-                if len(variants) > 1:
+                seconds, flops, params = step_seconds(spec, length, tasks, batch, device, repeats,
+                                                      compile_)
+                if has_before and not compile_:  # the max-pool profile: genas's and PyTorch's
                     shares.append(max_pool_share(spec, length, tasks, batch, device))
             gflops = 3 * flops * batch / seconds / 1e9
             rows.append(

@@ -380,8 +380,10 @@ class TrainConfig(StrictModel):
     max_steps_per_epoch: int | None = Field(None, gt=0)
     compile: bool = Field(
         False,
-        description="torch.compile the network for training (standalone and independent "
-        "children; worth it on a GPU for long trainings, not for the supernet).",
+        description="torch.compile the network for training: a standalone network or "
+        "independent child whole, the supernet block by block. Eager where torch.compile "
+        "is unavailable (one warning). Pays on a GPU for long trainings; each new network "
+        "costs seconds of compiling first.",
     )
 
 

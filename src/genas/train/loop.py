@@ -21,6 +21,7 @@ from genas.train.checkpoint import (
     load_train_state,
     save_train_state,
 )
+from genas.train.compiling import compiled
 from genas.train.device import resolve_device
 from genas.train.metrics import headline, metrics_task_type
 from genas.train.optimizer import build_optimizer
@@ -213,9 +214,9 @@ def fit(
         config: optimizer (adam/adamw), lr, weight_decay, max_epochs, patience, lr_schedule
             (constant/plateau/cosine), grad_clip, rc_predict (validation averages the
             reverse complement), device, max_steps_per_epoch, compile (training steps run
-            a ``torch.compile`` of the model; weights, evaluation and checkpoints use the
-            model itself). ``batch_size`` and ``num_workers`` belong to whoever built the
-            loaders.
+            a ``torch.compile`` of the model where the backend works, eager otherwise;
+            weights, evaluation and checkpoints use the model itself). ``batch_size`` and
+            ``num_workers`` belong to whoever built the loaders.
         task_names, task_groups: for the validation metrics.
         n_value: channel value of an unknown base N.
         checkpoint_dir: if given, ``train_state.pt`` is written there (atomically) after
@@ -241,7 +242,7 @@ def fit(
     device = resolve_device(config.device)
     seed_everything(seed)
     model.to(device)
-    forward = torch.compile(model) if config.compile else model
+    forward = compiled(model) if config.compile else model
     optimizer = build_optimizer(
         model.parameters(), config.optimizer, config.lr, config.weight_decay
     )

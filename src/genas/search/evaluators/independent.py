@@ -34,6 +34,7 @@ from genas.search.evaluators.shared import as_architecture
 from genas.search.evaluators.stream import TrainStream
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
+from genas.train.compiling import compiled
 from genas.train.optimizer import build_optimizer
 from genas.train.step import train_step
 
@@ -114,7 +115,7 @@ class IndependentEvaluator(Evaluator):
         stream = TrainStream(
             self.splits.train, ind.batch_size, seed, self.rc_augment, self.max_shift
         )
-        forward = torch.compile(net) if self.train_config.compile else net
+        forward = compiled(net) if self.train_config.compile else net
         loss_sum = torch.zeros((), device=self.device)
         count = torch.zeros((), device=self.device)
         done = 0

@@ -35,6 +35,7 @@ from genas.search.evaluators.stream import TrainStream
 from genas.seq.alphabet import to_float
 from genas.space.architecture import Architecture
 from genas.space.model_space import ModelSpace
+from genas.train.compiling import compile_blocks
 from genas.train.device import autocast
 from genas.train.optimizer import build_optimizer
 from genas.train.step import train_step
@@ -139,6 +140,8 @@ class SharedEvaluator(Evaluator):
             self.net = SuperNet(
                 self.space, splits.input_length, self.task.n_outputs, self.search.width
             ).to(self.device)
+        if config.train.compile:
+            compile_blocks(self.net)
         self.optimizer = build_optimizer(
             self.net.parameters(), sn.optimizer, sn.lr, sn.weight_decay
         )
