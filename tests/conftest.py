@@ -92,3 +92,16 @@ def tiny_run(tiny_fasta, tmp_path_factory) -> Path:
     search_run(config, run_dir, retrain=True, **quiet)
     compare_run(run_dir, n_random=1, references=(), **quiet)
     return run_dir
+
+
+@pytest.fixture
+def fresh_probe():
+    """Forget genas's probe of the torch.compile backend before and after a test that
+    patches ``torch.compile``."""
+    from genas.train import compiling
+
+    compiling.compile_unavailable.cache_clear()
+    compiling._warn_once.cache_clear()
+    yield
+    compiling.compile_unavailable.cache_clear()
+    compiling._warn_once.cache_clear()

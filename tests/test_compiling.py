@@ -17,7 +17,6 @@ from genas.run_files import HISTORY_JSONL
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
 from genas.space import Architecture, ModelSpace
-from genas.train import compiling
 from genas.train.compiling import compile_blocks, compile_unavailable, compiled
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
@@ -39,16 +38,6 @@ ARCHS = [
     Architecture((0, 1, 0), ((), (1,), (0, 1))),
     Architecture((1, 0, 2), ((), (0,), (1, 0))),
 ]
-
-
-@pytest.fixture
-def fresh_probe():
-    """Forget the probed backend before and after (tests patch torch.compile)."""
-    compiling.compile_unavailable.cache_clear()
-    compiling._warn_once.cache_clear()
-    yield
-    compiling.compile_unavailable.cache_clear()
-    compiling._warn_once.cache_clear()
 
 
 def needs_compile() -> None:

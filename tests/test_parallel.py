@@ -44,6 +44,18 @@ def test_inprocess_keeps_order_retries_once_then_records():
     assert seen == [0, 1, 2, 3]
 
 
+def test_follow_ups_run_in_the_same_map_after_the_items():
+    seen = []
+
+    def follow_up(index, result):  # each value under 30 asks for one more item, 10 above
+        seen.append((index, result.value))
+        return [result.value // 10 + 1] if result.value < 30 else []
+
+    results = InProcessExecutor().map(_flaky, [0, 2], {}, follow_up=follow_up)
+    assert [r.value for r in results] == [0, 20, 10, 30, 20, 30]
+    assert seen == [(0, 0), (1, 20), (2, 10), (3, 30), (4, 20), (5, 30)]
+
+
 def test_inprocess_without_retries_records_first_failure():
     results = InProcessExecutor(retries=0).map(_flaky, [1], {1: (1,)})
     assert results[0].attempts == 1 and not results[0].ok
@@ -235,7 +247,9 @@ def test_finished_run_is_none_for_unreadable_files(tiny_run, tmp_path):
     assert finished_run(config, folder) is None
 
 
-def test_train_compile_setting_compiles_the_training_forward(tiny_fasta, tmp_path, monkeypatch):
+def test_train_compile_setting_compiles_the_training_forward(
+    tiny_fasta, tmp_path, monkeypatch, fresh_probe
+):
     compiled = []
 
     def fake_compile(model, *args, **kwargs):
@@ -246,7 +260,7 @@ def test_train_compile_setting_compiles_the_training_forward(tiny_fasta, tmp_pat
     config = independent_config(tiny_fasta, evaluator="independent", steps=1, archs_per_step=1)
     config.train.compile = True
     run_search(config, tmp_path, load_splits(config.data, config.seed), log=lambda _: None)
-    assert compiled == ["ChildNet"]
+    assert compiled == ["function", "ChildNet"]  # the backend probe, then the child
 
 
 class _FakeRay:

@@ -14,6 +14,7 @@ from test_parallel import independent_config
 
 from genas.data import load_splits
 from genas.parallel.ray_executor import RayExecutor
+from genas.search.evaluators import make_evaluator
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
 from genas.workflows.search_run import retrain_run, search_replicates, search_run
@@ -125,3 +126,20 @@ def test_retrain_on_ray_trains_into_the_folder_the_driver_locked(
     assert result.run_dir == tmp_path and (tmp_path / "model.safetensors").is_file()
     assert "backend: ray" in (tmp_path / "config.yaml").read_text()
     assert not (tmp_path / ".lock").exists()
+
+
+def test_asynchronous_halving_on_ray(local_ray, tiny_fasta, tmp_path: Path):
+    """ASHA with rungs [1, 2] over 4 children: some go on, some stop, and each reward is the
+    child's own score at the rung it reached (the same as training it alone here)."""
+    config = independent_config(tiny_fasta, steps=1, archs_per_step=4, independent={
+        "epochs": 1, "rungs": [1, 2], "eta": 2, "batch_size": 32})
+    splits = load_splits(config.data, config.seed)
+    with RayExecutor() as executor:
+        run_search(config, tmp_path / "ray", splits, log=lambda _: None, executor=executor)
+    rows = read_jsonl(tmp_path / "ray" / "history.jsonl")
+    assert sorted({r["metrics"]["epochs"] for r in rows}) == [1, 2]
+    alone = make_evaluator(config.search.space, splits, config, device="cpu")
+    for row in rows:
+        score = alone.score_or_raise(row["tokens"], row["metrics"]["epochs"])
+        assert row["reward"] == score.reward
+

@@ -13,6 +13,7 @@ from test_search_evaluators import arch_list, make_config, make_splits, planted_
 
 from genas.config import TASK_REWARDS
 from genas.data.dataset import ArrayDataset
+from genas.parallel import InProcessExecutor
 from genas.search.evaluators import (
     REWARDS,
     IndependentEvaluator,
@@ -219,6 +220,36 @@ def test_successive_halving_promotes_the_best_and_continues_them() -> None:
         assert score.metrics["epochs"] == (2 if i in promoted else 1)
         budget = score.metrics["epochs"]
         assert score.reward == ev.score_or_raise(archs[i], budget).reward
+
+
+class _ParallelInThisProcess(InProcessExecutor):
+    """A parallel executor's view in this process: trials get the workers' context (the
+    evaluator rebuilt from it) and finish in the order they were submitted."""
+
+    in_process = False
+
+
+def test_asynchronous_halving_promotes_each_child_as_soon_as_it_earns_it() -> None:
+    """ASHA on a parallel executor, rungs [1, 2], eta 2, 5 children finishing in order:
+    after each finished 1-epoch trial, the children in the best floor(m / 2) of the m
+    finished that have not gone on yet go on at once."""
+    splits = make_splits(n_train=128, n_valid=64)
+    config = make_config(
+        evaluator="independent", independent={"batch_size": 32, "rungs": [1, 2], "eta": 2}
+    )
+    ev = make_evaluator("small", splits, config, device="cpu",
+                        executor=_ParallelInThisProcess())
+    archs = arch_list(5, seed=8)
+    scores = ev.score_many(archs)
+    one_epoch = [ev.score_or_raise(a, 1).reward for a in archs]
+    promoted: list[int] = []
+    for m in range(1, 6):
+        best = sorted(range(m), key=lambda i: -one_epoch[i])[: m // 2]
+        promoted += [i for i in best if i not in promoted]
+    assert promoted and len(promoted) < 5
+    for i, score in enumerate(scores):
+        assert score.metrics["epochs"] == (2 if i in promoted else 1)
+        assert score.reward == ev.score_or_raise(archs[i], score.metrics["epochs"]).reward
 
 
 @pytest.mark.parametrize("independent", [{"epochs": 1}, {"rungs": [1, 2], "eta": 2}])

@@ -517,7 +517,8 @@ class IndependentConfig(StrictModel):
         None,
         description="Successive halving: epochs of each rung, ascending (e.g. [1, 3]). All "
         "of a step's children train for the first; the best 1/eta of each rung go on to the "
-        "next; a child's reward is its score at the last rung it reached.",
+        "next; a child's reward is its score at the last rung it reached. Synchronous in "
+        "one process, asynchronous (ASHA) with the Ray executor (docs/search.md).",
     )
     eta: int = Field(3, ge=2, description="Successive halving: keep the best 1/eta per rung.")
     max_steps: int | None = Field(None, gt=0, description="Cap on minibatches per child.")

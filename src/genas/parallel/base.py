@@ -11,6 +11,12 @@ A trial that raises, or whose worker process dies, is run again up to ``retries`
 after that its :class:`TrialResult` carries the error and the other trials go on. Results
 always come back in the order of the items, whatever order the trials finished in, so a
 caller that tells them to a search strategy does so deterministically.
+
+A map can grow while it runs: ``follow_up(index, result)``, called as each trial finishes,
+returns further items, run as trials of the same map (asynchronous successive halving
+promotes a child this way the moment it has earned it). Their results follow the items' in
+the order they were added; which follow-ups there are may depend on the order in which
+trials finished.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from typing import Any
 TrialFn = Callable[[Any, Any, int], Any]
 #: Called as each trial finishes: ``on_done(index, result)``.
 DoneFn = Callable[[int, "TrialResult"], None]
+#: Called as each trial finishes (after ``on_done``): further items to run in the same map.
+FollowUpFn = Callable[[int, "TrialResult"], Sequence[Any]]
 
 
 @dataclass
@@ -73,8 +81,10 @@ class Executor(ABC):
         items: Sequence[Any],
         context: Any = None,
         on_done: DoneFn | None = None,
+        follow_up: FollowUpFn | None = None,
     ) -> list[TrialResult]:
-        """Run ``fn(item, context, attempt)`` for every item; one result per item, in order.
+        """Run ``fn(item, context, attempt)`` for every item; one result per item, in order,
+        then one per item ``follow_up`` added (module docstring).
 
         ``context`` may be a handle from :meth:`share`.
         """

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from genas.parallel.base import DoneFn, Executor, TrialFn, TrialResult, run_attempts
+from genas.parallel.base import (
+    DoneFn,
+    Executor,
+    FollowUpFn,
+    TrialFn,
+    TrialResult,
+    run_attempts,
+)
 
 
 class InProcessExecutor(Executor):
@@ -23,11 +30,14 @@ class InProcessExecutor(Executor):
         items: Sequence[Any],
         context: Any = None,
         on_done: DoneFn | None = None,
+        follow_up: FollowUpFn | None = None,
     ) -> list[TrialResult]:
-        results = []
-        for index, item in enumerate(items):
+        queue, results = list(items), []
+        for index, item in enumerate(queue):  # follow-ups join the end of the queue
             result = run_attempts(fn, item, context, self.retries)
             if on_done is not None:
                 on_done(index, result)
             results.append(result)
+            if follow_up is not None:
+                queue.extend(follow_up(index, result))
         return results

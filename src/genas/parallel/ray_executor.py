@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from genas.errors import GenasError
-from genas.parallel.base import DoneFn, Executor, TrialFn, TrialResult
+from genas.parallel.base import DoneFn, Executor, FollowUpFn, TrialFn, TrialResult
 
 INSTALL_HINT = "pip install 'genas[ray]'"
 
@@ -117,16 +117,20 @@ class RayExecutor(Executor):
         items: Sequence[Any],
         context: Any = None,
         on_done: DoneFn | None = None,
+        follow_up: FollowUpFn | None = None,
     ) -> list[TrialResult]:
         ray = self._ray
-        started = time.perf_counter()
+        items = list(items)
         context_ref = context if isinstance(context, ray.ObjectRef) else ray.put(context)
         threads = max(1, int(self.cpus_per_trial))
         pending: dict[Any, tuple[int, int]] = {}  # task ref -> (item index, attempt)
 
+        submitted: dict[int, float] = {}  # item index -> time of its first submission
+
         def submit(index: int, attempt: int) -> None:
             ref = self._task.remote(fn, items[index], context_ref, attempt, threads)
             pending[ref] = (index, attempt)
+            submitted.setdefault(index, time.perf_counter())
 
         results: list[TrialResult | None] = [None] * len(items)
         try:
@@ -143,14 +147,18 @@ class RayExecutor(Executor):
                             submit(index, attempt + 1)
                             continue
                         results[index] = TrialResult(
-                            None, _unwrap(error), attempt, time.perf_counter() - started
+                            None, _unwrap(error), attempt, time.perf_counter() - submitted[index]
                         )
                     else:
                         results[index] = TrialResult(
-                            value, None, attempt, time.perf_counter() - started
+                            value, None, attempt, time.perf_counter() - submitted[index]
                         )
                     if on_done is not None:
                         on_done(index, results[index])
+                    for item in follow_up(index, results[index]) if follow_up else ():
+                        items.append(item)
+                        results.append(None)
+                        submit(len(items) - 1, 1)
         finally:
             for ref in pending:  # interrupted (Ctrl-C, a failing on_done): stop the rest
                 ray.cancel(ref, force=True)

@@ -26,7 +26,7 @@ import torch
 from genas.config import RunConfig, TrainConfig
 from genas.data.dataset import DataSplits
 from genas.nn.network import ChildNet
-from genas.parallel import Executor, InProcessExecutor
+from genas.parallel import Executor, InProcessExecutor, TrialResult
 from genas.search.evaluators.base import ArchLike, Evaluator, Score, failure_message
 from genas.search.evaluators.reward import reward_from_metrics
 from genas.search.evaluators.seeding import derive_seed, resumable_torch_rng
@@ -214,10 +214,8 @@ class IndependentEvaluator(Evaluator):
         executor = self.executor or InProcessExecutor()
         if executor.in_process:
             context, rounds = self, [[item] for item in items]  # the deadline between trials
-        else:  # the data goes to the workers once per search, not once per step
-            if self._shared is None or self._shared[0] is not executor:
-                self._shared = (executor, executor.share(self.remote_context()))
-            context, rounds = self._shared[1], [items]
+        else:
+            context, rounds = self._worker_context(executor), [items]
         scores: list[Score | None] = []
         for batch in rounds:
             if deadline is not None and scores and time.perf_counter() > deadline:
@@ -237,41 +235,39 @@ class IndependentEvaluator(Evaluator):
         eta: int,
         deadline: float | None = None,
     ) -> list[Score | None]:
-        """Synchronous successive halving (Jamieson & Talwalkar 2016; Li et al. 2018) over
-        one step's candidates: all are trained for ``rungs[0]`` epochs, the best
-        ``ceil(n / eta)`` of them (by reward) go on to ``rungs[1]``, and so on. Each
-        candidate's score is the one of the last rung it reached (``metrics["epochs"]``).
-        Past ``deadline`` no child starts or continues: a candidate keeps the score of the
-        last rung it finished, or None if it never trained.
+        """Successive halving over one step's candidates: each candidate's score is the one
+        of the last rung it reached (``metrics["epochs"]``).
 
-        In this process a promoted child continues its training; on a parallel executor each
-        rung is a round of trials, and a promoted child is trained again from the start
-        (the same seed gives the same child, so only the time differs).
+        In this process it is synchronous (Jamieson & Talwalkar 2016; Li et al. 2018): all
+        are trained for ``rungs[0]`` epochs, the best ``ceil(n / eta)`` of them (by reward)
+        continue their training to ``rungs[1]``, and so on. Past ``deadline`` no child
+        starts or continues: a candidate keeps the score of the last rung it finished, or
+        None if it never trained.
 
-        Written here rather than taken from Optuna's or Ray Tune's pruners: those are
-        asynchronous (ASHA), for trials that arrive one by one, and promote the first trials
-        of a rung before their competitors exist; a step's candidates are all known at once,
-        so the synchronous rule is exact.
+        On a parallel executor it is asynchronous (:meth:`asynchronous_halving`, ASHA), so
+        that a worker never waits for a rung's slowest child.
+
+        Written here rather than taken from Optuna's or Ray Tune's pruners: those are for
+        trials that arrive one by one and promote the first trials of a rung before their
+        competitors exist; a step's candidates are all known at once, so in one process the
+        synchronous rule is exact.
         """
         executor = self.executor or InProcessExecutor()
+        if not executor.in_process:
+            return self.asynchronous_halving(executor, items, rungs, eta, deadline)
         scores: list[Score | None] = [None] * len(items)
         alive = list(range(len(items)))
-        curves = {i: self._curve(items[i], rungs) for i in alive} if executor.in_process else {}
+        curves = {i: self._curve(items[i], rungs) for i in alive}
 
         def late() -> bool:
             started = any(s is not None for s in scores)
             return deadline is not None and started and time.perf_counter() > deadline
 
-        for rung, epochs in enumerate(rungs):
-            if executor.in_process:
-                for i in alive:
-                    if late():
-                        break
-                    scores[i] = _next_score(curves[i])
-            elif not late():
-                for i, score in zip(alive, self._map([items[i] for i in alive], epochs),
-                                    strict=True):
-                    scores[i] = score
+        for rung in range(len(rungs)):
+            for i in alive:
+                if late():
+                    break
+                scores[i] = _next_score(curves[i])
             if rung == len(rungs) - 1 or late():
                 break
             ranked = sorted((i for i in alive if scores[i].valid), key=lambda i: -scores[i].reward)
@@ -281,6 +277,59 @@ class IndependentEvaluator(Evaluator):
         for curve in curves.values():
             curve.close()
         return scores
+
+    def asynchronous_halving(
+        self,
+        executor: Executor,
+        items: list[list[int]],
+        rungs: Sequence[int],
+        eta: int,
+        deadline: float | None = None,
+    ) -> list[Score | None]:
+        """Asynchronous successive halving (ASHA; Li et al., MLSys 2020) on a parallel
+        executor: every candidate is a trial of ``rungs[0]`` epochs, and whenever a trial of
+        rung ``k`` finishes, each candidate in the best ``floor(m / eta)`` of the ``m``
+        finished at rung ``k`` that has not gone on yet is promoted at once, as a trial of
+        ``rungs[k + 1]`` epochs (trained again from the start: the same seed gives the same
+        child). No promotion after ``deadline``. Which candidates go on depends on the order
+        in which trials finish, so two searches on Ray can differ; in one process genas
+        halves synchronously and exactly.
+
+        Written here, not taken from Ray Tune's ``ASHAScheduler`` or Optuna's
+        ``SuccessiveHalvingPruner``: Tune's runs whole trials in its own loop, Optuna's
+        places its rungs at ``min_resource * eta**k`` and decides only when a trial
+        reports; genas's rungs are the user's list and each rung is a trial of the executor.
+        """
+        scores: list[Score | None] = [None] * len(items)
+        trials = [(i, 0) for i in range(len(items))]  # (candidate, rung) of each trial
+        finished: list[dict[int, Score]] = [{} for _ in rungs]  # rung -> candidate -> score
+        promoted: list[set[int]] = [set() for _ in rungs]
+
+        def follow_up(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
+            candidate, rung = trials[index]
+            score = result.value if result.ok else Score.failed(failure_message(result.error),
+                                                                result.seconds)
+            scores[candidate] = finished[rung][candidate] = score
+            late = deadline is not None and time.perf_counter() > deadline
+            if rung + 1 == len(rungs) or late:
+                return []
+            done = finished[rung]
+            ranked = sorted((c for c in done if done[c].valid), key=lambda c: -done[c].reward)
+            chosen = [c for c in ranked[: len(done) // eta] if c not in promoted[rung]]
+            promoted[rung].update(chosen)
+            trials.extend((c, rung + 1) for c in chosen)
+            return [(items[c], rungs[rung + 1]) for c in chosen]
+
+        executor.map(score_trial, [(t, rungs[0]) for t in items],
+                     self._worker_context(executor), follow_up=follow_up)
+        return scores
+
+    def _worker_context(self, executor: Executor) -> Any:
+        """``executor``'s handle of :meth:`remote_context`: the data go to the workers once
+        per search, not once per step."""
+        if self._shared is None or self._shared[0] is not executor:
+            self._shared = (executor, executor.share(self.remote_context()))
+        return self._shared[1]
 
     def remote_context(self) -> ChildContext:
         """What a worker process needs to rebuild this evaluator (sent to it once)."""
