@@ -86,7 +86,8 @@ def test_cli_rejects_a_bad_executor(tiny_fasta, tmp_path: Path):
     config.write_text(yaml.safe_dump({"data": tiny_fasta, "search": {"steps": 1}}))
     result = CliRunner().invoke(app, ["search", str(config), "--executor", "dask"])
     assert result.exit_code == 1
-    assert "executor options: backend: Input should be 'inprocess' or 'ray'" in result.output
+    assert ("executor options: backend: Input should be 'inprocess', 'processes' or 'ray'"
+            in result.output)
     assert "Traceback" not in result.output
 
 

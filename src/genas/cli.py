@@ -103,7 +103,20 @@ ThreadsOption = Annotated[
 ]
 ExecutorOption = Annotated[
     str | None,
-    typer.Option("--executor", help="inprocess or ray: where independent trainings run."),
+    typer.Option(
+        "--executor",
+        help="inprocess, processes (worker processes here) or ray: where independent "
+        "trainings run.",
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Trainings at once with --executor processes (implies it) [default: the CPUs "
+        "this process may use].",
+    ),
 ]
 AddressOption = Annotated[
     str | None, typer.Option(help="Ray cluster to join, e.g. auto (implies --executor ray).")
@@ -132,9 +145,16 @@ def _run_config(run_dir: Path):
     return load_config(path) if path.is_file() else None
 
 
-def _executor(executor: str | None, address: str | None, gpus: float | None, cpus: float | None):
+def _executor(
+    executor: str | None,
+    address: str | None,
+    gpus: float | None,
+    cpus: float | None,
+    workers: int | None = None,
+):
     """The executor options given on the command line (they override the config's)."""
-    return {"backend": executor, "address": address, "gpus_per_trial": gpus, "cpus_per_trial": cpus}
+    return {"backend": executor, "address": address, "gpus_per_trial": gpus,
+            "cpus_per_trial": cpus, "workers": workers}
 
 
 @app.command()
@@ -250,6 +270,7 @@ def search(
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
+    workers: WorkersOption = None,
     device: ConfigDeviceOption = None,
     threads: ConfigThreadsOption = None,
 ) -> None:
@@ -260,7 +281,7 @@ def search(
 
     run_config = load_config(config)
     _set_threads(threads, run_config)
-    overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial)
+    overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial, workers)
     if dry_run:
         plan = search_plan(run_config, out=out, budget=budget, executor=overrides, device=device)
         for key, value in plan.items():
@@ -323,6 +344,7 @@ def retrain(
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
+    workers: WorkersOption = None,
     device: ConfigDeviceOption = None,
     threads: ConfigThreadsOption = None,
 ) -> None:
@@ -336,7 +358,7 @@ def retrain(
         width=width,
         progress=not quiet,
         top_k=top_k,
-        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial),
+        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial, workers),
         device=device,
         pick=pick,
         log=lambda line: console.print(line, highlight=False),
@@ -357,6 +379,7 @@ def compare(
     address: AddressOption = None,
     gpus_per_trial: GpusOption = None,
     cpus_per_trial: CpusOption = None,
+    workers: WorkersOption = None,
     device: ConfigDeviceOption = None,
     threads: ConfigThreadsOption = None,
 ) -> None:
@@ -375,7 +398,7 @@ def compare(
         references=references,
         progress=not quiet,
         log=lambda line: console.print(line, highlight=False),
-        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial),
+        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial, workers),
         device=device,
     )
     console.print(comparison_table(rows))

@@ -835,15 +835,26 @@ class ExecutorConfig(StrictModel):
     ``executor: ray`` in YAML is short for ``executor: {backend: ray}``.
     """
 
-    backend: Literal["inprocess", "ray"] = Field(
-        "inprocess", description="inprocess: one after another in this process; ray: in parallel."
+    backend: Literal["inprocess", "processes", "ray"] = Field(
+        "inprocess",
+        description="inprocess: one after another in this process; processes: `workers` at "
+        "once in worker processes of this machine; ray: in parallel on a Ray cluster.",
+    )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        description="processes: trials at once (None: the CPUs this process may use / "
+        "cpus_per_trial). Each worker holds its own copy of in-memory data.",
     )
     address: str | None = Field(
         None,
         description="Ray cluster to join: 'auto' (the one running on this machine), "
         "'ray://head:10001'; None starts a local Ray instance on this machine.",
     )
-    cpus_per_trial: float = Field(1.0, gt=0, description="CPUs Ray reserves for each trial.")
+    cpus_per_trial: float = Field(
+        1.0, gt=0, description="CPUs of each trial: its torch threads (processes, ray) and "
+        "what Ray reserves for it."
+    )
     gpus_per_trial: float | None = Field(
         None,
         ge=0,

@@ -61,7 +61,7 @@ class Executor(ABC):
     """Runs independent trials (see the module docstring); a context manager.
 
     Attributes:
-        name: ``"inprocess"`` or ``"ray"``.
+        name: ``"inprocess"``, ``"processes"`` or ``"ray"``.
         in_process: trials run in this process (they may share live objects with it).
         retries: how many times a failed trial is run again.
     """
@@ -88,6 +88,12 @@ class Executor(ABC):
 
         ``context`` may be a handle from :meth:`share`.
         """
+
+    @property
+    def slots(self) -> int:
+        """How many trials run at once (a caller that may stop early keeps this many in
+        flight and submits the next as one finishes)."""
+        return 1
 
     def share(self, context: Any) -> Any:
         """A handle for ``context`` that :meth:`map` accepts in its place, so a context

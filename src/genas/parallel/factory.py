@@ -18,7 +18,7 @@ def executor_config(
 ) -> ExecutorConfig:
     """``base`` with the non-None ``overrides`` (e.g. from command-line options) applied.
 
-    An ``address`` implies ``backend: ray``.
+    An ``address`` implies ``backend: ray``, ``workers`` implies ``backend: processes``.
 
     Raises:
         ConfigError: an override is not a valid setting.
@@ -27,6 +27,8 @@ def executor_config(
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if "address" in given and "backend" not in given:
         given["backend"] = "ray"
+    if "workers" in given and "backend" not in given:
+        given["backend"] = "processes"
     merged.update(given)
     try:
         return ExecutorConfig.model_validate(merged)
@@ -35,9 +37,14 @@ def executor_config(
 
 
 def make_executor(config: ExecutorConfig | None = None) -> Executor:
-    """An :class:`InProcessExecutor`, or a :class:`~genas.parallel.ray_executor.RayExecutor`
+    """An :class:`InProcessExecutor`, a :class:`~genas.parallel.processes.ProcessExecutor`
+    (worker processes of this machine), or a :class:`~genas.parallel.ray_executor.RayExecutor`
     joined to (or starting) the configured cluster. Close it when done (``with`` block)."""
     config = config or ExecutorConfig()
+    if config.backend == "processes":
+        from genas.parallel.processes import ProcessExecutor
+
+        return ProcessExecutor(config.workers, config.cpus_per_trial, config.retries)
     if config.backend == "ray":
         from genas.parallel.ray_executor import RayExecutor
 

@@ -104,6 +104,10 @@ class RayExecutor(Executor):
                     self.close()
                     raise GenasError(message)
                 logging.getLogger(__name__).warning("%s (waiting for the autoscaler?)", message)
+        slots = resources.get("CPU", 1.0) / self.cpus_per_trial
+        if self.gpus_per_trial:
+            slots = min(slots, resources.get("GPU", 0.0) / self.gpus_per_trial)
+        self._slots = max(1, int(slots))
         self._task = ray.remote(_run_trial).options(
             num_cpus=self.cpus_per_trial,
             num_gpus=self.gpus_per_trial,
@@ -163,6 +167,11 @@ class RayExecutor(Executor):
             for ref in pending:  # interrupted (Ctrl-C, a failing on_done): stop the rest
                 ray.cancel(ref, force=True)
         return results  # type: ignore[return-value]
+
+    @property
+    def slots(self) -> int:
+        """Trials the cluster's CPUs (and GPUs) hold at once, as it was at the start."""
+        return self._slots
 
     def share(self, context: Any) -> Any:
         """``context`` put into Ray's object store once (its ``ObjectRef``)."""

@@ -19,6 +19,7 @@ from genas.data import load_splits
 from genas.fileio import atomic_write_json
 from genas.report.tables import comparison_table
 from genas.run_files import DEMO_SUMMARY_JSON
+from genas.train.device import available_cpus
 from genas.workflows.compare_run import compare_run
 from genas.workflows.report_run import report_run
 from genas.workflows.search_run import search_run
@@ -34,7 +35,11 @@ def demo_data_dir() -> Path:
 def demo_config(out: Path) -> RunConfig:
     """Config of the bundled TAF7 set: 16,000 training sequences (8,000 peaks + one shuffle
     of each; 10 % held out for validation) and the 1,000 of DeepBind's own test set. The
-    search section is genas's defaults."""
+    search section is genas's defaults. With 2 or more cores the candidates and models train
+    side by side in worker processes, one thread each (``executor: processes``): networks
+    this small train about as fast on one core as on two, so this nearly doubles what the
+    demo's minutes buy."""
+    workers = available_cpus()
     raw = {
         "seed": DEMO_SEED,
         "data": {
@@ -51,6 +56,7 @@ def demo_config(out: Path) -> RunConfig:
         "train": {"max_epochs": 20, "patience": 4, "batch_size": 64, "rc_predict": True},
         "search": {},
         "output": {"dir": str(out)},
+        "executor": {"backend": "processes", "workers": workers} if workers > 1 else "inprocess",
     }
     return parse_config(raw, demo_data_dir(), "<demo>")
 

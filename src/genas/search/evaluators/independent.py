@@ -195,11 +195,12 @@ class IndependentEvaluator(Evaluator):
         as a trial of :attr:`executor`, or by successive halving when
         ``search.independent.rungs`` is set (:meth:`successive_halving`).
 
-        ``deadline`` (a ``time.perf_counter()`` value): in this process, no child starts
-        (and no promoted child continues) after it; a child never started gets None. The
-        first child always trains. A parallel executor's trials of one round are not cut.
-        A trial that raises or whose worker dies is retried (``executor.retries``, once by
-        default), then gets ``Score.failed`` with the error.
+        ``deadline`` (a ``time.perf_counter()`` value): no child starts (and no promoted
+        child continues) after it; a child never started gets None. The first child always
+        trains (on a parallel executor the first ``executor.slots``), and children already
+        training finish. A trial that
+        raises or whose worker dies is retried (``executor.retries``, once by default),
+        then gets ``Score.failed`` with the error.
         """
         items = [list(a.to_tokens()) if isinstance(a, Architecture) else list(a) for a in archs]
         rungs = self.search.independent.rungs
@@ -210,23 +211,26 @@ class IndependentEvaluator(Evaluator):
     def _map(
         self, items: list[list[int]], epochs: int, deadline: float | None = None
     ) -> list[Score | None]:
-        """Each token list trained for ``epochs`` and scored, as trials of the executor."""
+        """Each token list trained for ``epochs`` and scored, as trials of the executor:
+        as many at once as it has :attr:`~genas.parallel.Executor.slots`, the next one
+        started as one finishes, none started past ``deadline`` (but the first)."""
         executor = self.executor or InProcessExecutor()
-        if executor.in_process:
-            context, rounds = self, [[item] for item in items]  # the deadline between trials
-        else:
-            context, rounds = self._worker_context(executor), [items]
-        scores: list[Score | None] = []
-        for batch in rounds:
-            if deadline is not None and scores and time.perf_counter() > deadline:
-                scores += [None] * len(batch)
-                continue
-            results = executor.map(score_trial, [(t, epochs) for t in batch], context)
-            scores += [
-                r.value if r.ok else Score.failed(failure_message(r.error), r.seconds)
-                for r in results
-            ]
-        return scores
+        context = self if executor.in_process else self._worker_context(executor)
+        waiting = iter(range(executor.slots, len(items)))
+
+        def next_child(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
+            if deadline is not None and time.perf_counter() > deadline:
+                return []
+            following = next(waiting, None)
+            return [] if following is None else [(items[following], epochs)]
+
+        first = [(t, epochs) for t in items[: executor.slots]]
+        results = executor.map(score_trial, first, context, follow_up=next_child)
+        scores: list[Score | None] = [
+            r.value if r.ok else Score.failed(failure_message(r.error), r.seconds)
+            for r in results
+        ]
+        return scores + [None] * (len(items) - len(scores))
 
     def successive_halving(
         self,
@@ -287,13 +291,13 @@ class IndependentEvaluator(Evaluator):
         deadline: float | None = None,
     ) -> list[Score | None]:
         """Asynchronous successive halving (ASHA; Li et al., MLSys 2020) on a parallel
-        executor: every candidate is a trial of ``rungs[0]`` epochs, and whenever a trial of
-        rung ``k`` finishes, each candidate in the best ``floor(m / eta)`` of the ``m``
-        finished at rung ``k`` that has not gone on yet is promoted at once, as a trial of
-        ``rungs[k + 1]`` epochs (trained again from the start: the same seed gives the same
-        child). No promotion after ``deadline``. Which candidates go on depends on the order
-        in which trials finish, so two searches on Ray can differ; in one process genas
-        halves synchronously and exactly.
+        executor, keeping its ``slots`` busy: whenever a trial of rung ``k`` finishes, each
+        candidate in the best ``floor(m / eta)`` of the ``m`` finished at rung ``k`` that has
+        not gone on yet is promoted at once, as a trial of ``rungs[k + 1]`` epochs (trained
+        again from the start: the same seed gives the same child); with none to promote,
+        the next candidate starts at ``rungs[0]``. Nothing starts after ``deadline``. Which
+        candidates go on depends on the order in which trials finish, so two parallel
+        searches can differ; in one process genas halves synchronously and exactly.
 
         Written here, not taken from Ray Tune's ``ASHAScheduler`` or Optuna's
         ``SuccessiveHalvingPruner``: Tune's runs whole trials in its own loop, Optuna's
@@ -301,27 +305,32 @@ class IndependentEvaluator(Evaluator):
         reports; genas's rungs are the user's list and each rung is a trial of the executor.
         """
         scores: list[Score | None] = [None] * len(items)
-        trials = [(i, 0) for i in range(len(items))]  # (candidate, rung) of each trial
+        trials = [(i, 0) for i in range(min(executor.slots, len(items)))]  # (candidate, rung)
+        waiting = iter(range(len(trials), len(items)))  # candidates not started yet
         finished: list[dict[int, Score]] = [{} for _ in rungs]  # rung -> candidate -> score
         promoted: list[set[int]] = [set() for _ in rungs]
 
-        def follow_up(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
+        def next_trials(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
             candidate, rung = trials[index]
             score = result.value if result.ok else Score.failed(failure_message(result.error),
                                                                 result.seconds)
             scores[candidate] = finished[rung][candidate] = score
-            late = deadline is not None and time.perf_counter() > deadline
-            if rung + 1 == len(rungs) or late:
+            if deadline is not None and time.perf_counter() > deadline:
                 return []
-            done = finished[rung]
-            ranked = sorted((c for c in done if done[c].valid), key=lambda c: -done[c].reward)
-            chosen = [c for c in ranked[: len(done) // eta] if c not in promoted[rung]]
-            promoted[rung].update(chosen)
-            trials.extend((c, rung + 1) for c in chosen)
-            return [(items[c], rungs[rung + 1]) for c in chosen]
+            chosen: list[tuple[int, int]] = []
+            if rung + 1 < len(rungs):
+                done = finished[rung]
+                ranked = sorted((c for c in done if done[c].valid), key=lambda c: -done[c].reward)
+                chosen = [(c, rung + 1) for c in ranked[: len(done) // eta]
+                          if c not in promoted[rung]]
+                promoted[rung].update(c for c, _ in chosen)
+            if not chosen and (new := next(waiting, None)) is not None:
+                chosen = [(new, 0)]
+            trials.extend(chosen)
+            return [(items[c], rungs[k]) for c, k in chosen]
 
-        executor.map(score_trial, [(t, rungs[0]) for t in items],
-                     self._worker_context(executor), follow_up=follow_up)
+        first = [(items[c], rungs[0]) for c, _ in trials]
+        executor.map(score_trial, first, self._worker_context(executor), follow_up=next_trials)
         return scores
 
     def _worker_context(self, executor: Executor) -> Any:
