@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every GPU row of the speed benchmarks in one short run (about 8 minutes on one H100/H200),
+# Every GPU row of the speed benchmarks in one short run (under 8 minutes on one H100/H200),
 # for a session that is lent a GPU for a few minutes:
 #
 #     bash benchmarks/gpu_session.sh            # writes benchmarks/results/*_cuda.json
@@ -25,11 +25,13 @@ step() {
 "$PY" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; \
 print(torch.__version__, torch.cuda.get_device_name())" || exit 1
 # the paper schedule's projection, eager and with the supernet compiled block by block
-step 150 benchmarks/gpu_projection.py --device cuda --compile
+step 120 benchmarks/gpu_projection.py --device cuda --compile
 # child training throughput and fraction of peak, eager and torch.compile, 1000 bp children
-step 150 benchmarks/throughput.py --device cuda --compile
+step 120 benchmarks/throughput.py --device cuda --compile
 # supernet path vs child, both compiled
-step 60 benchmarks/supernet_step.py --device cuda --compile --quick
+step 45 benchmarks/supernet_step.py --device cuda --compile --quick
+# independent children per hour: one at a time, and 4 side by side on the one GPU
+step 120 benchmarks/children_rate.py --device cuda --workers 1,4 --budget 45s
 # compiled and eager agree (CPU tests; the GPU machine's compiler and Triton install)
-step 60 -m pytest -q -p no:cacheprovider tests/test_compiling.py
+step 45 -m pytest -q -p no:cacheprovider tests/test_compiling.py
 if [ -n "${OUT:-}" ]; then cp benchmarks/results/*_cuda.json "$OUT/"; fi

@@ -44,6 +44,7 @@ ORDER = [
     "streaming",
     "scaling",
     "shared_cpu",
+    "children_rate_demo",
     "gpu_projection",
     "vep_throughput",
     "ism_throughput",

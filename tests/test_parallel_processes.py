@@ -108,12 +108,3 @@ def test_past_the_deadline_only_the_first_slots_train(tiny_fasta, pool):
     scores = evaluator.score_many(archs, deadline=time.perf_counter() - 1.0)
     assert [s is not None for s in scores] == [True, True, False, False]
 
-
-@pytest.mark.parametrize(("cpus", "backend"), [(1, "inprocess"), (2, "processes")])
-def test_demo_trains_side_by_side_when_it_has_the_cores(cpus, backend, monkeypatch, tmp_path):
-    from genas.workflows import demo
-
-    monkeypatch.setattr(demo, "available_cpus", lambda: cpus)
-    config = demo.demo_config(tmp_path)
-    assert config.executor.backend == backend
-    assert config.executor.workers == (cpus if cpus > 1 else None)

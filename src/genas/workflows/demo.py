@@ -19,7 +19,6 @@ from genas.data import load_splits
 from genas.fileio import atomic_write_json
 from genas.report.tables import comparison_table
 from genas.run_files import DEMO_SUMMARY_JSON
-from genas.train.device import available_cpus
 from genas.workflows.compare_run import compare_run
 from genas.workflows.report_run import report_run
 from genas.workflows.search_run import search_run
@@ -35,11 +34,9 @@ def demo_data_dir() -> Path:
 def demo_config(out: Path) -> RunConfig:
     """Config of the bundled TAF7 set: 16,000 training sequences (8,000 peaks + one shuffle
     of each; 10 % held out for validation) and the 1,000 of DeepBind's own test set. The
-    search section is genas's defaults. With 2 or more cores the candidates and models train
-    side by side in worker processes, one thread each (``executor: processes``): networks
-    this small train about as fast on one core as on two, so this nearly doubles what the
-    demo's minutes buy."""
-    workers = available_cpus()
+    search section is genas's defaults; everything trains in this process, with every core
+    (worker processes fit more search children in a budget, but three retrainings on two
+    workers leave the third alone on one thread; docs/cluster.md)."""
     raw = {
         "seed": DEMO_SEED,
         "data": {
@@ -56,7 +53,6 @@ def demo_config(out: Path) -> RunConfig:
         "train": {"max_epochs": 20, "patience": 4, "batch_size": 64, "rc_predict": True},
         "search": {},
         "output": {"dir": str(out)},
-        "executor": {"backend": "processes", "workers": workers} if workers > 1 else "inprocess",
     }
     return parse_config(raw, demo_data_dir(), "<demo>")
 
