@@ -1,4 +1,5 @@
-"""Executors: where independent work runs — in this process (default) or on Ray.
+"""Executors: where independent work runs — in this process (default), in worker
+processes of this machine, or on Ray.
 
 Independent work is what a run can do in parallel: the children of the `independent`
 evaluator, replicate searches, the models of `genas compare` and `genas retrain --top-k`.

@@ -6,9 +6,9 @@ scoring the same architecture twice gives the same reward, whatever was scored i
 and whichever process trained it.
 
 The children of one :meth:`~IndependentEvaluator.score_many` are independent trials of a
-:mod:`genas.parallel` executor: one after another in this process by default, at once on
-Ray workers with the Ray executor (each worker rebuilds the evaluator once from a
-:class:`ChildContext`). A child whose training raises, or whose worker dies, is retried
+:mod:`genas.parallel` executor: one after another in this process by default, several
+at once in worker processes or on Ray workers (each worker rebuilds the evaluator once from
+a :class:`ChildContext`). A child whose training raises, or whose worker dies, is retried
 once, then scored as failed with the error.
 """
 
@@ -198,9 +198,8 @@ class IndependentEvaluator(Evaluator):
         ``deadline`` (a ``time.perf_counter()`` value): no child starts (and no promoted
         child continues) after it; a child never started gets None. The first child always
         trains (on a parallel executor the first ``executor.slots``), and children already
-        training finish. A trial that
-        raises or whose worker dies is retried (``executor.retries``, once by default),
-        then gets ``Score.failed`` with the error.
+        training finish. A trial that raises or whose worker dies is retried
+        (``executor.retries``, once by default), then gets ``Score.failed`` with the error.
         """
         items = [list(a.to_tokens()) if isinstance(a, Architecture) else list(a) for a in archs]
         rungs = self.search.independent.rungs
