@@ -122,3 +122,53 @@ def run_attempts(fn: TrialFn, item: Any, context: Any, retries: int) -> TrialRes
             continue
         return TrialResult(value, None, attempt, time.perf_counter() - started)
     return TrialResult(None, error, retries + 1, time.perf_counter() - started)
+
+
+class TrialBook:
+    """The bookkeeping of one :meth:`Executor.map` whose trials run elsewhere (worker
+    processes, Ray): results in item order, retries, ``on_done`` and follow-ups.
+
+    The executor owns the running: ``submit(index, attempt)`` starts ``book.items[index]``
+    as that attempt; the executor reports each attempt's outcome to :meth:`finished`.
+    """
+
+    def __init__(
+        self,
+        items: Sequence[Any],
+        retries: int,
+        submit: Callable[[int, int], None],
+        on_done: DoneFn | None = None,
+        follow_up: FollowUpFn | None = None,
+    ):
+        self.items = list(items)
+        self.results: list[TrialResult | None] = [None] * len(self.items)
+        self._retries, self._submit = retries, submit
+        self._on_done, self._follow_up = on_done, follow_up
+        self._submitted: dict[int, float] = {}  # item index -> time of its first submission
+
+    def start(self) -> None:
+        """Submit every item as its first attempt."""
+        for index in range(len(self.items)):
+            self.submit(index, 1)
+
+    def submit(self, index: int, attempt: int) -> None:
+        self._submitted.setdefault(index, time.perf_counter())
+        self._submit(index, attempt)
+
+    def finished(
+        self, index: int, attempt: int, value: Any = None, error: BaseException | None = None
+    ) -> None:
+        """One attempt's outcome: a failure is submitted again while retries are left; a
+        final outcome is recorded, told to ``on_done``, and its follow-ups are submitted."""
+        if error is not None and attempt <= self._retries:
+            self.submit(index, attempt + 1)
+            return
+        seconds = time.perf_counter() - self._submitted[index]
+        result = TrialResult(value if error is None else None, error, attempt, seconds)
+        self.results[index] = result
+        if self._on_done is not None:
+            self._on_done(index, result)
+        for item in self._follow_up(index, result) if self._follow_up else ():
+            self.items.append(item)
+            self.results.append(None)
+            self.submit(len(self.items) - 1, 1)

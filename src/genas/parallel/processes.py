@@ -24,7 +24,6 @@ import multiprocessing
 import os
 import pickle
 import tempfile
-import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genas.parallel.base import DoneFn, Executor, FollowUpFn, TrialFn, TrialResult
+from genas.parallel.base import DoneFn, Executor, FollowUpFn, TrialBook, TrialFn, TrialResult
 
 
 def usable_cpus() -> int:
@@ -127,50 +126,34 @@ class ProcessExecutor(Executor):
         on_done: DoneFn | None = None,
         follow_up: FollowUpFn | None = None,
     ) -> list[TrialResult]:
-        items = list(items)
-        results: list[TrialResult | None] = [None] * len(items)
         pending: dict[Future, tuple[int, int, ProcessPoolExecutor]] = {}
-        submitted: dict[int, float] = {}  # item index -> time of its first submission
 
         def submit(index: int, attempt: int) -> None:
             pool = self._live_pool()
-            future = pool.submit(_run_trial, fn, items[index], context, attempt)
+            future = pool.submit(_run_trial, fn, book.items[index], context, attempt)
             pending[future] = (index, attempt, pool)
-            submitted.setdefault(index, time.perf_counter())
 
+        book = TrialBook(items, self.retries, submit, on_done, follow_up)
         try:
-            for index in range(len(items)):
-                submit(index, 1)
+            book.start()
             while pending:
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in done:
                     index, attempt, pool = pending.pop(future)
                     try:
                         value = future.result()
-                    except Exception as error:  # the trial's failure or its worker's death
-                        if isinstance(error, BrokenProcessPool):
-                            self._drop_pool(pool)
-                            error = RuntimeError(f"its worker process died ({error})")
-                        if attempt <= self.retries:
-                            submit(index, attempt + 1)
-                            continue
-                        results[index] = TrialResult(
-                            None, error, attempt, time.perf_counter() - submitted[index]
-                        )
+                    except BrokenProcessPool as error:  # a worker died: a fresh pool
+                        self._drop_pool(pool)
+                        died = RuntimeError(f"its worker process died ({error})")
+                        book.finished(index, attempt, error=died)
+                    except Exception as error:  # the trial raised
+                        book.finished(index, attempt, error=error)
                     else:
-                        results[index] = TrialResult(
-                            value, None, attempt, time.perf_counter() - submitted[index]
-                        )
-                    if on_done is not None:
-                        on_done(index, results[index])
-                    for item in follow_up(index, results[index]) if follow_up else ():
-                        items.append(item)
-                        results.append(None)
-                        submit(len(items) - 1, 1)
+                        book.finished(index, attempt, value)
         finally:
             for future in pending:  # interrupted (Ctrl-C, a failing on_done): stop the rest
                 future.cancel()
-        return results  # type: ignore[return-value]
+        return book.results  # type: ignore[return-value]
 
     def share(self, context: Any) -> SharedContext:
         """``context`` pickled once into a temporary file (removed by :meth:`close`)."""

@@ -18,12 +18,11 @@ evaluator travel back to the driver and need no shared storage).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from genas.errors import GenasError
-from genas.parallel.base import DoneFn, Executor, FollowUpFn, TrialFn, TrialResult
+from genas.parallel.base import DoneFn, Executor, FollowUpFn, TrialBook, TrialFn, TrialResult
 
 INSTALL_HINT = "pip install 'genas[ray]'"
 
@@ -124,22 +123,17 @@ class RayExecutor(Executor):
         follow_up: FollowUpFn | None = None,
     ) -> list[TrialResult]:
         ray = self._ray
-        items = list(items)
         context_ref = context if isinstance(context, ray.ObjectRef) else ray.put(context)
         threads = max(1, int(self.cpus_per_trial))
         pending: dict[Any, tuple[int, int]] = {}  # task ref -> (item index, attempt)
 
-        submitted: dict[int, float] = {}  # item index -> time of its first submission
-
         def submit(index: int, attempt: int) -> None:
-            ref = self._task.remote(fn, items[index], context_ref, attempt, threads)
+            ref = self._task.remote(fn, book.items[index], context_ref, attempt, threads)
             pending[ref] = (index, attempt)
-            submitted.setdefault(index, time.perf_counter())
 
-        results: list[TrialResult | None] = [None] * len(items)
+        book = TrialBook(items, self.retries, submit, on_done, follow_up)
         try:
-            for index in range(len(items)):
-                submit(index, 1)
+            book.start()
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
@@ -147,26 +141,13 @@ class RayExecutor(Executor):
                     try:
                         value = ray.get(ref)
                     except Exception as error:  # a trial's failure or its worker's death
-                        if attempt <= self.retries:
-                            submit(index, attempt + 1)
-                            continue
-                        results[index] = TrialResult(
-                            None, _unwrap(error), attempt, time.perf_counter() - submitted[index]
-                        )
+                        book.finished(index, attempt, error=_unwrap(error))
                     else:
-                        results[index] = TrialResult(
-                            value, None, attempt, time.perf_counter() - submitted[index]
-                        )
-                    if on_done is not None:
-                        on_done(index, results[index])
-                    for item in follow_up(index, results[index]) if follow_up else ():
-                        items.append(item)
-                        results.append(None)
-                        submit(len(items) - 1, 1)
+                        book.finished(index, attempt, value)
         finally:
             for ref in pending:  # interrupted (Ctrl-C, a failing on_done): stop the rest
                 ray.cancel(ref, force=True)
-        return results  # type: ignore[return-value]
+        return book.results  # type: ignore[return-value]
 
     @property
     def slots(self) -> int:
