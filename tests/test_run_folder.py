@@ -342,6 +342,8 @@ def test_command_line_options_are_recorded_and_the_dry_run_applies_them(tiny_fas
                 "--out", str(run)])
     assert "budget: 10m" in plan and "executor: ray" in plan
     assert f"run folder: {run.resolve()}" in " ".join(plan.split())
+    plan = _ok(["search", str(config), "--dry-run", "--workers", "2"])
+    assert "executor: processes (2 workers)" in plan  # --workers implies the processes
     _fails(["search", str(config), "--dry-run", "--budget", "5q"], "budget '5q'")
     _fails(["search", str(config), "--dry-run", "--executor", "slurm"], "executor options")
     _fails(["search", str(config), "--budget", "5q"], "budget '5q'")

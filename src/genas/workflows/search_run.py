@@ -677,7 +677,9 @@ def search_plan(
         "steps": search.steps,
         "architectures scored per step": search.archs_per_step,
         "budget": search.budget or "none",
-        "executor": config.executor.backend,
+        "executor": config.executor.backend + (
+            f" ({config.executor.workers} workers)" if config.executor.workers else ""
+        ),
         "device": config.train.device,
         "run folder": str(config.output.dir),
         "input length": input_length,
