@@ -13,6 +13,8 @@ import numpy as np
 from genas.data.motifs import Motif, load_jaspar
 from genas.data.simulate.background import MarkovBackground, fit_markov_fasta, iid_background
 from genas.data.simulate.calibrate import calibrate
+from genas.data.simulate.generate_quantitative import simulate_quantitative
+from genas.data.simulate.manifest import motif_names, motif_records
 from genas.data.simulate.planting import plan_sites, plant_sites
 from genas.data.simulate.rules import TaskRule, all_labels, design_tasks
 from genas.data.simulate.writers import (
@@ -171,8 +173,6 @@ def simulate(
     rng = np.random.default_rng(ss_design)
     chosen = _choose_motifs(motifs, motif_ids, n_motifs, n_tasks, release, rng)
     if task_type != "binary":
-        from genas.data.simulate.generate_quantitative import simulate_quantitative
-
         for m in chosen:
             if m.width > length:
                 raise ValueError(f"length {length} is shorter than motif {m.name} ({m.width} bp)")
@@ -410,29 +410,6 @@ def _targets(positive_rate, n_tasks, rng) -> tuple[np.ndarray, tuple[float, floa
     if not ((rates > 0) & (rates < 1)).all():
         raise ValueError("positive rates must be in (0, 1)")
     return rates, None
-
-
-def motif_records(motifs: Sequence[Motif]) -> list[dict]:
-    """The manifest's record of each planted motif (index, id, name, consensus, width, bits)."""
-    return [
-        {
-            "index": i,
-            "id": m.id,
-            "name": m.name,
-            "consensus": m.consensus,
-            "width": m.width,
-            "information_content": round(m.information_content, 3),
-        }
-        for i, m in enumerate(motifs)
-    ]
-
-
-def motif_names(chosen: Sequence[Motif]) -> list[str]:
-    """Motif names fit for task and class names (with ids when two share a name)."""
-    names = [m.name for m in chosen]
-    if len(set(names)) != len(names):
-        names = [f"{m.name}.{m.id}" for m in chosen]
-    return ["".join(c if c.isalnum() or c in "._-:" else "_" for c in n) for n in names]
 
 
 def _task_names(rules: Sequence[TaskRule], chosen: Sequence[Motif]) -> list[str]:

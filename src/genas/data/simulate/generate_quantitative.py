@@ -11,7 +11,7 @@ import numpy as np
 
 from genas.data.motifs import Motif
 from genas.data.simulate.background import MarkovBackground, iid_background
-from genas.data.simulate.generate import motif_names, motif_records
+from genas.data.simulate.manifest import motif_names, motif_records
 from genas.data.simulate.quantitative import (
     BACKGROUND_CLASS,
     STRENGTH_BLEND,
