@@ -27,12 +27,13 @@ from common import print_table, write_result
 from quality import dataset_config
 
 from genas.config import parse_config
+from genas.cpus import available_cpus
 from genas.data import load_splits
 from genas.parallel import make_executor
 from genas.search.budget import parse_budget
 from genas.search.history import read_jsonl
 from genas.search.loop import run_search
-from genas.train.device import available_cpus, resolve_device, set_threads
+from genas.train.device import resolve_device, set_threads
 
 
 def demo_dataset(tmp: Path) -> tuple[dict, Path]:

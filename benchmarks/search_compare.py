@@ -22,7 +22,8 @@ AUROC is reported as mean ± sd over seeds; the anytime plot (best validation re
 against search seconds, mean over seeds) goes to ``results/anytime_<dataset>_<tag>.png``.
 A rerun with the same ``--work`` reuses every finished search and training. Rewards of
 different evaluators are different estimates and are not comparable with each other; the
-test rows are.
+test rows are. The notes give the children each search trained: the check that the searches
+had the same machine (a search beside a foreign job trains far fewer).
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
             "search_seconds": best["search_seconds"],
             "controller_steps": best["steps_done"],
+            "children": len(read_jsonl(out / HISTORY_JSONL)),
             "train_seconds": _retrain_seconds(out),
         }
         curves[search] = anytime_curve(out)
@@ -309,6 +311,10 @@ def main() -> None:
             if median is not None and (se := auroc_standard_error(median, labels)):
                 notes.append(f"test set: {len(labels)} sequences; the standard error of one "
                              f"test AUROC near {median:.3f} is {se:.4f} (Hanley & McNeil)")
+            for search in args.searches:  # the fairness check of a wall-clock comparison
+                children = [s["rows"][label(search)]["children"] for s in per_seed]
+                notes.append(f"{label(search)}: children trained per search (seeds "
+                             f"{','.join(map(str, seeds))}): {', '.join(map(str, children))}")
             for search in args.searches:
                 gaps = [f"{other} {auroc[label(search)] - value:+.4f}"
                         for other, value in auroc.items()

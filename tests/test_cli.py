@@ -493,9 +493,9 @@ def test_annotate_prefix_is_a_name(tmp_path: Path):
 
 def _system(monkeypatch, files: dict[str, str], cpus: set[int]) -> None:
     """This process sees only ``files`` (path -> text) of /proc and /sys, and ``cpus``."""
-    from genas.train import device
+    from genas import cpus as cpu_count
 
-    monkeypatch.setattr(device, "_read", lambda path: files.get(str(path)))
+    monkeypatch.setattr(cpu_count, "_read", lambda path: files.get(str(path)))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(cpus), raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
 
@@ -503,7 +503,8 @@ def _system(monkeypatch, files: dict[str, str], cpus: set[int]) -> None:
 def test_default_threads_follow_the_affinity(monkeypatch, keep_threads):
     import torch
 
-    from genas.train.device import available_cpus, set_threads
+    from genas.cpus import available_cpus
+    from genas.train.device import set_threads
 
     _system(monkeypatch, {}, {0, 2, 5})  # no topology, no cgroup: logical CPUs
     assert available_cpus() == 3
@@ -537,7 +538,7 @@ def test_default_threads_follow_the_affinity(monkeypatch, keep_threads):
     ],
 )
 def test_default_threads_follow_the_cgroup_quota(monkeypatch, files, expected):
-    from genas.train.device import available_cpus
+    from genas.cpus import available_cpus
 
     _system(monkeypatch, files, set(range(8)))
     assert available_cpus() == expected

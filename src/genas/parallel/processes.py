@@ -32,15 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genas.cpus import available_cpus
 from genas.parallel.base import DoneFn, Executor, FollowUpFn, TrialBook, TrialFn, TrialResult
-
-
-def usable_cpus() -> int:
-    """Logical CPUs this process may run on (its affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,7 @@ class ProcessExecutor(Executor):
     ):
         super().__init__(retries)
         self.threads = max(1, int(cpus_per_trial))
-        self.workers = int(workers) if workers else max(1, usable_cpus() // self.threads)
+        self.workers = int(workers) if workers else max(1, available_cpus() // self.threads)
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self._pool: ProcessPoolExecutor | None = None
