@@ -79,6 +79,26 @@ def test_train_evaluate_predict(tiny: Path):
     assert (pos[:, None] > neg[None, :]).mean() > 0.9  # AUROC of the predicted scores
 
 
+def test_help_texts_are_shown_whole():
+    """--help renders help texts as rich markup: "[default: ...]" would be read as a style
+    tag and vanish (the option's help then ends in " ."); every text must render as itself."""
+    import typer
+    from rich.markup import render
+
+    def commands(command, path):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from commands(sub, f"{path} {name}")
+
+    swallowed = [
+        (path, text)
+        for path, command in commands(typer.main.get_command(app), "genas")
+        for text in [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        if render(text).plain != text
+    ]
+    assert swallowed == []
+
+
 def test_out_option_overrides_config(tiny: Path, tmp_path: Path):
     _ok(["train", str(tiny / "config.yaml"), "--quiet", "--out", str(tmp_path / "other")])
     assert (tmp_path / "other" / "model.json").is_file()

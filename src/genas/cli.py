@@ -90,15 +90,15 @@ ConfigThreadsOption = Annotated[
     int | None,
     typer.Option(
         "--threads",
-        help="CPU threads (overrides the config's train.threads) [default: OMP_NUM_THREADS, "
-        "else the cores this process may use].",
+        help="CPU threads (overrides the config's train.threads; default: OMP_NUM_THREADS, "
+        "else the cores this process may use).",
     ),
 ]
 ThreadsOption = Annotated[
     int | None,
     typer.Option(
         "--threads",
-        help="CPU threads [default: OMP_NUM_THREADS, else the cores this process may use].",
+        help="CPU threads (default: OMP_NUM_THREADS, else the cores this process may use).",
     ),
 ]
 ExecutorOption = Annotated[
@@ -114,8 +114,8 @@ WorkersOption = Annotated[
     typer.Option(
         "--workers",
         min=1,
-        help="Trainings at once with --executor processes (implies it) [default: the CPUs "
-        "this process may use].",
+        help="Trainings at once with --executor processes (implies it; default: the CPUs "
+        "this process may use).",
     ),
 ]
 AddressOption = Annotated[
@@ -169,7 +169,7 @@ def simulate(
         str, typer.Option(help="binary (rules over sites), regression or multiclass.")
     ] = "binary",
     n_train: Annotated[
-        int | None, typer.Option(help="Training sequences [default: by task type].")
+        int | None, typer.Option(help="Training sequences (default: by task type).")
     ] = None,
     n_valid: Annotated[int | None, typer.Option(help="Validation sequences.")] = None,
     n_test: Annotated[int | None, typer.Option(help="Test sequences.")] = None,
@@ -329,7 +329,7 @@ def retrain(
         typer.Option(
             min=1,
             help="Train the K best architectures (top_k/) and keep the best on validation "
-            "[default: search.retrain_top_k].",
+            "(default: search.retrain_top_k).",
         ),
     ] = None,
     pick: Annotated[
