@@ -81,7 +81,8 @@ def test_train_evaluate_predict(tiny: Path):
 
 def test_help_texts_are_shown_whole():
     """--help renders help texts as rich markup: "[default: ...]" would be read as a style
-    tag and vanish (the option's help then ends in " ."); every text must render as itself."""
+    tag and vanish (the option's help then ends in " ."); every text must render as itself,
+    and ``genas --help`` lists each command with a one-line summary."""
     import typer
     from rich.markup import render
 
@@ -90,13 +91,19 @@ def test_help_texts_are_shown_whole():
         for name, sub in getattr(command, "commands", {}).items():
             yield from commands(sub, f"{path} {name}")
 
+    every = list(commands(typer.main.get_command(app), "genas"))
     swallowed = [
         (path, text)
-        for path, command in commands(typer.main.get_command(app), "genas")
+        for path, command in every
         for text in [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
         if render(text).plain != text
     ]
     assert swallowed == []
+    # a group lists its commands by their short help, whose line breaks typer keeps
+    broken = [path for path, command in every
+              if not isinstance(command, typer.core.TyperGroup) and path != "genas"
+              and (not command.short_help or "\n" in command.short_help)]
+    assert broken == []
 
 
 def test_out_option_overrides_config(tiny: Path, tmp_path: Path):

@@ -7,6 +7,7 @@ the command exits with status 1, without a traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 import traceback
@@ -980,6 +981,20 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     """A warning as one ``warning: ...`` line: genas's warnings name their file and line
     themselves, and the Python source line the default format adds means nothing to a user."""
     return f"warning: {' '.join(str(message).split())}\n"
+
+
+def _one_line_summaries(*apps: typer.Typer) -> None:
+    """Give every command its docstring's first paragraph on one line as its short help:
+    typer's rich help lists commands with that paragraph's line breaks kept (a summary
+    wrapped at the source's line length breaks mid-sentence in ``genas --help``)."""
+    for typer_app in apps:
+        for info in typer_app.registered_commands:
+            if info.short_help is None and info.callback is not None:
+                first = inspect.cleandoc(info.help or info.callback.__doc__ or "")
+                info.short_help = " ".join(first.split("\n\n")[0].split())
+
+
+_one_line_summaries(app, heritability_app, transfer_app)
 
 
 def main() -> None:
