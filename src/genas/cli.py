@@ -125,7 +125,10 @@ AddressOption = Annotated[
 GpusOption = Annotated[
     float | None, typer.Option(help="GPUs per trial on Ray (0.5: two trials share one).")
 ]
-CpusOption = Annotated[float | None, typer.Option(help="CPUs per trial on Ray.")]
+CpusOption = Annotated[
+    float | None,
+    typer.Option(help="CPUs of each trial: its torch threads (processes, ray), what Ray reserves."),
+]
 
 
 def _set_threads(threads: int | None, config=None) -> None:
