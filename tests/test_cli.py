@@ -82,7 +82,8 @@ def test_train_evaluate_predict(tiny: Path):
 def test_help_texts_are_shown_whole():
     """--help renders help texts as rich markup: "[default: ...]" would be read as a style
     tag and vanish (the option's help then ends in " ."); every text must render as itself,
-    and ``genas --help`` lists each command with a one-line summary."""
+    every option has one, and ``genas --help`` lists each command with a one-line summary."""
+    import click
     import typer
     from rich.markup import render
 
@@ -99,6 +100,9 @@ def test_help_texts_are_shown_whole():
         if render(text).plain != text
     ]
     assert swallowed == []
+    undocumented = [f"{path} --{p.name}" for path, command in every for p in command.params
+                    if isinstance(p, click.Option) and not p.help and p.name != "help"]
+    assert undocumented == []
     # a group lists its commands by their short help, whose line breaks typer keeps
     broken = [path for path, command in every
               if not isinstance(command, typer.core.TyperGroup) and path != "genas"

@@ -440,7 +440,7 @@ def predict(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output TSV.")],
     genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED input.")] = None,
     rc: Annotated[bool, typer.Option(help="Average with the reverse complement.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sequences per forward pass.")] = 256,
     invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
