@@ -233,7 +233,8 @@ def test_fidelity_measures_every_evaluator_and_resumes(tiny: Path, tmp_path: Pat
     out = " ".join(_ok(args).output.split())  # the table's layout follows the terminal width
     assert "written:" in out and "fidelity.json" in out
     result = json.loads((tmp_path / "fid" / "fidelity.json").read_text())
-    assert result["table"]["columns"][2:5] == ["Kendall τ", "Spearman ρ", "top-5 precision"]
+    assert result["table"]["columns"][2:6] == ["Kendall τ", "τ p-value", "Spearman ρ",
+                                               "top-5 precision"]
     labels = [row[0] for row in result["table"]["rows"]]
     assert labels[0].startswith("standalone seed 1 vs seed 2")
     assert "independent, 1 epoch" in labels and "supernet, 1 epoch, recalibrate BN" in labels

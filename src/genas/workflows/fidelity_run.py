@@ -10,8 +10,9 @@ For ``n_archs`` architectures drawn uniformly from the config's search space:
 - one weight-sharing supernet trained on uniformly drawn paths, scored after each of
   ``supernet_epochs`` epochs with each BatchNorm mode of :data:`BATCHNORM`.
 
-Every estimate is compared with the true score by Kendall τ, Spearman ρ and the precision
-of the top 5 (:func:`genas.search.fidelity.rank_agreement`), beside the seconds it took.
+Every estimate is compared with the true score by Kendall τ (and its p-value against
+chance), Spearman ρ and the precision of the top 5
+(:func:`genas.search.fidelity.rank_agreement`), beside the seconds it took.
 All scores use one validation split (drawn with the config's seed). Each measurement is
 written into ``OUT`` as it finishes and reused by a rerun, so a stopped run continues.
 ``benchmarks/fidelity.py`` runs the same pieces in parallel processes.
@@ -117,16 +118,16 @@ def fidelity_table(raw: dict, epochs: Sequence[int], supernet_epochs: Sequence[i
 
     def row(label: str, estimate: list[float], seconds: float) -> None:
         agree = rank_agreement(estimate, truth)
-        rows.append([label, agree["n"], agree["kendall_tau"], agree["spearman_rho"],
-                     agree["top_precision"], seconds, seconds / n])
+        rows.append([label, agree["n"], agree["kendall_tau"], agree["kendall_p"],
+                     agree["spearman_rho"], agree["top_precision"], seconds, seconds / n])
 
     first = [ts[0]["valid_auroc"] for ts in raw["truth"]]
     second = [ts[1]["valid_auroc"] for ts in raw["truth"]]
     ceiling = rank_agreement(first, second)
     seconds = sum(ts[0]["seconds"] for ts in raw["truth"])
     rows.append(["standalone seed 1 vs seed 2 (the ceiling)", ceiling["n"],
-                 ceiling["kendall_tau"], ceiling["spearman_rho"], ceiling["top_precision"],
-                 seconds, seconds / n])
+                 ceiling["kendall_tau"], ceiling["kendall_p"], ceiling["spearman_rho"],
+                 ceiling["top_precision"], seconds, seconds / n])
     for e in epochs:
         row(f"independent, {e} epoch{'s' if e > 1 else ''}",
             [c[str(e)]["reward"] for c in raw["curves"]],
@@ -137,8 +138,8 @@ def fidelity_table(raw: dict, epochs: Sequence[int], supernet_epochs: Sequence[i
             row(f"supernet, {e} epoch{'s' if e > 1 else ''}, {bn} BN",
                 got["rewards"], got["train_seconds"] + got["score_seconds"])
     return {"title": title,
-            "columns": ["evaluator", "archs", "Kendall τ", "Spearman ρ", "top-5 precision",
-                        "seconds", "s / arch"],
+            "columns": ["evaluator", "archs", "Kendall τ", "τ p-value", "Spearman ρ",
+                        "top-5 precision", "seconds", "s / arch"],
             "rows": rows}
 
 
