@@ -4,6 +4,7 @@
         [--searches rl:shared,random:shared,random:independent,evolution:independent,...]
         [--seeds 1,2,3] [--budget 10m] [--top-k 3] [--max-epochs 20] [--random 5]
         [--references deepbind] [--jobs 1] [--work DIR] [--tag NAME] [--ensembles]
+        [--machine-note TEXT]
 
 Each search named ``strategy:evaluator[:space]`` runs on that space (default ``small``;
 ``small-tuned`` searches the learning rate, dropout and width too) for the same wall-clock
@@ -155,6 +156,19 @@ def ensemble_row(label_: str, folders: list[Path], config: RunConfig, splits) ->
             "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"]}
 
 
+def best_single_model(out: Path) -> dict:
+    """Test metrics and size of the retrained candidate best on validation: the run's model
+    without ``search.ensemble`` (with it, the run's model.json / metrics.json are the
+    ensemble's, which is its own row)."""
+    if not (out / TOP_K_JSON).is_file():  # top-k 1: the run's model is that candidate
+        metrics = json.loads((out / METRICS_JSON).read_text())["test"]["summary"]
+        return {"parameters": json.loads((out / MODEL_META).read_text())["parameters"],
+                "test_mean_auroc": metrics["mean_auroc"], "test_mean_auprc": metrics["mean_auprc"]}
+    trained = [r for r in json.loads((out / TOP_K_JSON).read_text())["rows"] if not r["error"]]
+    chosen = max(trained, key=lambda r: r["valid_score"])
+    return {key: chosen[key] for key in ("parameters", "test_mean_auroc", "test_mean_auprc")}
+
+
 def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> dict:
     """Rows {model: row} and the anytime curves of one dataset and seed (all trained).
 
@@ -165,13 +179,10 @@ def one_seed(name: str, data: dict, base: Path, seed: int, work: Path, args) -> 
     splits = load_splits(run_config(data, base, seed, args.searches[0], args).data, seed)
     for search in args.searches:
         out = search_folder(work, name, seed, search)
-        metrics = json.loads((out / METRICS_JSON).read_text())
         best = json.loads((out / BEST_ARCHITECTURE).read_text())
         rows[label(search)] = {
             "model": label(search),
-            "parameters": json.loads((out / MODEL_META).read_text())["parameters"],
-            "test_mean_auroc": metrics["test"]["summary"]["mean_auroc"],
-            "test_mean_auprc": metrics["test"]["summary"]["mean_auprc"],
+            **best_single_model(out),
             "search_seconds": best["search_seconds"],
             "controller_steps": best["steps_done"],
             "children": len(read_jsonl(out / HISTORY_JSONL)),
@@ -261,6 +272,8 @@ def main() -> None:
     parser.add_argument("--ensembles", action="store_true",
                         help="also each search's top-k, and k random architectures, as "
                         "ensembles (no extra training)")
+    parser.add_argument("--machine-note", default=None,
+                        help="a sentence on how the machine was shared while measuring")
     args = parser.parse_args()
     quick = args.quick
     args.searches = (args.searches or ("random:shared,evolution:halving" if quick
@@ -307,6 +320,8 @@ def main() -> None:
             labels = per_seed[0]["test_labels"]
             auroc = {row[0]: row[2] for row in table["rows"]}
             notes = [f"machine: {args.jobs} search(es) at a time on {os.cpu_count()} cores"]
+            if args.machine_note:
+                notes.append(args.machine_note)
             median = auroc.get("random architectures (median)")
             if median is not None and (se := auroc_standard_error(median, labels)):
                 notes.append(f"test set: {len(labels)} sequences; the standard error of one "
