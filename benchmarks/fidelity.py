@@ -23,8 +23,9 @@ All evaluators score on the same validation sequences (one split, data seed 1). 
 gives Kendall τ (with its p-value against chance), Spearman ρ and the precision of the top
 5 against the true score, with the seconds each evaluator spent on all architectures
 (training and scoring). Each training writes its result into ``--work`` (default: a
-temporary folder), so a rerun with the same folder does only what is missing; ``--jobs N`` runs N trainings at once, each on cores/N
-torch threads. The measurements are those of ``genas fidelity``
+temporary folder), so a rerun with the same folder does only what is missing; ``--jobs N``
+runs N trainings at once, each on cores/N torch threads. The measurements are those of
+``genas fidelity``
 (:mod:`genas.workflows.fidelity_run`), run in parallel.
 """
 

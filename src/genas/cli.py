@@ -278,8 +278,8 @@ def search(
     device: ConfigDeviceOption = None,
     threads: ConfigThreadsOption = None,
 ) -> None:
-    """Search a model space (default: TPE over `small-tuned`, each candidate trained alone;
-    AMBER's controller and supernet with `strategy: rl, evaluator: shared`)."""
+    """Search a model space (default: random search over `small-tuned`, each candidate
+    trained alone; AMBER's controller and supernet with `strategy: rl, evaluator: shared`)."""
     from genas.config import load_config
     from genas.workflows.search_run import search_plan, search_replicates, search_run
 
