@@ -137,8 +137,6 @@ def notes_of(name: str, raw: dict) -> list[str]:
         f"on average; Kendall τ of true score vs test AUROC "
         f"{stats.kendalltau(truth, test).statistic:.3f}. This is what a search that ranked "
         "as well as two full trainings per architecture could gain on test.",
-        "seconds: all architectures together, training and scoring (the standalone row: one "
-        "seed's trainings); 2 CPU cores shared by --jobs measurements at a time.",
     ]
 
 
@@ -178,6 +176,9 @@ def main() -> None:
         out_tables.append(table)
         notes += notes_of(name, raw)
         raw_all[name] = raw
+    notes.append("seconds: all architectures together, training and scoring (the standalone "
+                 "row: one seed's trainings); 2 CPU cores shared by --jobs measurements at a "
+                 "time.")
     if args.machine_note:
         notes.append(args.machine_note)
     write_result("fidelity", "Evaluator fidelity: rank agreement with standalone training",

@@ -144,6 +144,28 @@ def test_comparison_table_shows_standard_errors_when_known():
     console.print(comparison_table(rows))
     text = console.export_text()
     assert "± SE" in text and "0.0110" in text
+    # one task: its AUROC, not a mean and a median of one
+    assert "test AUROC" in text and "median" not in text
     console = Console(width=200, record=True)
     console.print(comparison_table([dict(rows[1])]))
-    assert "± SE" not in console.export_text()
+    text = console.export_text()
+    assert "± SE" not in text and "median AUROC" in text
+
+
+def test_demo_comparison_table_fits_80_columns():
+    """`genas demo`'s table in a terminal of 80 columns: no name or header cut or wrapped."""
+    from rich.console import Console
+
+    from genas.report.tables import comparison_table
+
+    names = ["searched (genas)", "random_1", "random_2", "random_3", "deepbind"]
+    rows = [{"model": name, "task_type": "binary", "parameters": 214_659,
+             "test_mean_auroc": 0.8626, "test_median_auroc": 0.8626, "test_auroc_se": 0.0118,
+             "test_mean_auprc": 0.8658, "train_seconds": 489.0} for name in names]
+    console = Console(width=80, record=True)
+    console.print(comparison_table(rows, title="TAF7 test set (500 peaks + 500 shuffled)"))
+    lines = console.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    text = "\n".join(lines)
+    assert "…" not in text and "searched (genas)" in text and "214,659" in text
+    assert len([line for line in lines if "0.8626" in line]) == len(names)  # one line a row

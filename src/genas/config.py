@@ -509,9 +509,10 @@ class IndependentConfig(StrictModel):
     epochs: int = Field(
         4,
         gt=0,
-        description="Training epochs of each child (without rungs). On TAF7, 4 epochs ranked "
-        "30 architectures about as well as two full trainings agree with each other (Kendall "
-        "tau 0.26 against 0.28); 1 and 2 epochs ranked near chance (benchmarks/fidelity.py).",
+        description="Training epochs of each child (without rungs). On TAF7 and TBP, 4 epochs "
+        "ranked 30 architectures about as well as two full trainings agree with each other "
+        "(Kendall tau 0.26 and 0.28, against 0.28 and 0.40); 1 and 2 epochs ranked near "
+        "chance (benchmarks/fidelity.py).",
     )
     rungs: list[int] | None = Field(
         None,

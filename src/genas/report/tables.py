@@ -56,11 +56,16 @@ def comparison_table(rows: list[dict], title: str = "test set") -> Table:
     """Rows of `genas compare` (or the demo): model, parameters, the task type's test
     metrics (``SUMMARY_COLUMNS``: AUROC/AUPRC, Pearson/Spearman, or accuracy/macro AUROC/F1),
     seconds; on a one-task binary test set also each AUROC's standard error
-    (``test_auroc_se``), so that a reader sees which gaps the test set can resolve."""
+    (``test_auroc_se``), so that a reader sees which gaps the test set can resolve; there
+    the mean over tasks is the one task's value and the median column is left out, so the
+    table fits 80 columns."""
     table = Table(title=title)
     task_type = next((row["task_type"] for row in rows if row.get("task_type")), "binary")
     metrics = list(SUMMARY_COLUMNS[task_type])
     with_se = any(row.get("test_auroc_se") is not None for row in rows)
+    if with_se:  # one task: mean = median = the task's own score
+        metrics = [(key, label.replace("mean ", "test ")) for key, label in metrics
+                   if not key.startswith("median_")]  # fmt: skip
     labels = [label for _, label in metrics]
     columns = ["model", "parameters", labels[0], *(["± SE"] if with_se else []), *labels[1:],
                "train s"]  # fmt: skip

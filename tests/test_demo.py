@@ -1,0 +1,28 @@
+"""`genas demo`'s config: the bundled TAF7 set, genas's default search, and one worker
+process per core on the CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genas.config import SearchConfig
+from genas.workflows.demo import demo_config, demo_data_dir
+
+
+def test_bundled_files_exist() -> None:
+    config = demo_config(Path("runs/demo"))
+    for path in config.data.train.positives + config.data.train.negatives:
+        assert Path(path).is_file(), path
+    assert Path(demo_data_dir(), "SOURCE.md").is_file()
+
+
+def test_search_is_genas_default() -> None:
+    search = demo_config(Path("runs/demo")).search
+    assert search.reward == "auroc_mean"  # what the default (None) means for one binary task
+    assert search.model_dump(exclude={"reward"}) == SearchConfig().model_dump(exclude={"reward"})
+
+
+def test_one_worker_per_core_on_cpu() -> None:
+    two = demo_config(Path("runs/demo"), workers=2).executor
+    assert (two.backend, two.workers, two.cpus_per_trial) == ("processes", 2, 1.0)
+    assert demo_config(Path("runs/demo")).executor.backend == "inprocess"
