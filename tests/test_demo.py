@@ -26,3 +26,8 @@ def test_one_worker_per_core_on_cpu() -> None:
     two = demo_config(Path("runs/demo"), workers=2).executor
     assert (two.backend, two.workers, two.cpus_per_trial) == ("processes", 2, 1.0)
     assert demo_config(Path("runs/demo")).executor.backend == "inprocess"
+
+
+def test_seed_reaches_the_run() -> None:
+    assert demo_config(Path("runs/demo")).seed == 1
+    assert demo_config(Path("runs/demo"), seed=2).seed == 2

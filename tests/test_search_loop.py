@@ -173,8 +173,9 @@ def test_step_line_shows_only_what_the_step_did():
 
     independent = _step_line(0, 30, [{"reward": 0.80}, {"reward": 0.82}], {}, 203.6,
                              {"supernet": 0.0, "scoring": 203.6, "controller": 0.0})
-    assert independent == "step 1/30: reward mean 0.8100 best 0.8200 | 203.6 s (scoring 203.6)"
+    assert independent == ("step 1/30: 2 scored, reward mean 0.8100 best 0.8200 | 203.6 s "
+                           "(scoring 203.6)")
     shared = _step_line(4, 30, [{"reward": 0.8}, {"reward": None}], {"loss": 0.61}, 20.0,
                         {"supernet": 12.0, "scoring": 7.5, "controller": 0.5})
-    assert shared == ("step 5/30: reward mean 0.8000 best 0.8000 | supernet loss 0.6100 | "
-                      "20.0 s (supernet 12.0, scoring 7.5, controller 0.5)")
+    assert shared == ("step 5/30: 1 scored, 1 failed, reward mean 0.8000 best 0.8000 | "
+                      "supernet loss 0.6100 | 20.0 s (supernet 12.0, scoring 7.5, controller 0.5)")

@@ -470,6 +470,9 @@ def demo(
     ),
     budget: Annotated[str, typer.Option(help="Wall-clock budget of the search.")] = "3m",
     random: Annotated[int, typer.Option(help="Random architectures to compare against.")] = 3,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the validation split, the search and every training.")
+    ] = 1,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
@@ -478,9 +481,8 @@ def demo(
     from genas.workflows.demo import run_demo
 
     _set_threads(threads)
-    run_demo(
-        out, budget=budget, n_random=random, progress=not quiet, console=console, device=device
-    )
+    run_demo(out, budget=budget, n_random=random, progress=not quiet, console=console,
+             device=device, seed=seed)  # fmt: skip
 
 
 @app.command()

@@ -200,16 +200,18 @@ def _step_line(
     step: int, steps: int, rows: list[dict], train_stats: dict, seconds: float,
     parts: dict[str, float],
 ) -> str:
-    """The log line of a finished step: the supernet's loss only where one was trained, and
-    the parts of the step that took any time (``scoring 203.6`` alone for independent
-    children drawn at random)."""
+    """The log line of a finished step: how many architectures it scored (a budget can stop
+    a step part way), the supernet's loss only where one was trained, and the parts of the
+    step that took any time (``scoring 203.6`` alone for independent children drawn at
+    random)."""
     rewards = [r["reward"] for r in rows if r["reward"] is not None]
     mean_reward = float(np.mean(rewards)) if rewards else None
+    failed = f", {len(rows) - len(rewards)} failed" if len(rows) > len(rewards) else ""
     loss = train_stats.get("loss")
     supernet = f" | supernet loss {_fmt(loss)}" if loss is not None and math.isfinite(loss) else ""
     spent = ", ".join(f"{part} {value:.1f}" for part, value in parts.items() if value >= 0.05)
     return (
-        f"step {step + 1}/{steps}: reward mean {_fmt(mean_reward)}"
+        f"step {step + 1}/{steps}: {len(rewards)} scored{failed}, reward mean {_fmt(mean_reward)}"
         f" best {_fmt(max(rewards) if rewards else None)}{supernet} | {seconds:.1f} s"
         + (f" ({spent})" if spent else "")
     )

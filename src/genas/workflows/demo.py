@@ -33,7 +33,7 @@ def demo_data_dir() -> Path:
     return Path(str(resources.files("genas") / "demo_data"))
 
 
-def demo_config(out: Path, workers: int = 1) -> RunConfig:
+def demo_config(out: Path, workers: int = 1, seed: int = DEMO_SEED) -> RunConfig:
     """Config of the bundled TAF7 set: 16,000 training sequences (8,000 peaks + one shuffle
     of each; 10 % held out for validation) and the 1,000 of DeepBind's own test set. The
     search section is genas's defaults. With ``workers`` > 1, the search's children, the
@@ -41,7 +41,7 @@ def demo_config(out: Path, workers: int = 1) -> RunConfig:
     thread each (``executor: processes``; docs/cluster.md): small networks use one core
     each better than two cores together."""
     raw = {
-        "seed": DEMO_SEED,
+        "seed": seed,
         "data": {
             "format": "fasta",
             "task": "TAF7",
@@ -69,13 +69,16 @@ def run_demo(
     progress: bool = True,
     console: Console | None = None,
     device: str = "auto",
+    seed: int = DEMO_SEED,
 ) -> dict:
     """Search, retrain, compare; print the table, write `OUT/summary.json` and `OUT/report.html`.
 
     The search runs for at most `budget`, with genas's default search settings; what it
     found is retrained from scratch, then `n_random` random architectures of the same space
     and the DeepBind-like reference are trained the same way, on ``device`` (default: the
-    GPU if there is one).
+    GPU if there is one), with ``seed`` for the validation split, the search and every
+    training. On the CPU they train one model per thread this process may use
+    at a time, each in a worker process on one thread; on a GPU one at a time.
     """
     console = console or Console()
     out = Path(out)
@@ -83,9 +86,9 @@ def run_demo(
     # on the CPU, one worker process per thread this process may use (--threads,
     # OMP_NUM_THREADS, else its cores); one GPU trains one model at a time
     workers = torch.get_num_threads() if resolve_device(device).type == "cpu" else 1
-    config = demo_config(out, workers)
+    config = demo_config(out, workers, seed)
     search = config.search
-    splits = load_splits(config.data, DEMO_SEED)
+    splits = load_splits(config.data, seed)
     at_once = f"; {workers} models at a time" if workers > 1 else ""
     log(f"[bold]searching on TAF7 (budget {budget}; {search.strategy} x {search.evaluator} "
         f"over the {search.space} space{at_once})[/] -> {out}")
@@ -104,7 +107,7 @@ def run_demo(
         out, n_random=n_random, references=("deepbind",), splits=splits, progress=progress, log=log
     )
     console.print(comparison_table(rows, title="TAF7 test set (500 peaks + 500 shuffled)"))
-    summary = {"dataset": "TAF7 H1-hESC (bundled)", "seed": DEMO_SEED, "budget": budget,
+    summary = {"dataset": "TAF7 H1-hESC (bundled)", "seed": seed, "budget": budget,
                "results": rows}
     atomic_write_json(out / DEMO_SUMMARY_JSON, summary)
     report_run(out, device=device, log=log)
