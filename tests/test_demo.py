@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from genas.config import SearchConfig
-from genas.workflows.demo import demo_config, demo_data_dir
+from genas.workflows.demo import demo_config, demo_data_dir, demo_workers
 
 
 def test_bundled_files_exist() -> None:
@@ -22,10 +24,21 @@ def test_search_is_genas_default() -> None:
     assert search.model_dump(exclude={"reward"}) == SearchConfig().model_dump(exclude={"reward"})
 
 
-def test_one_worker_per_core_on_cpu() -> None:
+def test_workers_train_in_worker_processes() -> None:
     two = demo_config(Path("runs/demo"), workers=2).executor
     assert (two.backend, two.workers, two.cpus_per_trial) == ("processes", 2, 1.0)
     assert demo_config(Path("runs/demo")).executor.backend == "inprocess"
+
+
+def test_one_worker_per_cpu_thread() -> None:
+    """--threads N (or OMP_NUM_THREADS) gives N workers on the CPU; one thread, in process."""
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            assert demo_workers("cpu") == threads
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_seed_reaches_the_run() -> None:

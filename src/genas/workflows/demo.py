@@ -61,6 +61,13 @@ def demo_config(out: Path, workers: int = 1, seed: int = DEMO_SEED) -> RunConfig
     return parse_config(raw, demo_data_dir(), "<demo>")
 
 
+def demo_workers(device: str) -> int:
+    """Models the demo trains at a time: on the CPU one per torch thread of this process
+    (``--threads``, ``OMP_NUM_THREADS``, else its cores: :func:`genas.train.device.set_threads`),
+    each in a worker process on one thread; one on a GPU."""
+    return torch.get_num_threads() if resolve_device(device).type == "cpu" else 1
+
+
 def run_demo(
     out: str | Path,
     *,
@@ -83,9 +90,7 @@ def run_demo(
     console = console or Console()
     out = Path(out)
     log = lambda line: console.print(line, highlight=False)  # noqa: E731
-    # on the CPU, one worker process per thread this process may use (--threads,
-    # OMP_NUM_THREADS, else its cores); one GPU trains one model at a time
-    workers = torch.get_num_threads() if resolve_device(device).type == "cpu" else 1
+    workers = demo_workers(device)
     config = demo_config(out, workers, seed)
     search = config.search
     splits = load_splits(config.data, seed)
