@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/fidelity.py [--quick] [--datasets taf7,tbp,synthetic]
         [--archs 30] [--epochs 1,2,4] [--supernet-epochs 1,2,4,8] [--max-epochs 20]
-        [--jobs 2] [--work DIR]
+        [--jobs 2] [--work DIR] [--space small]
 
-For each dataset, ``--archs`` architectures are drawn uniformly from the ``small`` space
-(seed 0, as random search draws them). Each is
+For each dataset, ``--archs`` architectures are drawn uniformly from ``--space`` (default
+``small``: the architectures alone, which every evaluator can score; seed 0, as random
+search draws them). Each is
 
 - trained standalone twice (seeds 1 and 2) with the retraining recipe (early stopping on
   validation AUROC, ``--max-epochs``, patience 4): its **true score** is the mean of the two
@@ -17,7 +18,8 @@ For each dataset, ``--archs`` architectures are drawn uniformly from the ``small
   defaults: uniform paths) after each of ``--supernet-epochs`` epochs of training, with
   BatchNorm statistics of each scoring batch (genas's default), with the supernet's running
   statistics, and with statistics recalibrated on the scored path (1,024 training
-  sequences).
+  sequences). A space that searches training settings (``small-tuned``) has no supernet
+  rows: one supernet cannot score them.
 
 All evaluators score on the same validation sequences (one split, data seed 1). The table
 gives Kendall τ (with its p-value against chance), Spearman ρ and the precision of the top
@@ -52,6 +54,7 @@ from genas.workflows.fidelity_run import (
     curve_scores,
     fidelity_architectures,
     fidelity_table,
+    supernet_epochs_for,
     supernet_scores,
     truth_score,
 )
@@ -59,7 +62,6 @@ from genas.workflows.fidelity_run import (
 DATA_SEED = 1  # the validation split every evaluator scores on
 ESTIMATE_SEED = 3  # the evaluators' own seed: independent of the true scores' trainings
 ARCHS_SEED = 0
-SPACE = "small"
 
 
 def make_config(data: dict, base: Path, seed: int, args) -> RunConfig:
@@ -68,7 +70,7 @@ def make_config(data: dict, base: Path, seed: int, args) -> RunConfig:
         "data": data,
         "train": {"max_epochs": args.max_epochs, "patience": 4, "batch_size": 64,
                   "rc_predict": True, "device": "cpu"},
-        "search": {"space": SPACE},
+        "search": {"space": args.space},
     }
     return parse_config(raw, base, "<fidelity>")
 
@@ -99,10 +101,10 @@ def run_task(kind: str, path: Path, threads: int, data: dict, base: Path, args,
 
 def measure(name: str, data: dict, base: Path, work: Path, args) -> dict:
     """Every measurement of one dataset (reusing those in ``work``), ``--jobs`` at a time."""
-    archs = fidelity_architectures(SPACE, args.archs, ARCHS_SEED)
-    folder = work / name
+    archs = fidelity_architectures(args.space, args.archs, ARCHS_SEED)
+    folder = work / name if args.space == "small" else work / f"{name}_{args.space}"
     folder.mkdir(parents=True, exist_ok=True)
-    tasks = [("supernet", folder / "supernet.json", archs)]
+    tasks = [("supernet", folder / "supernet.json", archs)] if args.supernet_epochs else []
     for i, tokens in enumerate(archs):
         tasks.append(("curve", folder / f"curve_{i}.json", tokens))
         for seed in TRUTH_SEEDS:
@@ -119,16 +121,16 @@ def measure(name: str, data: dict, base: Path, work: Path, args) -> dict:
     truth = [[read(folder / f"truth_{i}_s{s}.json") for s in TRUTH_SEEDS]
              for i in range(len(archs))]
     curves = [read(folder / f"curve_{i}.json") for i in range(len(archs))]
-    return {"archs": archs, "truth": truth, "curves": curves,
-            "supernet": read(folder / "supernet.json")}
+    supernet = read(folder / "supernet.json") if args.supernet_epochs else {}
+    return {"archs": archs, "truth": truth, "curves": curves, "supernet": supernet}
 
 
-def notes_of(name: str, raw: dict) -> list[str]:
+def notes_of(name: str, raw: dict, space: str) -> list[str]:
     truth = np.array([np.mean([t["valid_auroc"] for t in ts]) for ts in raw["truth"]])
     test = np.array([np.mean([t["test_auroc"] for t in ts]) for ts in raw["truth"]])
     order = np.argsort(-truth)
     return [
-        f"{name}: {len(truth)} architectures of the `{SPACE}` space drawn uniformly; true "
+        f"{name}: {len(truth)} architectures of the `{space}` space drawn uniformly; true "
         f"score = mean validation AUROC of 2 standalone trainings (min {truth.min():.4f}, "
         f"median {np.median(truth):.4f}, max {truth.max():.4f}).",
         f"{name}, test AUROC of the same trainings (mean of 2 seeds): min {test.min():.4f}, "
@@ -149,6 +151,7 @@ def main() -> None:
     parser.add_argument("--supernet-epochs", default="1,2,4,8")
     parser.add_argument("--max-epochs", type=int, default=None, help="standalone (20)")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--space", default="small", help="the space drawn from (small)")
     parser.add_argument("--work", default=None, help="folder of the trainings (reused)")
     parser.add_argument("--machine-note", default=None,
                         help="a sentence on how the machine was shared while measuring")
@@ -159,6 +162,7 @@ def main() -> None:
     args.supernet_epochs = [int(e) for e in args.supernet_epochs.split(",")]
     if args.quick:
         args.epochs, args.supernet_epochs = [1, 2], [1, 2]
+    args.supernet_epochs = list(supernet_epochs_for(args.space, args.supernet_epochs, print))
     names = (args.datasets or ("taf7" if args.quick else "taf7,tbp,synthetic")).split(",")
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="genas-fidelity-"))
     out_tables, notes, raw_all = [], [], {}
@@ -174,14 +178,16 @@ def main() -> None:
                                "training")
         print_table(table)
         out_tables.append(table)
-        notes += notes_of(name, raw)
+        notes += notes_of(name, raw, args.space)
         raw_all[name] = raw
     notes.append("seconds: all architectures together, training and scoring (the standalone "
                  "row: one seed's trainings); 2 CPU cores shared by --jobs measurements at a "
                  "time.")
     if args.machine_note:
         notes.append(args.machine_note)
-    write_result("fidelity", "Evaluator fidelity: rank agreement with standalone training",
+    write_result("fidelity" if args.space == "small" else f"fidelity_{args.space}",
+                 f"Evaluator fidelity: rank agreement with standalone training "
+                 f"({args.space} space)",
                  out_tables, quick=args.quick, notes=notes, extra={"raw": raw_all})
 
 

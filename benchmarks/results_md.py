@@ -19,6 +19,7 @@ OUT = Path(__file__).resolve().parent / "RESULTS.md"
 # Benchmarks in the order the page shows them; others follow alphabetically.
 ORDER = [
     "fidelity",
+    "fidelity_small-tuned",
     "search_compare_taf7_search",
     "search_compare_tbp_search",
     "search_compare_taf7_pilot",

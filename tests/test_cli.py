@@ -246,6 +246,24 @@ def test_fidelity_measures_every_evaluator_and_resumes(tiny: Path, tmp_path: Pat
     _fails(args[:4] + ["--archs", "3"], "--archs must be at least 5")
 
 
+def test_fidelity_of_a_space_with_training_settings_has_no_supernet_rows(tiny: Path,
+                                                                        tmp_path: Path):
+    """On the default space (small-tuned: lr, dropout and width searched) one supernet
+    cannot score a candidate's settings, so its rows are left out, with a line saying why;
+    the standalone and independent rows train each candidate with its own settings."""
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["train"] = {"max_epochs": 1, "patience": 1, "batch_size": 32}
+    config["search"] = {"independent": {"batch_size": 32}}  # the default space
+    (tmp_path / "f.yaml").write_text(yaml.safe_dump(config))
+    out = " ".join(_ok(["fidelity", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "fid"),
+                        "--archs", "5", "--epochs", "1"]).output.split())
+    assert "no supernet rows" in out and "small-tuned" in out
+    result = json.loads((tmp_path / "fid" / "fidelity.json").read_text())
+    labels = [row[0] for row in result["table"]["rows"]]
+    assert labels[1:] == ["independent, 1 epoch"] and result["raw"]["supernet"] == {}
+    assert not (tmp_path / "fid" / "supernet.json").exists()
+
+
 def test_simulate_writes_dataset(tmp_path: Path):
     out = tmp_path / "sim"
     _ok(

@@ -33,3 +33,37 @@ def test_failed_trainings_are_left_out():
     assert math.isnan(rank_agreement([1.0, 2.0], [1.0, 2.0])["kendall_p"])  # below 3
     with pytest.raises(ValueError, match="2 estimates for 3 true scores"):
         rank_agreement([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_fidelity_view_fits_80_columns_with_every_number_whole():
+    """`genas fidelity`'s terminal table: at 80 columns no number or header is cut; only
+    evaluator names wrap (each row at most two lines)."""
+    from rich.console import Console
+
+    from genas.report.tables import fidelity_view
+    from genas.workflows.fidelity_run import fidelity_table
+
+    rng = np.random.default_rng(0)
+    n = 30
+    truth = [[{"valid_auroc": float(v), "seconds": 180.5}, {"valid_auroc": float(v) + 0.001}]
+             for v in rng.uniform(0.8, 0.9, n)]
+    curves = [{str(e): {"reward": float(rng.uniform()), "seconds": 44.91} for e in (1, 2, 4)}
+              for _ in range(n)]
+    supernet = {f"{e}:{bn}": {"rewards": list(rng.uniform(size=n)), "train_seconds": 30.0,
+                              "score_seconds": 1.5}
+                for e in (1, 8) for bn in ("batch", "running", "recalibrate")}
+    table = fidelity_table({"truth": truth, "curves": curves, "supernet": supernet},
+                           (1, 2, 4), (1, 8), "rank agreement with standalone training "
+                           "(30 architectures of small)")
+    console = Console(width=80, record=True)
+    console.print(fidelity_view(table))
+    lines = console.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    text = "\n".join(lines)
+    assert "…" not in text
+    body = [line for line in lines if line.startswith("│")]
+    assert len(body) <= 2 * len(table["rows"])
+    for row in table["rows"]:  # τ and seconds per architecture shown whole, on one line
+        assert any(f"{row[2]:.3f}" in line and f"{row[7]:.1f}" in line for line in body)
+    for header in ("evaluator", "archs", "τ", "p", "ρ", "top 5", "s/arch"):
+        assert header in lines[1] + lines[2]

@@ -791,6 +791,7 @@ def fidelity(
     """How well each evaluator ranks architectures on this data: Kendall τ, Spearman ρ and
     top-5 precision against standalone training, with the seconds each took (resumable)."""
     from genas.config import load_config
+    from genas.report.tables import fidelity_view
     from genas.workflows.fidelity_run import fidelity_run
 
     def integers(option: str, text: str) -> list[int]:
@@ -812,12 +813,7 @@ def fidelity(
         device=device,
         log=lambda line: console.print(line, highlight=False),
     )
-    table = Table(title=result["table"]["title"])
-    for column in result["table"]["columns"]:
-        table.add_column(column, justify="left" if column == "evaluator" else "right")
-    for row in result["table"]["rows"]:
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    console.print(fidelity_view(result["table"]))
     console.print(f"written: {Path(out) / 'fidelity.json'}")
 
 

@@ -84,3 +84,28 @@ def comparison_table(rows: list[dict], title: str = "test set") -> Table:
             "-" if seconds is None else f"{seconds:.0f}",
         )
     return table
+
+
+#: ``fidelity_table`` column -> (terminal header, format); the total seconds stay in the JSON
+_FIDELITY_VIEW = {"archs": ("archs", "{}"), "Kendall τ": ("τ", "{:.3f}"),
+                  "τ p-value": ("p", "{:.3f}"), "Spearman ρ": ("ρ", "{:.3f}"),
+                  "top-5 precision": ("top 5", "{:.2f}"), "s / arch": ("s/arch", "{:.1f}")}
+
+
+def fidelity_view(table: dict) -> Table:
+    """`genas fidelity`'s table (:func:`genas.workflows.fidelity_run.fidelity_table`) for
+    an 80-column terminal: one row per evaluator with the architectures it scored, Kendall
+    τ and its p-value, Spearman ρ, the precision of the top 5 and the seconds per
+    architecture; long evaluator names wrap, numbers never do."""
+    view = Table(title=table["title"])
+    view.add_column("evaluator", min_width=20, max_width=25)
+    index = {name: i for i, name in enumerate(table["columns"])}
+    for header, _ in _FIDELITY_VIEW.values():
+        view.add_column(header, justify="right", no_wrap=True)
+    for row in table["rows"]:
+        cells = [row[index[name]] for name in _FIDELITY_VIEW]
+        view.add_row(row[0], *(
+            "nan" if isinstance(value, float) and math.isnan(value) else fmt.format(value)
+            for value, (_, fmt) in zip(cells, _FIDELITY_VIEW.values(), strict=True)
+        ))
+    return view

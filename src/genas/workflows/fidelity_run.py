@@ -8,7 +8,8 @@ For ``n_archs`` architectures drawn uniformly from the config's search space:
 - the ``independent`` evaluator after each of ``epochs`` epochs (one training per
   architecture gives every point of its learning curve);
 - one weight-sharing supernet trained on uniformly drawn paths, scored after each of
-  ``supernet_epochs`` epochs with each BatchNorm mode of :data:`BATCHNORM`.
+  ``supernet_epochs`` epochs with each BatchNorm mode of :data:`BATCHNORM` (not on a
+  space that searches training settings, which one supernet cannot score).
 
 Every estimate is compared with the true score by Kendall τ (and its p-value against
 chance), Spearman ρ and the precision of the top 5
@@ -196,10 +197,13 @@ def _measure(
             atomic_write_json(path, measure())
         return json.loads(path.read_text())
 
-    log(f"supernet: {supernet_epochs[-1]} epochs, {len(archs)} architectures scored "
-        f"after each of {list(supernet_epochs)}")
-    supernet = measured("supernet", lambda: supernet_scores(estimates, archs, supernet_epochs,
-                                                            splits))
+    supernet_epochs = supernet_epochs_for(_search(config).space, supernet_epochs, log)
+    supernet = {}
+    if supernet_epochs:
+        log(f"supernet: {supernet_epochs[-1]} epochs, {len(archs)} architectures scored "
+            f"after each of {list(supernet_epochs)}")
+        supernet = measured("supernet", lambda: supernet_scores(estimates, archs,
+                                                                supernet_epochs, splits))
     truth, curves = [], []
     for i, tokens in enumerate(archs):
         log(f"architecture {i + 1}/{len(archs)}: {len(TRUTH_SEEDS)} standalone trainings "
@@ -218,6 +222,21 @@ def _measure(
     result = {"table": table, "raw": raw}
     atomic_write_json(out / FIDELITY_JSON, result)
     return result
+
+
+def supernet_epochs_for(space_name: str, supernet_epochs: Sequence[int],
+                        log: Callable[[str], None]) -> Sequence[int]:
+    """``supernet_epochs``, or none for a space that searches training settings: the
+    supernet shares one set of weights and one learning rate, so it cannot score them (a
+    search refuses ``evaluator: shared`` there, :func:`genas.search.loop.check_search`),
+    and its rows would rank the architectures without their settings."""
+    space = get_space(space_name)
+    if not space.training:
+        return supernet_epochs
+    names = ", ".join(name for name, _ in space.training)
+    log(f"no supernet rows: the supernet cannot score the training settings space "
+        f"{space.name!r} searches ({names})")
+    return ()
 
 
 def _search(config: RunConfig) -> SearchConfig:
