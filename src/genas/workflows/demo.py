@@ -80,12 +80,13 @@ def run_demo(
 ) -> dict:
     """Search, retrain, compare; print the table, write `OUT/summary.json` and `OUT/report.html`.
 
-    The search runs for at most `budget`, with genas's default search settings; what it
-    found is retrained from scratch, then `n_random` random architectures of the same space
-    and the DeepBind-like reference are trained the same way, on ``device`` (default: the
-    GPU if there is one), with ``seed`` for the validation split, the search and every
-    training. On the CPU they train one model per thread this process may use
-    at a time, each in a worker process on one thread; on a GPU one at a time.
+    The search starts candidates for `budget` (those in training then finish), with
+    genas's default search settings; what it found is retrained from scratch, then
+    `n_random` random architectures of the same space and the DeepBind-like reference are
+    trained the same way, on ``device`` (default: the GPU if there is one), with ``seed``
+    for the validation split, the search and every training. On the CPU they train one
+    model per thread this process may use at a time, each in a worker process on one
+    thread; on a GPU one at a time.
     """
     console = console or Console()
     out = Path(out)
