@@ -27,18 +27,15 @@ gives Kendall τ (with its p-value against chance), Spearman ρ and the precisio
 (training and scoring). Each training writes its result into ``--work`` (default: a
 temporary folder), so a rerun with the same folder does only what is missing; ``--jobs N``
 runs N trainings at once, each on cores/N torch threads. The measurements are those of
-``genas fidelity``
-(:mod:`genas.workflows.fidelity_run`), run in parallel.
+``genas fidelity --workers N`` (:func:`genas.workflows.fidelity_run.measure_all`), with
+this benchmark's fixed seeds.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +45,10 @@ from scipy import stats
 
 from genas.config import RunConfig, parse_config
 from genas.data import load_splits
-from genas.fileio import atomic_write_json
 from genas.workflows.fidelity_run import (
-    TRUTH_SEEDS,
-    curve_scores,
     fidelity_architectures,
     fidelity_table,
-    supernet_epochs_for,
-    supernet_scores,
-    truth_score,
+    measure_all,
 )
 
 DATA_SEED = 1  # the validation split every evaluator scores on
@@ -65,64 +57,29 @@ ARCHS_SEED = 0
 
 
 def make_config(data: dict, base: Path, seed: int, args) -> RunConfig:
+    """The run config of one dataset; its trainings run ``--jobs`` at a time in worker
+    processes, each on cores / jobs torch threads."""
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
     raw = {
         "seed": seed,
         "data": data,
         "train": {"max_epochs": args.max_epochs, "patience": 4, "batch_size": 64,
                   "rc_predict": True, "device": "cpu"},
         "search": {"space": args.space},
+        "executor": {"backend": "processes", "workers": args.jobs, "cpus_per_trial": threads},
     }
     return parse_config(raw, base, "<fidelity>")
 
 
-def run_task(kind: str, path: Path, threads: int, data: dict, base: Path, args,
-             *task_args) -> None:
-    """One measurement of :mod:`genas.workflows.fidelity_run` in a worker process, written
-    to ``path`` (skipped if there)."""
-    import torch
-
-    if path.is_file():
-        return
-    torch.set_num_threads(threads)
-    splits = load_splits(make_config(data, base, DATA_SEED, args).data, DATA_SEED)
-    if kind == "truth":
-        tokens, seed, out = task_args
-        result = truth_score(make_config(data, base, DATA_SEED, args), tokens, seed, out, splits)
-    elif kind == "curve":
-        (tokens,) = task_args
-        result = curve_scores(make_config(data, base, ESTIMATE_SEED, args), tokens, args.epochs,
-                              splits)
-    else:
-        (archs,) = task_args
-        result = supernet_scores(make_config(data, base, ESTIMATE_SEED, args), archs,
-                                 args.supernet_epochs, splits)
-    atomic_write_json(path, result)
-
-
 def measure(name: str, data: dict, base: Path, work: Path, args) -> dict:
-    """Every measurement of one dataset (reusing those in ``work``), ``--jobs`` at a time."""
-    archs = fidelity_architectures(args.space, args.archs, ARCHS_SEED)
+    """Every measurement of one dataset (reusing those in ``work``), ``--jobs`` at a time:
+    :func:`genas.workflows.fidelity_run.measure_all` with this benchmark's seeds."""
     folder = work / name if args.space == "small" else work / f"{name}_{args.space}"
-    folder.mkdir(parents=True, exist_ok=True)
-    tasks = [("supernet", folder / "supernet.json", archs)] if args.supernet_epochs else []
-    for i, tokens in enumerate(archs):
-        tasks.append(("curve", folder / f"curve_{i}.json", tokens))
-        for seed in TRUTH_SEEDS:
-            tasks.append(("truth", folder / f"truth_{i}_s{seed}.json", tokens, seed,
-                          folder / f"truth_{i}_s{seed}"))
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
-        futures = [pool.submit(run_task, kind, path, threads, data, base, args, *rest)
-                   for kind, path, *rest in tasks]
-        for future in futures:
-            future.result()
-    read = lambda p: json.loads(p.read_text())  # noqa: E731
-    truth = [[read(folder / f"truth_{i}_s{s}.json") for s in TRUTH_SEEDS]
-             for i in range(len(archs))]
-    curves = [read(folder / f"curve_{i}.json") for i in range(len(archs))]
-    supernet = read(folder / "supernet.json") if args.supernet_epochs else {}
-    return {"archs": archs, "truth": truth, "curves": curves, "supernet": supernet}
+    truth_config = make_config(data, base, DATA_SEED, args)
+    return measure_all(truth_config, make_config(data, base, ESTIMATE_SEED, args),
+                       fidelity_architectures(args.space, args.archs, ARCHS_SEED), folder,
+                       args.epochs, args.supernet_epochs,
+                       load_splits(truth_config.data, DATA_SEED))
 
 
 def notes_of(name: str, raw: dict, space: str) -> list[str]:
@@ -162,7 +119,6 @@ def main() -> None:
     args.supernet_epochs = [int(e) for e in args.supernet_epochs.split(",")]
     if args.quick:
         args.epochs, args.supernet_epochs = [1, 2], [1, 2]
-    args.supernet_epochs = list(supernet_epochs_for(args.space, args.supernet_epochs, print))
     names = (args.datasets or ("taf7" if args.quick else "taf7,tbp,synthetic")).split(",")
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="genas-fidelity-"))
     out_tables, notes, raw_all = [], [], {}
@@ -173,7 +129,7 @@ def main() -> None:
             continue
         data, base = found
         raw = measure(name, data, base, work, args)
-        table = fidelity_table(raw, args.epochs, args.supernet_epochs,
+        table = fidelity_table(raw, args.epochs, raw["supernet_epochs"],
                                f"{name}: rank agreement of each evaluator with standalone "
                                "training")
         print_table(table)

@@ -250,18 +250,44 @@ def test_fidelity_of_a_space_with_training_settings_has_no_supernet_rows(tiny: P
                                                                         tmp_path: Path):
     """On the default space (small-tuned: lr, dropout and width searched) one supernet
     cannot score a candidate's settings, so its rows are left out, with a line saying why;
-    the standalone and independent rows train each candidate with its own settings."""
+    the standalone and independent rows train each candidate with its own settings, here
+    two at a time in worker processes."""
     config = yaml.safe_load((tiny / "config.yaml").read_text())
     config["train"] = {"max_epochs": 1, "patience": 1, "batch_size": 32}
     config["search"] = {"independent": {"batch_size": 32}}  # the default space
     (tmp_path / "f.yaml").write_text(yaml.safe_dump(config))
     out = " ".join(_ok(["fidelity", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "fid"),
-                        "--archs", "5", "--epochs", "1"]).output.split())
+                        "--archs", "5", "--epochs", "1", "--workers", "2"]).output.split())
     assert "no supernet rows" in out and "small-tuned" in out
+    assert "15 of 15 measurements to make" in out and "processes executor, 2 at a time" in out
     result = json.loads((tmp_path / "fid" / "fidelity.json").read_text())
     labels = [row[0] for row in result["table"]["rows"]]
     assert labels[1:] == ["independent, 1 epoch"] and result["raw"]["supernet"] == {}
     assert not (tmp_path / "fid" / "supernet.json").exists()
+
+
+def test_fidelity_with_a_failing_measurement_says_which_and_keeps_the_others(
+    tiny: Path, tmp_path: Path, monkeypatch
+):
+    import genas.workflows.fidelity_run as fidelity_run
+
+    def flaky_truth(config, tokens, seed, out, splits=None):
+        if Path(out).name == "truth_2_s2":
+            raise RuntimeError("loss became NaN")
+        return {"valid_auroc": 0.5, "test_auroc": 0.5, "epochs": 1, "seconds": 0.0}
+
+    monkeypatch.setattr(fidelity_run, "truth_score", flaky_truth)
+    config = yaml.safe_load((tiny / "config.yaml").read_text())
+    config["train"] = {"max_epochs": 1, "patience": 1, "batch_size": 32}
+    config["search"] = {"independent": {"batch_size": 32}}
+    (tmp_path / "f.yaml").write_text(yaml.safe_dump(config))
+    _fails(["fidelity", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "fid"), "--archs",
+            "5", "--epochs", "1"],
+           "1 measurement(s) failed, e.g. truth_2_s2 (RuntimeError: loss became NaN)",
+           "a rerun makes only what is missing")
+    assert (tmp_path / "fid" / "truth_4_s2.json").is_file()  # the others finished
+    assert not (tmp_path / "fid" / "truth_2_s2.json").exists()
+    assert not (tmp_path / "fid" / "fidelity.json").exists()
 
 
 def test_simulate_writes_dataset(tmp_path: Path):

@@ -785,11 +785,17 @@ def fidelity(
     supernet_epochs: Annotated[
         str, typer.Option(help="Supernet training (epochs) after which it scores, ascending.")
     ] = "1,2,4,8",
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
+    gpus_per_trial: GpusOption = None,
+    cpus_per_trial: CpusOption = None,
+    workers: WorkersOption = None,
     device: ConfigDeviceOption = None,
     threads: ConfigThreadsOption = None,
 ) -> None:
     """How well each evaluator ranks architectures on this data: Kendall τ, Spearman ρ and
-    top-5 precision against standalone training, with the seconds each took (resumable)."""
+    top-5 precision against standalone training, with the seconds each took (resumable).
+    Its trainings are trials of the config's executor (--workers 2: two at a time)."""
     from genas.config import load_config
     from genas.report.tables import fidelity_view
     from genas.workflows.fidelity_run import fidelity_run
@@ -811,6 +817,7 @@ def fidelity(
         epochs=integers("--epochs", epochs),
         supernet_epochs=integers("--supernet-epochs", supernet_epochs),
         device=device,
+        executor=_executor(executor, address, gpus_per_trial, cpus_per_trial, workers),
         log=lambda line: console.print(line, highlight=False),
     )
     console.print(fidelity_view(result["table"]))

@@ -833,7 +833,8 @@ def _objectives_problem(objectives: list[dict[str, str]] | None) -> str | None:
 
 class ExecutorConfig(StrictModel):
     """Where independent work runs (:mod:`genas.parallel`): children of the `independent`
-    evaluator, replicate searches, the models of `compare` and `retrain --top-k`.
+    evaluator, replicate searches, the models of `compare` and `retrain --top-k`, the
+    measurements of `fidelity`.
 
     ``executor: ray`` in YAML is short for ``executor: {backend: ray}``.
     """

@@ -2,7 +2,8 @@
 processes of this machine, or on Ray.
 
 Independent work is what a run can do in parallel: the children of the `independent`
-evaluator, replicate searches, the models of `genas compare` and `genas retrain --top-k`.
+evaluator, replicate searches, the models of `genas compare` and `genas retrain --top-k`,
+the measurements of `genas fidelity`.
 Callers hand an executor a module-level trial function and a list of items; results come
 back in item order, a failed trial is retried once, then recorded with its error::
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,10 @@ from genas.config import ModelConfig, RunConfig, SearchConfig
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json
+from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.run_lock import run_folder_lock
 from genas.search.evaluators import IndependentEvaluator, SharedEvaluator
+from genas.search.evaluators.base import failure_message
 from genas.search.evaluators.seeding import derive_seed
 from genas.search.fidelity import rank_agreement
 from genas.space import get_space, sample_architecture
@@ -152,19 +155,21 @@ def fidelity_run(
     epochs: Sequence[int] = (1, 2, 4),
     supernet_epochs: Sequence[int] = (1, 2, 4, 8),
     device: str | None = None,
+    executor: Mapping[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Measure every estimate of :mod:`this module <genas.workflows.fidelity_run>` in
     ``out`` (reusing what a previous run finished); writes and returns
     ``OUT/fidelity.json`` (``{"table": ..., "raw": ...}``). ``device`` overrides the
-    config's ``train.device``.
+    config's ``train.device``, ``executor`` its ``executor:`` settings: the measurements
+    are trials of that executor (``{"workers": 2}``: two at a time in worker processes).
 
     Raises:
-        GenasError: no validation data, fewer than 5 architectures, or bad epoch lists.
+        GenasError: no validation data, fewer than 5 architectures, bad epoch lists, or a
+            measurement that failed (the others are kept for a rerun).
     """
     _search(config)
-    if device is not None:
-        config = apply_overrides(config, device=device)
+    config = apply_overrides(config, device=device, executor=executor)
     if n_archs < 5:
         raise GenasError(f"--archs must be at least 5 (a top 5 is compared), got {n_archs}")
     for name, values in (("--epochs", epochs), ("--supernet-epochs", supernet_epochs)):
@@ -172,56 +177,120 @@ def fidelity_run(
             raise GenasError(f"{name} must be ascending positive integers, got {list(values)}")
     out = Path(out)
     splits = load_splits(config.data, config.seed)  # checked before the folder is made
-    with run_folder_lock(out, create=True):
-        return _measure(config, out, splits, n_archs, epochs, supernet_epochs, log)
-
-
-def _measure(
-    config: RunConfig,
-    out: Path,
-    splits: DataSplits,
-    n_archs: int,
-    epochs: Sequence[int],
-    supernet_epochs: Sequence[int],
-    log: Callable[[str], None],
-) -> dict:
-    """:func:`fidelity_run`'s measurements, once its input is checked and ``out`` locked."""
     archs = fidelity_architectures(
         _search(config).space, n_archs, derive_seed(config.seed, "fidelity-architectures")
     )
-    estimates = _estimate_config(config)
-
-    def measured(name: str, measure: Callable[[], Any]) -> Any:
-        path = out / f"{name}.json"
-        if not path.is_file():
-            atomic_write_json(path, measure())
-        return json.loads(path.read_text())
-
-    supernet_epochs = supernet_epochs_for(_search(config).space, supernet_epochs, log)
-    supernet = {}
-    if supernet_epochs:
-        log(f"supernet: {supernet_epochs[-1]} epochs, {len(archs)} architectures scored "
-            f"after each of {list(supernet_epochs)}")
-        supernet = measured("supernet", lambda: supernet_scores(estimates, archs,
-                                                                supernet_epochs, splits))
-    truth, curves = [], []
-    for i, tokens in enumerate(archs):
-        log(f"architecture {i + 1}/{len(archs)}: {len(TRUTH_SEEDS)} standalone trainings "
-            f"and a learning curve")
-        curves.append(measured(f"curve_{i}", lambda t=tokens: curve_scores(
-            estimates, t, epochs, splits)))
-        truth.append([
-            measured(f"truth_{i}_s{s}", lambda t=tokens, s=s, i=i: truth_score(
-                config, t, s, out / f"truth_{i}_s{s}", splits))
-            for s in TRUTH_SEEDS
-        ])
-    raw = {"archs": archs, "truth": truth, "curves": curves, "supernet": supernet}
-    table = fidelity_table(raw, epochs, supernet_epochs,
-                           f"rank agreement with standalone training ({len(archs)} "
-                           f"architectures of {_search(config).space})")
-    result = {"table": table, "raw": raw}
-    atomic_write_json(out / FIDELITY_JSON, result)
+    with run_folder_lock(out, create=True):
+        raw = measure_all(config, _estimate_config(config), archs, out, epochs,
+                          supernet_epochs, splits, log)
+        table = fidelity_table(raw, epochs, raw["supernet_epochs"],
+                               f"rank agreement with standalone training ({len(archs)} "
+                               f"architectures of {_search(config).space})")
+        result = {"table": table, "raw": raw}
+        atomic_write_json(out / FIDELITY_JSON, result)
     return result
+
+
+@dataclass(frozen=True)
+class FidelityContext:
+    """What the measurements of one :func:`measure_all` share."""
+
+    truth_config: RunConfig  # the standalone trainings' (its seed draws the data split)
+    estimate_config: RunConfig  # the evaluators' (a seed of their own)
+    archs: list[list[int]]
+    epochs: tuple[int, ...]
+    supernet_epochs: tuple[int, ...]
+    splits: DataSplits | None  # None: each measurement loads the data
+    out: str
+
+
+def measure_trial(item: tuple, context: FidelityContext, attempt: int) -> str:
+    """One measurement, written to ``OUT/NAME.json``; returns NAME. ``item``:
+    ``("supernet",)``, ``("curve", i)`` or ``("truth", i, seed)`` (the standalone training
+    goes into ``OUT/truth_I_sSEED``; a retry reuses it if it finished)."""
+    kind, *rest = item
+    out = Path(context.out)
+    splits = context.splits or load_splits(context.truth_config.data,
+                                           context.truth_config.seed)
+    if kind == "supernet":
+        name = "supernet"
+        value = supernet_scores(context.estimate_config, context.archs,
+                                context.supernet_epochs, splits)
+    elif kind == "curve":
+        (i,) = rest
+        name = f"curve_{i}"
+        value = curve_scores(context.estimate_config, context.archs[i], context.epochs, splits)
+    else:
+        i, seed = rest
+        name = f"truth_{i}_s{seed}"
+        value = truth_score(context.truth_config, context.archs[i], seed, out / name, splits)
+    atomic_write_json(out / f"{name}.json", value)
+    return name
+
+
+def measure_all(
+    truth_config: RunConfig,
+    estimate_config: RunConfig,
+    archs: list[list[int]],
+    out: Path,
+    epochs: Sequence[int],
+    supernet_epochs: Sequence[int],
+    splits: DataSplits | None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Every measurement of ``archs`` not yet in ``out`` (``NAME.json``, reused as it is),
+    as trials of ``truth_config.executor``: the supernet (left out for a space that
+    searches training settings: :func:`supernet_epochs_for`), each architecture's learning
+    curve and its standalone trainings with each seed of :data:`TRUTH_SEEDS`. Returns the
+    raw measurements (``archs``, ``truth``, ``curves``, ``supernet``, ``supernet_epochs``)
+    that :func:`fidelity_table` reads.
+
+    Raises:
+        GenasError: a measurement failed twice (the finished ones stay in ``out``).
+    """
+    supernet_epochs = tuple(supernet_epochs_for(_search(truth_config).space, supernet_epochs,
+                                                log))
+    items: list[tuple] = [("supernet",)] if supernet_epochs else []
+    for i in range(len(archs)):
+        items += [("curve", i), *(("truth", i, seed) for seed in TRUTH_SEEDS)]
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [item for item in items if not (out / f"{_name(item)}.json").is_file()]
+    if todo:
+        with make_executor(truth_config.executor) as executor:
+            log(f"{len(todo)} of {len(items)} measurements to make ({len(archs)} "
+                f"architectures; {executor.name} executor, {executor.slots} at a time)")
+            context = executor.share(FidelityContext(
+                truth_config, estimate_config, archs, tuple(epochs), supernet_epochs, splits,
+                str(require_shared_dir(out))))
+
+            def done(index: int, result: TrialResult) -> None:
+                state = ("done" if result.ok
+                         else f"failed: {failure_message(result.error)}")
+                log(f"{index + 1}/{len(todo)} {_name(todo[index])}: {state}")
+
+            results = executor.map(measure_trial, todo, context, on_done=done)
+        failed = [(item, r) for item, r in zip(todo, results, strict=True) if not r.ok]
+        if failed:
+            item, result = failed[0]
+            raise GenasError(
+                f"{out}: {len(failed)} measurement(s) failed, e.g. {_name(item)} "
+                f"({failure_message(result.error)}); a rerun makes only what is missing"
+            )
+    read = lambda name: json.loads((out / f"{name}.json").read_text())  # noqa: E731
+    return {
+        "archs": archs,
+        "truth": [[read(f"truth_{i}_s{s}") for s in TRUTH_SEEDS] for i in range(len(archs))],
+        "curves": [read(f"curve_{i}") for i in range(len(archs))],
+        "supernet": read("supernet") if supernet_epochs else {},
+        "supernet_epochs": list(supernet_epochs),
+    }
+
+
+def _name(item: tuple) -> str:
+    """The file name (without ``.json``) of a measurement of :func:`measure_trial`."""
+    kind, *rest = item
+    return kind if kind == "supernet" else "_".join(
+        [kind, str(rest[0]), *(f"s{seed}" for seed in rest[1:])])
 
 
 def supernet_epochs_for(space_name: str, supernet_epochs: Sequence[int],
