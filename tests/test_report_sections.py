@@ -137,6 +137,23 @@ def test_summary_performance_and_comparison_follow_the_task_type(tmp_path: Path)
     assert "Pearson r" in html and "R²" in html and "MSE" in html
 
 
+def test_comparison_section_has_the_terminal_tables_columns_with_the_standard_error(
+    tmp_path: Path,
+):
+    """On a one-task binary test set the report shows each AUROC's standard error, as the
+    terminal's table does, and no median column (it would repeat the one task's AUROC)."""
+    rows = [{"model": name, "task_type": "binary", "parameters": 14_017,
+             "test_mean_auroc": auroc, "test_median_auroc": auroc, "test_auroc_se": 0.0123,
+             "test_mean_auprc": 0.81, "train_seconds": 25.0}
+            for name, auroc in (("searched (genas)", 0.86), ("deepbind", 0.82))]
+    files = empty_run(tmp_path, comparison={"rows": rows})
+    html = "".join(comparison_section(files).blocks)
+    headers = re.findall(r"<th>([^<]*)</th>", html)
+    assert headers == ["model", "parameters", "test AUROC", "± SE", "test AUPRC", "train s"]
+    assert html_cells(html)[:6] == ["searched (genas)", "14,017", "0.8600", "0.0123", "0.8100",
+                                    "25"]
+
+
 def test_performance_is_a_table_for_few_tasks_and_box_plots_for_many(tmp_path: Path):
     figures = Figures(tmp_path)
     one = {"test": {"tasks": {"site": {"auroc": 0.91, "auprc": 0.88, "n_pos": 60, "n": 120}}}}

@@ -52,37 +52,44 @@ def metrics_table(metrics: dict, max_tasks: int = 20) -> Table:
     return table
 
 
-def comparison_table(rows: list[dict], title: str = "test set") -> Table:
-    """Rows of `genas compare` (or the demo): model, parameters, the task type's test
-    metrics (``SUMMARY_COLUMNS``: AUROC/AUPRC, Pearson/Spearman, or accuracy/macro AUROC/F1),
-    seconds; on a one-task binary test set also each AUROC's standard error
-    (``test_auroc_se``), so that a reader sees which gaps the test set can resolve; there
-    the mean over tasks is the one task's value and the median column is left out, so the
-    table fits 80 columns."""
-    table = Table(title=title)
+def comparison_columns(rows: list[dict]) -> list[tuple[str, str]]:
+    """The columns of a comparison table (`genas compare`, the demo, the report) as
+    ``(header, row key)``: model, parameters, the task type's test metrics
+    (``SUMMARY_COLUMNS``: AUROC/AUPRC, Pearson/Spearman, or accuracy/macro AUROC/F1) and
+    training seconds. On a one-task binary test set the AUROC's standard error
+    (``test_auroc_se``) follows it, so that a reader sees which gaps the test set can
+    resolve, and the median column is left out (mean = median = the one task's value)."""
     task_type = next((row["task_type"] for row in rows if row.get("task_type")), "binary")
     metrics = list(SUMMARY_COLUMNS[task_type])
     with_se = any(row.get("test_auroc_se") is not None for row in rows)
-    if with_se:  # one task: mean = median = the task's own score
+    if with_se:
         metrics = [(key, label.replace("mean ", "test ")) for key, label in metrics
                    if not key.startswith("median_")]  # fmt: skip
-    labels = [label for _, label in metrics]
-    columns = ["model", "parameters", labels[0], *(["± SE"] if with_se else []), *labels[1:],
-               "train s"]  # fmt: skip
-    for column in columns:
-        table.add_column(column, justify="left" if column == "model" else "right")
+    columns = [(label, f"test_{key}") for key, label in metrics]
+    if with_se:
+        columns.insert(1, ("± SE", "test_auroc_se"))
+    return [("model", "model"), ("parameters", "parameters"), *columns,
+            ("train s", "train_seconds")]
+
+
+def comparison_table(rows: list[dict], title: str = "test set") -> Table:
+    """Rows of `genas compare` (or the demo) in :func:`comparison_columns`; fits 80
+    columns on a one-task test set."""
+    table = Table(title=title)
+    columns = comparison_columns(rows)
+    for header, _ in columns:
+        table.add_column(header, justify="left" if header == "model" else "right")
     for row in rows:
-        params, seconds = row.get("parameters"), row.get("train_seconds")
-        values = [_fmt(row.get(f"test_{key}")) for key, _ in metrics]
-        se = [_fmt(row.get("test_auroc_se"))] if with_se else []
-        table.add_row(
-            row["model"],
-            "-" if params is None else f"{params:,}",
-            values[0],
-            *se,
-            *values[1:],
-            "-" if seconds is None else f"{seconds:.0f}",
-        )
+        cells = []
+        for _, key in columns:
+            value = row.get(key)
+            if key == "model":
+                cells.append(value)
+            elif key in ("parameters", "train_seconds"):
+                cells.append("-" if value is None else f"{value:,.0f}")
+            else:
+                cells.append(_fmt(value))
+        table.add_row(*cells)
     return table
 
 
