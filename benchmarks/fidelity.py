@@ -48,6 +48,7 @@ from genas.data import load_splits
 from genas.workflows.fidelity_run import (
     fidelity_architectures,
     fidelity_table,
+    fidelity_verdict,
     measure_all,
 )
 
@@ -134,7 +135,7 @@ def main() -> None:
                                "training")
         print_table(table)
         out_tables.append(table)
-        notes += notes_of(name, raw, args.space)
+        notes += notes_of(name, raw, args.space) + [f"{name}: {fidelity_verdict(table)}."]
         raw_all[name] = raw
     notes.append("seconds: all architectures together, training and scoring (the standalone "
                  "row: one seed's trainings); 2 CPU cores shared by --jobs measurements at a "

@@ -233,6 +233,7 @@ def test_fidelity_measures_every_evaluator_and_resumes(tiny: Path, tmp_path: Pat
     out = " ".join(_ok(args).output.split())  # the table's layout follows the terminal width
     assert "written:" in out and "fidelity.json" in out
     result = json.loads((tmp_path / "fid" / "fidelity.json").read_text())
+    assert result["verdict"] in out and "standalone trainings of each architecture agree" in out
     assert result["table"]["columns"][2:6] == ["Kendall τ", "τ p-value", "Spearman ρ",
                                                "top-5 precision"]
     labels = [row[0] for row in result["table"]["rows"]]

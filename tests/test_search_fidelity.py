@@ -67,3 +67,27 @@ def test_fidelity_view_fits_80_columns_with_every_number_whole():
         assert any(f"{row[2]:.3f}" in line and f"{row[7]:.1f}" in line for line in body)
     for header in ("evaluator", "archs", "τ", "p", "ρ", "top 5", "s/arch"):
         assert header in lines[1] + lines[2]
+
+
+def _table(rows: list[list]) -> dict:
+    return {"columns": ["evaluator", "archs", "Kendall τ", "τ p-value", "Spearman ρ",
+                        "top-5 precision", "seconds", "s / arch"], "rows": rows}
+
+
+def test_fidelity_verdict_names_the_cheapest_evaluator_that_ranks_better_than_chance():
+    from genas.workflows.fidelity_run import fidelity_verdict
+
+    ceiling = ["standalone seed 1 vs seed 2 (the ceiling)", 30, 0.40, 0.002, 0.52, 0.4, 3933, 131.1]
+    rows = [ceiling,
+            ["independent, 1 epoch", 30, 0.20, 0.13, 0.32, 0.2, 218, 7.3],  # chance
+            ["independent, 4 epochs", 30, 0.28, 0.03, 0.37, 0.2, 867, 28.9],
+            ["independent, 8 epochs", 30, 0.33, 0.01, 0.45, 0.4, 1734, 57.8],  # dearer
+            ["supernet, 1 epoch, batch BN", 30, -0.28, 0.03, -0.38, 0.2, 15, 0.5]]  # inverted
+    verdict = fidelity_verdict(_table(rows))
+    assert verdict.startswith("cheapest evaluator that ranks better than chance: "
+                              "independent, 4 epochs (τ 0.28, p 0.030, 28.9 s per architecture)")
+    assert "agree at τ 0.40 (p 0.002)" in verdict
+    nothing = fidelity_verdict(_table([ceiling, rows[1], rows[4],
+                                       ["supernet, 8 epochs, batch BN", 30, math.nan, math.nan,
+                                        math.nan, math.nan, 77, 2.6]]))
+    assert nothing.startswith("no evaluator ranked the architectures better than chance")

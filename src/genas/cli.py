@@ -821,6 +821,7 @@ def fidelity(
         log=lambda line: console.print(line, highlight=False),
     )
     console.print(fidelity_view(result["table"]))
+    console.print(result["verdict"], highlight=False)
     console.print(f"written: {Path(out) / 'fidelity.json'}")
 
 

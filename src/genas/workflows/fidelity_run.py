@@ -22,6 +22,7 @@ written into ``OUT`` as it finishes and reused by a rerun, so a stopped run cont
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,30 @@ def fidelity_table(raw: dict, epochs: Sequence[int], supernet_epochs: Sequence[i
             "rows": rows}
 
 
+#: The p-value below which an evaluator's Kendall τ counts as a ranking, not chance.
+SIGNIFICANT = 0.05
+
+
+def fidelity_verdict(table: dict) -> str:
+    """One sentence on a :func:`fidelity_table`: the cheapest evaluator (seconds per
+    architecture) whose ranking agrees with the true score better than chance (τ > 0 at
+    p < :data:`SIGNIFICANT`), the best rank agreement per second among those measured; or
+    that none did. Either way, the two standalone trainings' own agreement beside it."""
+    at = {name: i for i, name in enumerate(table["columns"])}
+    ceiling, *estimates = table["rows"]
+    tau, p, per_arch = at["Kendall τ"], at["τ p-value"], at["s / arch"]
+    agree = (f"two standalone trainings of each architecture agree at τ {ceiling[tau]:.2f} "
+             f"(p {ceiling[p]:.3f})")
+    ranking = [row for row in estimates
+               if math.isfinite(row[tau]) and row[tau] > 0 and row[p] < SIGNIFICANT]
+    if not ranking:
+        return (f"no evaluator ranked the architectures better than chance (τ > 0 at p < "
+                f"{SIGNIFICANT}); {agree}")
+    best = min(ranking, key=lambda row: row[per_arch])
+    return (f"cheapest evaluator that ranks better than chance: {best[0]} (τ {best[tau]:.2f}, "
+            f"p {best[p]:.3f}, {best[per_arch]:.1f} s per architecture); {agree}")
+
+
 def fidelity_run(
     config: RunConfig,
     out: str | Path,
@@ -160,7 +185,8 @@ def fidelity_run(
 ) -> dict:
     """Measure every estimate of :mod:`this module <genas.workflows.fidelity_run>` in
     ``out`` (reusing what a previous run finished); writes and returns
-    ``OUT/fidelity.json`` (``{"table": ..., "raw": ...}``). ``device`` overrides the
+    ``OUT/fidelity.json`` (``{"table": ..., "verdict": ..., "raw": ...}``:
+    :func:`fidelity_table`, :func:`fidelity_verdict`). ``device`` overrides the
     config's ``train.device``, ``executor`` its ``executor:`` settings: the measurements
     are trials of that executor (``{"workers": 2}``: two at a time in worker processes).
 
@@ -186,7 +212,7 @@ def fidelity_run(
         table = fidelity_table(raw, epochs, raw["supernet_epochs"],
                                f"rank agreement with standalone training ({len(archs)} "
                                f"architectures of {_search(config).space})")
-        result = {"table": table, "raw": raw}
+        result = {"table": table, "verdict": fidelity_verdict(table), "raw": raw}
         atomic_write_json(out / FIDELITY_JSON, result)
     return result
 
