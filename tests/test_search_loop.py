@@ -179,3 +179,23 @@ def test_step_line_shows_only_what_the_step_did():
                         {"supernet": 12.0, "scoring": 7.5, "controller": 0.5})
     assert shared == ("step 5/30: 1 scored, 1 failed, reward mean 0.8000 best 0.8000 | "
                       "supernet loss 0.6100 | 20.0 s (supernet 12.0, scoring 7.5, controller 0.5)")
+
+
+def test_independent_children_are_logged_as_they_finish(tiny_fasta, tmp_path: Path):
+    """A child of the independent evaluator takes minutes: the search logs each one as it
+    finishes (reward, epochs, seconds, best so far), before its step's line."""
+    config = _config(tiny_fasta, strategy="random", evaluator="independent", steps=2,
+                     archs_per_step=3, independent={"epochs": 1, "batch_size": 32})
+    lines: list[str] = []
+    splits = load_splits(config.data, config.seed)
+    run_search(config, tmp_path, splits, log=lines.append)
+    rows = read_jsonl(tmp_path / "history.jsonl")
+    children = [line for line in lines if line.startswith("  step")]
+    assert [c.split(":")[0] for c in children] == [
+        f"  step {s}, child {c}" for s in (1, 2) for c in (1, 2, 3)]
+    assert lines[3].startswith("step 1/2: 3 scored") and lines[7].startswith("step 2/2")
+    best = None
+    for line, row in zip(children, rows, strict=True):  # one at a time here: in order
+        best = row["reward"] if best is None else max(best, row["reward"])
+        assert f"reward {row['reward']:.4f} after 1 epoch, " in line
+        assert line.endswith(f"(best so far {best:.4f})")

@@ -96,6 +96,8 @@ def run_search(
         archs = strategy.ask_many(search.archs_per_step)
         scoring_began = time.perf_counter()
         deadline = None if budget_seconds is None else began + budget_seconds - elapsed
+        if evaluator.kind == "independent":  # children take minutes: one line each
+            evaluator.on_scored = ChildLog(step, _best_reward(rows), log)
         measured = goals.measure(archs)  # an architecture over a hard limit is not trained
         archs, scores, measured = _scored(
             archs, goals.score_many(evaluator, archs, measured, deadline), measured
@@ -194,6 +196,36 @@ def _scored(
     scored = zip(archs, scores, measured, strict=True)
     kept = [(a, s, m) for a, s, m in scored if s is not None]
     return [a for a, _, _ in kept], [s for _, s, _ in kept], [m for _, _, m in kept]
+
+
+class ChildLog:
+    """Logs each child of a step as it finishes (the independent evaluator's
+    ``on_scored``): its reward, the epochs it trained, its seconds and the best reward of
+    the search so far, or why it failed. Children of a parallel executor finish in any
+    order, so the lines count them as they come."""
+
+    def __init__(self, step: int, best: float | None, log: Callable[[str], None]) -> None:
+        self.step, self.best, self.log, self.count = step, best, log, 0
+
+    def __call__(self, score: Score) -> None:
+        self.count += 1
+        head = f"  step {self.step + 1}, child {self.count}:"
+        if not score.valid:
+            self.log(f"{head} failed ({score.error})")
+            return
+        self.best = score.reward if self.best is None else max(self.best, score.reward)
+        epochs = score.metrics.get("epochs")
+        trained = (f" after {epochs:g} epoch{'s' if epochs != 1 else ''}"
+                   if isinstance(epochs, int | float) else "")
+        self.log(f"{head} reward {score.reward:.4f}{trained}, {score.seconds:.0f} s "
+                 f"(best so far {self.best:.4f})")
+
+
+def _best_reward(rows: list[dict]) -> float | None:
+    """The best finite reward of the history rows (None: none yet)."""
+    rewards = [r["reward"] for r in rows
+               if r.get("reward") is not None and math.isfinite(r["reward"])]
+    return max(rewards) if rewards else None
 
 
 def _step_line(

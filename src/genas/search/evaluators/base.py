@@ -70,6 +70,12 @@ class Evaluator(ABC):
 
     Subclasses implement :meth:`score`, and, when they have shared weights, :meth:`train`,
     :meth:`warmup`, :meth:`state_dict` and :meth:`load_state_dict`.
+
+    Attributes:
+        on_scored: None, or a function called in this process with each score of
+            :meth:`score_many` as soon as it is known, before the call returns (the
+            independent evaluator's children in the order they finish): a progress hook,
+            through which the search loop logs children that take minutes each.
     """
 
     #: ``"shared"`` or ``"independent"``.
@@ -94,6 +100,7 @@ class Evaluator(ABC):
         self.seed = int(config.seed if seed is None else seed)
         self._scoring: ScoringSet | None = None
         self._knowledge: KnowledgeScorer | None = None
+        self.on_scored: Callable[[Score], None] | None = None
 
     def train(self, sample: Callable[[], Architecture], n_steps: int) -> dict[str, Any]:
         """Train shared weights for ``n_steps`` minibatches, each on a fresh ``sample()``.

@@ -218,6 +218,7 @@ class IndependentEvaluator(Evaluator):
         waiting = iter(range(executor.slots, len(items)))
 
         def next_child(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
+            self._scored(_trial_score(result))
             if deadline is not None and time.perf_counter() > deadline:
                 return []
             following = next(waiting, None)
@@ -225,11 +226,13 @@ class IndependentEvaluator(Evaluator):
 
         first = [(t, epochs) for t in items[: executor.slots]]
         results = executor.map(score_trial, first, context, follow_up=next_child)
-        scores: list[Score | None] = [
-            r.value if r.ok else Score.failed(failure_message(r.error), r.seconds)
-            for r in results
-        ]
+        scores: list[Score | None] = [_trial_score(r) for r in results]
         return scores + [None] * (len(items) - len(scores))
+
+    def _scored(self, score: Score) -> None:
+        """Hand a finished child's score to :attr:`on_scored` (if set)."""
+        if self.on_scored is not None:
+            self.on_scored(score)
 
     def successive_halving(
         self,
@@ -271,6 +274,7 @@ class IndependentEvaluator(Evaluator):
                 if late():
                     break
                 scores[i] = _next_score(curves[i])
+                self._scored(scores[i])
             if rung == len(rungs) - 1 or late():
                 break
             ranked = sorted((i for i in alive if scores[i].valid), key=lambda i: -scores[i].reward)
@@ -311,9 +315,9 @@ class IndependentEvaluator(Evaluator):
 
         def next_trials(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
             candidate, rung = trials[index]
-            score = result.value if result.ok else Score.failed(failure_message(result.error),
-                                                                result.seconds)
+            score = _trial_score(result)
             scores[candidate] = finished[rung][candidate] = score
+            self._scored(score)
             if deadline is not None and time.perf_counter() > deadline:
                 return []
             chosen: list[tuple[int, int]] = []
@@ -388,6 +392,12 @@ def score_trial(
         )
         _worker_evaluators[context.key] = evaluator
     return evaluator.score_or_raise(tokens, epochs)
+
+
+def _trial_score(result: TrialResult) -> Score:
+    """A child trial's score: its value, or a failed score with the trial's error."""
+    return result.value if result.ok else Score.failed(failure_message(result.error),
+                                                       result.seconds)
 
 
 def _next_score(curve: Iterator[Score]) -> Score:
