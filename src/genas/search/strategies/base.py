@@ -150,6 +150,59 @@ def step_stats(step: int, told: Sequence[float], floor: float | None) -> dict[st
     return stats
 
 
+class TellBook:
+    """What a strategy without a policy of its own (random search, evolution) keeps of the
+    rewards told: the current step's (for :func:`step_stats`), the lowest finite one (what
+    an invalid reward counts as), the best architecture and the steps ended. Its
+    :meth:`state` keys are part of those strategies' ``state_dict``."""
+
+    def __init__(self) -> None:
+        self.pending: list[float] = []
+        self.min_reward: float | None = None
+        self.best: tuple[list[int], float] | None = None  # (tokens, reward)
+        self.steps = 0
+
+    def record(self, arch: Architecture, reward: float) -> None:
+        """A reward told for ``arch`` (NaN or ±inf for one that failed)."""
+        self.pending.append(reward)
+        if math.isfinite(reward):
+            if self.min_reward is None or reward < self.min_reward:
+                self.min_reward = reward
+            if self.best is None or reward > self.best[1]:
+                self.best = (arch.to_tokens(), reward)
+
+    def step_end(self) -> dict[str, Any]:
+        """:func:`step_stats` of the step's rewards; the next step starts empty."""
+        stats = step_stats(self.steps + 1, self.pending, self.min_reward)
+        self.pending = []
+        self.steps += 1
+        return stats
+
+    def best_architecture(self, space: ModelSpace) -> Architecture:
+        """The best-rewarded architecture told so far (op 0 everywhere, no skips, before
+        any): such a strategy's :meth:`Strategy.most_likely`."""
+        if self.best is not None:
+            return Architecture.from_tokens(space, self.best[0])
+        return Architecture.from_ops(space, [0] * space.n_layers)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "pending": list(self.pending),
+            "min_reward": self.min_reward,
+            "best_tokens": None if self.best is None else list(self.best[0]),
+            "best_reward": None if self.best is None else self.best[1],
+            "steps": self.steps,
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state`'s keys of a strategy's saved state."""
+        self.pending = [float(r) for r in state["pending"]]
+        self.min_reward = state["min_reward"]
+        tokens = state["best_tokens"]
+        self.best = None if tokens is None else ([int(t) for t in tokens], state["best_reward"])
+        self.steps = int(state["steps"])
+
+
 def usage_frequencies(
     space: ModelSpace, archs: Sequence[Architecture], skip_prob: float
 ) -> dict[str, list[list[float]]]:

@@ -25,7 +25,7 @@ import numpy as np
 
 from genas.config import EvolutionConfig
 from genas.search.pareto import non_dominated_ranks
-from genas.search.strategies.base import Strategy, step_stats, usage_frequencies
+from genas.search.strategies.base import Strategy, TellBook, usage_frequencies
 from genas.space import Architecture, ModelSpace, mutate_architecture, sample_architecture
 
 #: Mutations tried to find an architecture not asked before, before a repeat is accepted.
@@ -60,10 +60,7 @@ class EvolutionStrategy(Strategy):
         self._points: deque[list[float] | None] = deque(maxlen=self.config.population)
         self._seen: set[str] = set()
         self._asked = 0
-        self._pending: list[float] = []
-        self._min_reward: float | None = None
-        self._best: tuple[list[int], float] | None = None
-        self._steps = 0
+        self._told = TellBook()
 
     # ------------------------------------------------------------------ ask / tell
 
@@ -119,23 +116,14 @@ class EvolutionStrategy(Strategy):
 
     def _record(self, arch: Architecture, reward: float, point: list[float] | None) -> None:
         self._check_arch(arch)
-        self._pending.append(reward)
+        self._told.record(arch, reward)
         self._population.append((arch.to_tokens(), reward))
         if self.n_objectives > 1:
             self._points.append(point)
         self._seen.add(arch.hash)
-        if math.isfinite(reward):
-            if self._min_reward is None or reward < self._min_reward:
-                self._min_reward = reward
-            if self._best is None or reward > self._best[1]:
-                self._best = (arch.to_tokens(), reward)
 
     def step_end(self) -> dict[str, Any]:
-        stats = step_stats(self._steps + 1, self._pending, self._min_reward)
-        self._pending = []
-        self._steps += 1
-        stats["population"] = len(self._population)
-        return stats
+        return {**self._told.step_end(), "population": len(self._population)}
 
     # ------------------------------------------------------------------ views
 
@@ -147,9 +135,7 @@ class EvolutionStrategy(Strategy):
 
     def most_likely(self) -> Architecture:
         """The best-rewarded architecture told so far (op 0 everywhere before any)."""
-        if self._best is not None:
-            return Architecture.from_tokens(self.space, self._best[0])
-        return Architecture.from_ops(self.space, [0] * self.space.n_layers)
+        return self._told.best_architecture(self.space)
 
     # ------------------------------------------------------------------ state
 
@@ -164,11 +150,7 @@ class EvolutionStrategy(Strategy):
             "population_points": list(self._points),
             "seen": sorted(self._seen),
             "asked": self._asked,
-            "pending": list(self._pending),
-            "min_reward": self._min_reward,
-            "best_tokens": None if self._best is None else list(self._best[0]),
-            "best_reward": None if self._best is None else self._best[1],
-            "steps": self._steps,
+            **self._told.state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -190,11 +172,7 @@ class EvolutionStrategy(Strategy):
             self._points.append(None if point is None else [float(v) for v in point])
         self._seen = set(state["seen"])
         self._asked = int(state["asked"])
-        self._pending = [float(r) for r in state["pending"]]
-        self._min_reward = state["min_reward"]
-        tokens = state["best_tokens"]
-        self._best = None if tokens is None else ([int(t) for t in tokens], state["best_reward"])
-        self._steps = int(state["steps"])
+        self._told.load(state)
 
 
 def _member_ranks(points: list[list[float] | None]) -> list[int]:

@@ -8,13 +8,12 @@ own ``numpy.random.Generator``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from genas.config import RandomSearchConfig
-from genas.search.strategies.base import Strategy, step_stats, uniform_skip_rows
+from genas.search.strategies.base import Strategy, TellBook, uniform_skip_rows
 from genas.space import Architecture, ModelSpace, sample_architecture
 
 
@@ -40,10 +39,7 @@ class RandomStrategy(Strategy):
                 f"{n_possible} possible skips"
             )
         self.rng = np.random.default_rng(seed)
-        self._pending: list[float] = []
-        self._min_reward: float | None = None
-        self._best: tuple[list[int], float] | None = None
-        self._steps = 0
+        self._told = TellBook()
 
     def ask(self) -> Architecture:
         return sample_architecture(
@@ -52,19 +48,10 @@ class RandomStrategy(Strategy):
 
     def tell(self, arch: Architecture, reward: float) -> None:
         self._check_arch(arch)
-        reward = float(reward)
-        self._pending.append(reward)
-        if math.isfinite(reward):
-            if self._min_reward is None or reward < self._min_reward:
-                self._min_reward = reward
-            if self._best is None or reward > self._best[1]:
-                self._best = (arch.to_tokens(), reward)
+        self._told.record(arch, float(reward))
 
     def step_end(self) -> dict[str, Any]:
-        stats = step_stats(self._steps + 1, self._pending, self._min_reward)
-        self._pending = []
-        self._steps += 1
-        return stats
+        return self._told.step_end()
 
     def probabilities(self) -> dict[str, list[list[float]]]:
         ops = [
@@ -82,27 +69,17 @@ class RandomStrategy(Strategy):
         return {"ops": ops, "skips": uniform_skip_rows(L, p)}
 
     def most_likely(self) -> Architecture:
-        if self._best is not None:
-            return Architecture.from_tokens(self.space, self._best[0])
-        return Architecture.from_ops(self.space, [0] * self.space.n_layers)
+        return self._told.best_architecture(self.space)
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "strategy": self.name,
             "n_tokens": self.space.n_tokens,
             "rng": self.rng.bit_generator.state,
-            "pending": list(self._pending),
-            "min_reward": self._min_reward,
-            "best_tokens": None if self._best is None else list(self._best[0]),
-            "best_reward": None if self._best is None else self._best[1],
-            "steps": self._steps,
+            **self._told.state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._check_state(state)
         self.rng.bit_generator.state = state["rng"]
-        self._pending = [float(r) for r in state["pending"]]
-        self._min_reward = state["min_reward"]
-        tokens = state["best_tokens"]
-        self._best = None if tokens is None else ([int(t) for t in tokens], state["best_reward"])
-        self._steps = int(state["steps"])
+        self._told.load(state)
