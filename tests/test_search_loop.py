@@ -199,3 +199,20 @@ def test_independent_children_are_logged_as_they_finish(tiny_fasta, tmp_path: Pa
         best = row["reward"] if best is None else max(best, row["reward"])
         assert f"reward {row['reward']:.4f} after 1 epoch, " in line
         assert line.endswith(f"(best so far {best:.4f})")
+
+
+def test_a_search_starts_with_one_line_saying_what_runs_until_when(tiny_fasta, tmp_path):
+    from genas.workflows.overrides import apply_overrides
+    from genas.workflows.search_run import start_line
+
+    config = _config(tiny_fasta, strategy="random", evaluator="independent")
+    splits = load_splits(config.data, config.seed)
+    n_train, n_valid = len(splits.train), len(splits.valid)
+    line = start_line(apply_overrides(config, out=tmp_path, budget="15m",
+                                      executor={"workers": 2}), splits)
+    assert line == (f"searching small (random; children trained 4 epochs each, 2 at a time) "
+                    f"on {n_train:,} training and {n_valid:,} validation sequences; budget 15m "
+                    f"-> {tmp_path.resolve()}")
+    unbounded = start_line(_config(tiny_fasta), splits)  # rl x shared, no budget
+    assert "(rl; one weight-sharing supernet)" in unbounded
+    assert "no budget: 4 steps of 3 (--budget bounds it)" in unbounded

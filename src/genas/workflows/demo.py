@@ -93,11 +93,9 @@ def run_demo(
     log = lambda line: console.print(line, highlight=False)  # noqa: E731
     workers = demo_workers(device)
     config = demo_config(out, workers, seed)
-    search = config.search
     splits = load_splits(config.data, seed)
-    at_once = f"; {workers} models at a time" if workers > 1 else ""
-    log(f"[bold]searching on TAF7 (budget {budget}; {search.strategy} x {search.evaluator} "
-        f"over the {search.space} space{at_once})[/] -> {out}")
+    log(f"[bold]genas demo: the bundled TAF7 ChIP-seq set (ENCODE H1-hESC, 101 bp), seed "
+        f"{seed}[/]")
     search_run(
         config,
         out,
