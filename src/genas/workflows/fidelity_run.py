@@ -289,10 +289,11 @@ def measure_all(
                 truth_config, estimate_config, archs, tuple(epochs), supernet_epochs, splits,
                 str(require_shared_dir(out))))
 
+            finished = iter(range(1, len(todo) + 1))
+
             def done(index: int, result: TrialResult) -> None:
-                state = ("done" if result.ok
-                         else f"failed: {failure_message(result.error)}")
-                log(f"{index + 1}/{len(todo)} {_name(todo[index])}: {state}")
+                state = "done" if result.ok else f"failed: {failure_message(result.error)}"
+                log(f"{next(finished)}/{len(todo)}: {_name(todo[index])} {state}")
 
             results = executor.map(measure_trial, todo, context, on_done=done)
         failed = [(item, r) for item, r in zip(todo, results, strict=True) if not r.ok]
