@@ -193,7 +193,8 @@ def test_independent_children_are_logged_as_they_finish(tiny_fasta, tmp_path: Pa
     children = [line for line in lines if line.startswith("  step")]
     assert [c.split(":")[0] for c in children] == [
         f"  step {s}, child {c}" for s in (1, 2) for c in (1, 2, 3)]
-    assert lines[3].startswith("step 1/2: 3 scored") and lines[7].startswith("step 2/2")
+    assert lines[0].startswith("searching small (random; children trained 1 epochs each")
+    assert lines[4].startswith("step 1/2: 3 scored") and lines[8].startswith("step 2/2")
     best = None
     for line, row in zip(children, rows, strict=True):  # one at a time here: in order
         best = row["reward"] if best is None else max(best, row["reward"])
@@ -202,17 +203,19 @@ def test_independent_children_are_logged_as_they_finish(tiny_fasta, tmp_path: Pa
 
 
 def test_a_search_starts_with_one_line_saying_what_runs_until_when(tiny_fasta, tmp_path):
-    from genas.workflows.overrides import apply_overrides
-    from genas.workflows.search_run import start_line
+    from genas.search.loop import start_line
 
-    config = _config(tiny_fasta, strategy="random", evaluator="independent")
+    config = _config(tiny_fasta, strategy="random", evaluator="independent", budget="15m")
     splits = load_splits(config.data, config.seed)
     n_train, n_valid = len(splits.train), len(splits.valid)
-    line = start_line(apply_overrides(config, out=tmp_path, budget="15m",
-                                      executor={"workers": 2}), splits)
+    line = start_line(config, splits, tmp_path, 900.0, 2)
     assert line == (f"searching small (random; children trained 4 epochs each, 2 at a time) "
                     f"on {n_train:,} training and {n_valid:,} validation sequences; budget 15m "
-                    f"-> {tmp_path.resolve()}")
-    unbounded = start_line(_config(tiny_fasta), splits)  # rl x shared, no budget
+                    f"-> {tmp_path}")
+    unbounded = start_line(_config(tiny_fasta), splits, tmp_path, None, 1)  # rl x shared
     assert "(rl; one weight-sharing supernet)" in unbounded
     assert "no budget: 4 steps of 3 (--budget bounds it)" in unbounded
+    lines: list[str] = []  # the search logs it first, with its executor's slots
+    run_search(_config(tiny_fasta, steps=1), tmp_path / "run", splits, log=lines.append)
+    assert lines[0] == start_line(_config(tiny_fasta, steps=1), splits, tmp_path / "run",
+                                  None, 1)

@@ -78,6 +78,7 @@ def run_search(
                               executor=own)  # fmt: skip
     space = get_space(search.space)
     check_search(space, search)
+    log(start_line(config, splits, run_dir, budget_seconds, executor.slots if executor else 1))
     run_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
     strategy = make_strategy(space, search, config.seed)
@@ -177,6 +178,29 @@ def _begin(
         log(f"warm-up: {search.warmup_epochs} supernet epochs on random architectures")
         evaluator.warmup(partial(sample_architecture, space, rng), search.warmup_epochs)
     return 0, 0.0, []
+
+
+def start_line(config: RunConfig, splits: DataSplits, run_dir: Path,
+               budget_seconds: float | None, at_once: int) -> str:
+    """The line a search starts with: the space, the strategy, how candidates are scored
+    and how many at a time (``at_once``: the executor's slots), the training and
+    validation sequences, the budget (or that there is none) and the run folder."""
+    search = config.search
+    independent = search.independent
+    if search.evaluator == "shared":
+        scoring = "one weight-sharing supernet"
+    elif independent.rungs:
+        scoring = f"children trained by successive halving (rungs {independent.rungs} epochs)"
+    else:
+        scoring = f"children trained {independent.epochs} epochs each"
+    if search.evaluator == "independent" and at_once > 1:
+        scoring += f", {at_once} at a time"
+    valid = len(splits.valid) if splits.valid is not None else 0
+    stop = (f"budget {search.budget or f'{budget_seconds:g} s'}" if budget_seconds is not None
+            else f"no budget: {search.steps} steps of {search.archs_per_step} (--budget bounds it)")
+    return (f"searching {search.space} ({search.strategy}; {scoring}) on "
+            f"{len(splits.train):,} training and {valid:,} validation sequences; {stop} "
+            f"-> {run_dir}")
 
 
 def _training_paths(

@@ -226,7 +226,7 @@ class FidelityContext:
     archs: list[list[int]]
     epochs: tuple[int, ...]
     supernet_epochs: tuple[int, ...]
-    splits: DataSplits | None  # None: each measurement loads the data
+    splits: DataSplits
     out: str
 
 
@@ -235,9 +235,7 @@ def measure_trial(item: tuple, context: FidelityContext, attempt: int) -> str:
     ``("supernet",)``, ``("curve", i)`` or ``("truth", i, seed)`` (the standalone training
     goes into ``OUT/truth_I_sSEED``; a retry reuses it if it finished)."""
     kind, *rest = item
-    out = Path(context.out)
-    splits = context.splits or load_splits(context.truth_config.data,
-                                           context.truth_config.seed)
+    out, splits = Path(context.out), context.splits
     if kind == "supernet":
         name = "supernet"
         value = supernet_scores(context.estimate_config, context.archs,
@@ -261,12 +259,12 @@ def measure_all(
     out: Path,
     epochs: Sequence[int],
     supernet_epochs: Sequence[int],
-    splits: DataSplits | None,
+    splits: DataSplits,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Every measurement of ``archs`` not yet in ``out`` (``NAME.json``, reused as it is),
     as trials of ``truth_config.executor``: the supernet (left out for a space that
-    searches training settings: :func:`supernet_epochs_for`), each architecture's learning
+    searches training settings: :func:`_supernet_epochs_for`), each architecture's learning
     curve and its standalone trainings with each seed of :data:`TRUTH_SEEDS`. Returns the
     raw measurements (``archs``, ``truth``, ``curves``, ``supernet``, ``supernet_epochs``)
     that :func:`fidelity_table` reads.
@@ -274,7 +272,7 @@ def measure_all(
     Raises:
         GenasError: a measurement failed twice (the finished ones stay in ``out``).
     """
-    supernet_epochs = tuple(supernet_epochs_for(_search(truth_config).space, supernet_epochs,
+    supernet_epochs = tuple(_supernet_epochs_for(_search(truth_config).space, supernet_epochs,
                                                 log))
     items: list[tuple] = [("supernet",)] if supernet_epochs else []
     for i in range(len(archs)):
@@ -320,7 +318,7 @@ def _name(item: tuple) -> str:
         [kind, str(rest[0]), *(f"s{seed}" for seed in rest[1:])])
 
 
-def supernet_epochs_for(space_name: str, supernet_epochs: Sequence[int],
+def _supernet_epochs_for(space_name: str, supernet_epochs: Sequence[int],
                         log: Callable[[str], None]) -> Sequence[int]:
     """``supernet_epochs``, or none for a space that searches training settings: the
     supernet shares one set of weights and one learning rate, so it cannot score them (a

@@ -96,7 +96,6 @@ def search_run(
         write_config(run_dir, config)
         record_command(run_dir, device=str(device), seed=config.seed)
         atomic_write_json(run_dir / SEARCH_FINGERPRINT_JSON, fingerprint)
-        log(start_line(config, splits))
         result = run_search(
             config,
             run_dir,
@@ -121,27 +120,6 @@ def search_run(
 
             report_run(run_dir, device=str(device), log=log)
     return result, trained
-
-
-def start_line(config: RunConfig, splits: DataSplits) -> str:
-    """The line a search starts with: what it searches with what, on how many sequences,
-    how many children at a time, until when, and where it writes."""
-    search = config.search
-    independent = search.independent
-    if search.evaluator == "shared":
-        scoring = "one weight-sharing supernet"
-    elif independent.rungs:
-        scoring = f"children trained by successive halving (rungs {independent.rungs} epochs)"
-    else:
-        scoring = f"children trained {independent.epochs} epochs each"
-    workers = config.executor.workers if config.executor.backend == "processes" else None
-    at_once = f", {workers} at a time" if search.evaluator == "independent" and workers else ""
-    valid = len(splits.valid) if splits.valid is not None else 0
-    stop = (f"budget {search.budget}" if search.budget
-            else f"no budget: {search.steps} steps of {search.archs_per_step} (--budget bounds it)")
-    return (f"searching {search.space} ({search.strategy}; {scoring}{at_once}) on "
-            f"{len(splits.train):,} training and {valid:,} validation sequences; {stop} "
-            f"-> {config.output.dir}")
 
 
 #: What a resumed search must share with the search it continues: its checkpoint holds a

@@ -218,7 +218,7 @@ class IndependentEvaluator(Evaluator):
         waiting = iter(range(executor.slots, len(items)))
 
         def next_child(index: int, result: TrialResult) -> list[tuple[list[int], int]]:
-            self._scored(_trial_score(result))
+            self._report(_trial_score(result))
             if deadline is not None and time.perf_counter() > deadline:
                 return []
             following = next(waiting, None)
@@ -229,7 +229,7 @@ class IndependentEvaluator(Evaluator):
         scores: list[Score | None] = [_trial_score(r) for r in results]
         return scores + [None] * (len(items) - len(scores))
 
-    def _scored(self, score: Score) -> None:
+    def _report(self, score: Score) -> None:
         """Hand a finished child's score to :attr:`on_scored` (if set)."""
         if self.on_scored is not None:
             self.on_scored(score)
@@ -274,7 +274,7 @@ class IndependentEvaluator(Evaluator):
                 if late():
                     break
                 scores[i] = _next_score(curves[i])
-                self._scored(scores[i])
+                self._report(scores[i])
             if rung == len(rungs) - 1 or late():
                 break
             ranked = sorted((i for i in alive if scores[i].valid), key=lambda i: -scores[i].reward)
@@ -317,7 +317,7 @@ class IndependentEvaluator(Evaluator):
             candidate, rung = trials[index]
             score = _trial_score(result)
             scores[candidate] = finished[rung][candidate] = score
-            self._scored(score)
+            self._report(score)
             if deadline is not None and time.perf_counter() > deadline:
                 return []
             chosen: list[tuple[int, int]] = []
