@@ -57,6 +57,8 @@ def type_name(annotation: object) -> str:
     """A YAML reader's name for a field's type: ``adam | adamw``, ``list of path``, ..."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:  # a constrained type: its base type
+        return type_name(args[0])
     if origin is typing.Literal:
         return " \\| ".join(str(a) for a in args)
     if origin in (typing.Union, types.UnionType):

@@ -4,6 +4,7 @@ the input is checked, no mixed resume, no stale temporaries, every option record
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import signal
@@ -359,6 +360,14 @@ def test_command_line_options_are_recorded_and_the_dry_run_applies_them(tiny_fas
     recorded = yaml.safe_load((run / "config.yaml").read_text())
     assert recorded["search"]["retrain_width"] == 0.5 and recorded["model"]["width"] == 0.5
     assert recorded["search"]["budget"] == "10m"
+    _ok(["retrain", str(run), "--top-k", "2", "--width", "0.25", "--quiet"])  # an ensemble
+    assert json.loads((run / "model.json").read_text())["spec"]["ensemble"]
+    recorded = yaml.safe_load((run / "config.yaml").read_text())["search"]
+    assert (recorded["retrain_top_k"], recorded["ensemble"]) == (2, True)
+    assert recorded["retrain_width"] == 0.25
+    _ok(["retrain", str(run), "--top-k", "1", "--quiet"])  # the chosen one alone, no ensemble
+    recorded = yaml.safe_load((run / "config.yaml").read_text())["search"]
+    assert (recorded["retrain_top_k"], recorded["ensemble"]) == (1, False)
 
 
 def test_apply_overrides_validates_each_option(tiny_fasta, tmp_path):
@@ -372,5 +381,14 @@ def test_apply_overrides_validates_each_option(tiny_fasta, tmp_path):
     with pytest.raises(ConfigError, match="--top-k 0: Input should be greater than or equal"):
         apply_overrides(config, retrain_top_k=0)
     without_search = config.model_copy(update={"search": None})
+    # the ensemble follows --top-k as a config without `ensemble` does, unless the config
+    # chose `ensemble: false` for several models
+    assert applied.search.ensemble is True  # the config retrains 1: no ensemble of it
+    ensemble = parse_config(_search_config(tiny_fasta, tmp_path, retrain_top_k=3), tmp_path)
+    alone = apply_overrides(ensemble, retrain_top_k=1).search
+    assert (alone.retrain_top_k, alone.ensemble) == (1, False)
+    best = parse_config(_search_config(tiny_fasta, tmp_path, retrain_top_k=3, ensemble=False),
+                        tmp_path)
+    assert apply_overrides(best, retrain_top_k=5).search.ensemble is False
     with pytest.raises(ConfigError, match="--budget: the config has no `search:` section"):
         apply_overrides(without_search, budget="1h")

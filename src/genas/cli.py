@@ -332,8 +332,9 @@ def retrain(
         int | None,
         typer.Option(
             min=1,
-            help="Train the K best architectures (top_k/) and keep the best on validation "
-            "(default: search.retrain_top_k).",
+            help="Train the K best architectures (top_k/) and keep them as one ensemble, "
+            "or the best on validation with search.ensemble false (default: "
+            "search.retrain_top_k).",
         ),
     ] = None,
     pick: Annotated[

@@ -519,7 +519,7 @@ class IndependentConfig(StrictModel):
         description="Successive halving: epochs of each rung, ascending (e.g. [1, 3]). All "
         "of a step's children train for the first; the best 1/eta of each rung go on to the "
         "next; a child's reward is its score at the last rung it reached. Synchronous in "
-        "one process, asynchronous (ASHA) with the Ray executor (docs/search.md).",
+        "one process, asynchronous (ASHA) on worker processes or Ray (docs/search.md).",
     )
     eta: int = Field(3, ge=2, description="Successive halving: keep the best 1/eta per rung.")
     max_steps: int | None = Field(None, gt=0, description="Cap on minibatches per child.")
@@ -611,7 +611,7 @@ class KnowledgeConfig(StrictModel):
 
 
 class SearchConfig(StrictModel):
-    """Architecture search: strategy × evaluator over a model space (DESIGN.md §1).
+    """Architecture search: strategy × evaluator over a model space (docs/search.md).
 
     The defaults are what genas's measurements support on a CPU budget
     (benchmarks/README.md): each candidate trained alone for a few epochs (the supernet's
@@ -701,8 +701,9 @@ class SearchConfig(StrictModel):
     retrain_top_k: int = Field(
         3,
         ge=1,
-        description="Retrain the K best architectures of the search and keep the one with "
-        "the best validation score (1: the search's choice only, as AMBER).",
+        description="Retrain the K best architectures of the search and keep them as one "
+        "ensemble (ensemble) or the one with the best validation score (1: the search's "
+        "choice only, as AMBER).",
     )
     ensemble: bool = Field(
         True,
@@ -832,9 +833,9 @@ def _objectives_problem(objectives: list[dict[str, str]] | None) -> str | None:
 
 
 class ExecutorConfig(StrictModel):
-    """Where independent work runs (:mod:`genas.parallel`): children of the `independent`
-    evaluator, replicate searches, the models of `compare` and `retrain --top-k`, the
-    measurements of `fidelity`.
+    """Where independent work runs (the `genas.parallel` executors): children of the
+    `independent` evaluator, replicate searches, the models of `compare` and `retrain
+    --top-k`, the measurements of `fidelity`.
 
     ``executor: ray`` in YAML is short for ``executor: {backend: ray}``.
     """

@@ -231,12 +231,14 @@ def retrain_run(
     With ``top_k`` K > 1 (default: the config's ``search.retrain_top_k``), the K - 1 best
     other architectures of the history (distinct, by search reward) are trained too: all K
     as trials of the run's executor (``executor`` overrides its settings), each into
-    ``RUN/top_k/rank_R``. The one with the best validation score (mean AUROC, as early
-    stopping uses; ties go to the better search rank) becomes the run's model: its
-    ``model.json``, ``model.safetensors`` and ``metrics.json`` are copied into the run
+    ``RUN/top_k/rank_R``. With ``search.ensemble`` (the default for K >= 2) all of them
+    become the run's model as one ensemble; otherwise the one with the best validation
+    score (mean AUROC, as early stopping uses; ties go to the better search rank) does:
+    its ``model.json``, ``model.safetensors`` and ``metrics.json`` are copied into the run
     folder. ``RUN/retrain_top_k.json`` lists all K with their metrics and the selection.
     The test split plays no part in the choice. ``device`` overrides the config's
-    ``train.device``. Returns the run's model's result.
+    ``train.device``; the options are recorded in the run's ``config.yaml``. Returns the
+    run's model's result.
 
     Raises:
         GenasError: no search in the folder, no candidate could be trained, or a ``pick``
@@ -392,8 +394,15 @@ def _install_model(config: RunConfig, model: tuple[ModelConfig, Path], run_dir: 
     model_config, folder = model
     for name in MODEL_FILES:
         atomic_write_bytes(run_dir / name, (Path(folder) / name).read_bytes())
+    _record_config(config, run_dir, model_config)
+
+
+def _record_config(config: RunConfig, run_dir: Path, model: ModelConfig | None = None) -> None:
+    """Write the run's ``config.yaml`` as retrained: with the options the retraining ran
+    with (``--width``, ``--top-k``, ``--device``, the executor) and, for one model, it."""
     config = config.model_copy(deep=True)
-    config.model = model_config
+    if model is not None:
+        config.model = model
     config.output.dir = run_dir.resolve()
     write_config(run_dir, config)
 
@@ -450,6 +459,7 @@ def _install_ensemble(
         run_dir / TOP_K_JSON,
         {"selected_rank": None, "ensemble": [row["rank"] for row in members], "rows": rows},
     )
+    _record_config(config, run_dir)
     valid_score, monitor = monitored_score(metrics["valid"])
     log(f"ensemble of {len(members)} models: {monitor} {valid_score:.4f}; saved in {run_dir}")
     return TrainRunResult(run_dir, metrics, None, metrics["parameters"])
