@@ -60,3 +60,9 @@ def test_read_json(tmp_path: Path) -> None:
     (tmp_path / run_files.METRICS_JSON).write_text('{"a": 1,\n')
     with pytest.raises(InputError, match=r"metrics\.json:2: not valid JSON"):
         run_files.read_json(tmp_path / run_files.METRICS_JSON)
+    (tmp_path / run_files.METRICS_JSON).write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(InputError, match=r"metrics\.json: not UTF-8 text"):
+        run_files.read_json(tmp_path / run_files.METRICS_JSON)
+    (tmp_path / run_files.METRICS_JSON).write_text("[1, 2]")
+    with pytest.raises(InputError, match=r"metrics\.json: not a JSON object \(a list\)"):
+        run_files.read_json(tmp_path / run_files.METRICS_JSON)

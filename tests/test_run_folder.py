@@ -392,3 +392,50 @@ def test_apply_overrides_validates_each_option(tiny_fasta, tmp_path):
     assert apply_overrides(best, retrain_top_k=5).search.ensemble is False
     with pytest.raises(ConfigError, match="--budget: the config has no `search:` section"):
         apply_overrides(without_search, budget="1h")
+
+
+# ------------------------------------------------------------------ 9: damaged or mistyped input
+
+
+def test_damaged_run_files_are_refused_in_one_line_before_anything_runs(tiny_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    provenance = (run / "provenance.json").read_text()
+    compare = ["compare", str(run), "--random", "0", "--reference", "deepbind", "--quiet"]
+    _fails([*compare[:-2], "deepbnd", "--quiet"], "--reference deepbnd: unknown")
+    (run / "metrics.json").write_bytes(b'{"valid": "\xff"}')
+    _fails(compare, "metrics.json: not UTF-8 text")
+    _fails(["evaluate", str(run), "--split", "valid"], "metrics.json: not UTF-8 text")
+    (run / "metrics.json").write_text("[1, 2]")
+    _fails(compare, "metrics.json: not a JSON object")
+    (run / "metrics.json").write_text("{}")
+    _fails(compare, "metrics.json: no test or validation summary")
+    (run / "history.jsonl").unlink()
+    _fails(["retrain", str(run), "--top-k", "2", "--quiet"], "history.jsonl: not found")
+    assert (run / "provenance.json").read_text() == provenance  # no command recorded
+    assert not (run / "top_k").exists()
+
+
+def test_the_dry_run_refuses_what_the_search_refuses(tiny_fasta, tmp_path):
+    tuned = _write(tmp_path / "tuned.yaml", _search_config(tiny_fasta, tmp_path / "run",
+                                                          space="small-tuned"))
+    _fails(["search", str(tuned), "--dry-run"], "search.strategy: rl cannot search")
+    small = (Path(__file__).parents[1] / "src/genas/space/presets/small.yaml").read_text()
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(small.replace("  - conv_k3\n", "  - cnv_k3\n"))
+    config = _write(tmp_path / "c.yaml", _search_config(tiny_fasta, tmp_path / "run",
+                                                        space=str(typo)))
+    for command in (["search", str(config), "--dry-run"], ["search", str(config)]):
+        _fails(command, "layer 0: op 'cnv_k3' is not one genas can build")
+    infinite = tmp_path / "inf.yaml"
+    infinite.write_text(small + "training: {lr: [.inf]}\n")
+    config = _write(tmp_path / "c.yaml", _search_config(tiny_fasta, tmp_path / "run",
+                                                        space=str(infinite)))
+    _fails(["search", str(config), "--dry-run"], "training.lr: inf is not a finite number")
+    (tmp_path / "names.tsv").write_text("")
+    deepsea = _write(tmp_path / "d.yaml", {
+        "data": {"format": "deepsea_mat", "train": "train.mat", "task_names": "names.tsv",
+                 "length": 1000},
+        "search": {"space": "small"}, "output": {"dir": str(tmp_path / "run")}})
+    _fails(["search", str(deepsea), "--dry-run"], "names.tsv: no task names")
+    assert not (tmp_path / "run").exists()

@@ -226,9 +226,11 @@ def test_given_motifs_and_pair_spacing(tmp_path):
 )
 def test_bad_parameters(tmp_path, kwargs, error, match):
     args = dict(n_tasks=2, length=100, n_train=10, n_valid=5, n_test=5) | kwargs
+    (tmp_path / "config.yaml").write_text("a config already there\n")
     with pytest.raises(error, match=match):
         simulate(tmp_path, **args)
     assert not (tmp_path / "manifest.json").exists()
+    assert (tmp_path / "config.yaml").read_text() == "a config already there\n"
 
 
 def test_background_fasta_missing_or_empty(tmp_path):

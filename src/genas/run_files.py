@@ -172,10 +172,16 @@ def read_provenance(run_dir: Path) -> list[dict]:
 
 
 def read_json(path: Path) -> dict | None:
-    """A JSON file's object, None if the file is absent; InputError if it is not JSON."""
+    """A JSON file's object, None if the file is absent; InputError (naming the file) if it
+    is not UTF-8 text, not JSON or not a JSON object."""
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    if not isinstance(value, dict):
+        raise InputError(path, f"not a JSON object (a {type(value).__name__})")
+    return value

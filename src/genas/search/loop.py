@@ -48,6 +48,7 @@ from genas.search.pareto import write_pareto
 from genas.search.strategies import make_strategy
 from genas.search.strategies.base import Strategy
 from genas.space import Architecture, ModelSpace, get_space, sample_architecture
+from genas.space.operation import BUILDABLE_TYPES
 from genas.train.seeding import seed_everything
 
 
@@ -133,12 +134,21 @@ def run_search(
 
 
 def check_search(space: ModelSpace, search: SearchConfig) -> None:
-    """A one-line :class:`ConfigError` for a search that cannot run on ``space``: AMBER's
+    """A one-line :class:`ConfigError` for a search that cannot run on ``space``: an op
+    genas cannot build (a label-only op, :mod:`genas.space.operation`); AMBER's
     controller and the supernet know ops and skips only, not searched training settings;
     objectives that cannot be measured here (:func:`check_objectives`); and knowledge
     motifs that cannot be found (:func:`check_knowledge`)."""
     check_objectives(search)
     check_knowledge(search)
+    unbuildable = [(i, op.label) for i, ops in enumerate(space.layers) for op in ops
+                   if not op.buildable]
+    if unbuildable:  # e.g. a typo: `cnv_k5` parses as a label-only op
+        layer, label = unbuildable[0]
+        raise ConfigError(
+            f"space {space.name!r}, layer {layer}: op {label!r} is not one genas can build "
+            f"(its type must be one of {', '.join(BUILDABLE_TYPES)})"
+        )
     if not space.training:
         return
     names = ", ".join(name for name, _ in space.training)

@@ -321,6 +321,8 @@ def _check_training(training: Any) -> tuple[tuple[str, tuple[float, ...]], ...]:
         for value in values:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"training.{name}: {shown(value, 40)} is not a number")
+            if not math.isfinite(value):
+                raise ValueError(f"training.{name}: {shown(value)} is not a finite number")
             low_ok = value >= 0 if name in ("weight_decay", "dropout") else value > 0
             if not low_ok or (name == "dropout" and value >= 1):
                 rule = {"lr": "> 0", "width": "> 0", "weight_decay": ">= 0",

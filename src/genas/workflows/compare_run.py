@@ -12,7 +12,6 @@ R² and MSE for regression, macro AUROC, accuracy and macro F1 for multiclass.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,14 +21,16 @@ import numpy as np
 
 from genas.config import ModelConfig, load_config
 from genas.data import DataSplits, load_splits
-from genas.errors import GenasError
+from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json, atomic_write_text
+from genas.nn.references import REFERENCES
 from genas.run_files import (
     COMPARE_DIR,
     COMPARISON_JSON,
     COMPARISON_TSV,
     CONFIG_YAML,
     METRICS_JSON,
+    read_json,
 )
 from genas.run_lock import locks_run_folder
 from genas.search.evaluators.base import failure_message
@@ -89,11 +90,16 @@ def compare_run(
     config = load_config(run_dir / CONFIG_YAML)
     config = apply_overrides(config, out=run_dir, executor=executor, device=device)
     resolve_device(config.train.device)  # one line now, not a failed row per model
+    unknown = [name for name in references if name not in REFERENCES]
+    if unknown:
+        raise GenasError(f"--reference {unknown[0]}: unknown; one of {', '.join(REFERENCES)}")
     metrics_path = run_dir / METRICS_JSON
-    if not metrics_path.is_file():
+    searched = read_json(metrics_path)
+    if searched is None:
         raise GenasError(f"{metrics_path}: not found (retrain the searched model first)")
+    if not isinstance((searched.get("test") or searched.get("valid") or {}).get("summary"), dict):
+        raise InputError(metrics_path, "no test or validation summary (retrain the model)")
     splits = splits or load_splits(config.data, config.seed)
-    searched = json.loads(metrics_path.read_text())
     task_type = metrics_task_type(searched.get("valid") or {})
     rows = [_row("searched (genas)", searched, run_dir)]
 

@@ -3,7 +3,6 @@ of its data splits."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from genas.config import load_config
@@ -11,7 +10,7 @@ from genas.data import load_splits
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json, atomic_write_text
 from genas.nn.model_file import load_model
-from genas.run_files import CONFIG_YAML, METRICS_JSON
+from genas.run_files import CONFIG_YAML, METRICS_JSON, read_json
 from genas.run_lock import locks_run_folder
 from genas.train.task import TaskSpec
 from genas.workflows.overrides import apply_overrides
@@ -68,12 +67,12 @@ def evaluate_run(
         raise GenasError(f"{run_dir}: the data's task type or classes differ from the model's")
     if getattr(splits, split) is None:
         raise GenasError(f"{run_dir}: the run's data has no {split} split")
+    metrics_path = run_dir / METRICS_JSON
+    previous = (read_json(metrics_path) or {}) if split in STORED_SPLITS else {}
     metrics = evaluate_splits(loaded.model, splits, config, names=(split,), task=task)
     if output is not None:
         write_metrics(output, split, metrics[split])
     if split in STORED_SPLITS:
-        metrics_path = run_dir / METRICS_JSON
-        previous = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
         atomic_write_json(metrics_path, {**previous, **metrics})
     return metrics
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from genas.config import SEED_LIMIT, ModelConfig, RunConfig, StrictModel, load_config
 from genas.data import DataSplits, load_splits
-from genas.errors import GenasError, shown
+from genas.errors import GenasError, InputError, shown
 from genas.fileio import atomic_write_bytes, atomic_write_json
 from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.run_files import (
@@ -30,6 +30,7 @@ from genas.run_files import (
     SEARCH_FINGERPRINT_JSON,
     TOP_K_DIR,
     TOP_K_JSON,
+    read_json,
     record_command,
     replicate_dir,
     top_k_name,
@@ -265,6 +266,7 @@ def retrain_run(
     )
     device = resolve_device(config.train.device)
     space = get_space(config.search.space)
+    splits = splits or load_splits(config.data, config.seed)  # before the folder is touched
     if pick is not None:
         point = pareto_point(run_dir, pick, space)
         log(f"retraining point {pick} of the Pareto front ({point['arch_hash']}: "
@@ -275,9 +277,12 @@ def retrain_run(
             record_command(run_dir, device=str(device), seed=config.seed)
             return _retrain(config, [point], run_dir, splits, progress, log)
     chosen = Architecture.from_json(arch_path, space)
-    reward = json.loads(arch_path.read_text()).get("reward")
+    reward = (read_json(arch_path) or {}).get("reward")
     ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
     top_k = config.search.retrain_top_k
+    if top_k > 1 and not (run_dir / HISTORY_JSONL).is_file():
+        raise GenasError(f"{run_dir / HISTORY_JSONL}: not found; the top {top_k} are read "
+                         "from the search's history (--top-k 1 retrains its choice alone)")
     history = read_history(run_dir / HISTORY_JSONL, space)
     ranked += top_architectures(history, top_k - 1, {chosen.hash})
     if len(ranked) < 2 and top_k > 1:
@@ -657,6 +662,7 @@ def search_plan(
     parse_budget(config.search.budget)
     search = config.search
     space = get_space(search.space)
+    check_search(space, search)  # what the search itself refuses, the dry run refuses
     input_length, n_tasks = _data_shape(config)
     plan = {
         "space": space.name,
@@ -722,6 +728,8 @@ def _data_shape(config: RunConfig) -> tuple[int | None, int | None]:
     if isinstance(names, Path) and names.is_file():
         with open(names) as handle:
             rows = [r for r in csv.reader(handle, delimiter="\t") if r]
+        if len(rows) < 2:
+            raise InputError(names, "no task names (a header line, then one line per task)")
         n_tasks = len(rows) - 1  # header
     elif data.format == "fasta":
         n_tasks = 1

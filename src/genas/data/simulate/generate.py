@@ -185,7 +185,6 @@ def simulate(
             noise_fraction=noise_fraction, site_rate=site_rate, saturation=saturation,
             label_noise=label_noise, started=t0,
         )  # fmt: skip
-    _write_config(out_dir, task_type, seed, None)
     widths = np.array([m.width for m in chosen], dtype=np.int64)
     rules = design_tasks(n_tasks, widths, length, rng)
     if motifs is None and motif_ids is None and n_motifs is None:
@@ -201,6 +200,7 @@ def simulate(
     activation, targets, _ = calibrate(
         rules, widths, targets, decoy_rate, length, ss_pilot, rate_range
     )
+    _write_config(out_dir, task_type, seed, None)  # once the parameters are known to work
 
     names = _task_names(rules, chosen)
     groups = [r.kind for r in rules]
