@@ -38,6 +38,8 @@ def test_space_spec_rebuilds_the_same_network() -> None:
     [
         ({"reference": "lenet"}, "unknown reference architecture 'lenet'"),
         ({"reference": "deepsea", "width": 2}, "takes no option 'width'"),
+        ({"reference": "deepbind", "hidden": -5}, "'deepbind' with options {hidden: -5}: "),
+        ({"reference": "deepbind", "dropout": 5}, "'deepbind' with options {dropout: 5}: "),
         ({}, "either 'reference' or 'space'"),
         ({"reference": "deepsea", "space": "small"}, "either 'reference' or 'space'"),
         ({"space": "small"}, "needs an 'architecture'"),

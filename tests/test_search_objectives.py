@@ -411,6 +411,13 @@ def test_retrain_pick_trains_that_point(mo_run, tmp_path):
         retrain_run(run, pick=number + 1, progress=False, log=lambda _: None)
     with pytest.raises(GenasError, match="leave out --top-k"):
         retrain_run(run, pick=1, top_k=2, progress=False, log=lambda _: None)
+    saved = (run / "pareto.json").read_text()
+    for damaged in ([1, 2], {**front, "points": [{**front["points"][0], "objectives": [1]}]},
+                    {**front, "points": [{"tokens": [0], "objectives": {"auroc": "high"}}]}):
+        (run / "pareto.json").write_text(json.dumps(damaged))
+        with pytest.raises(GenasError, match="pareto.json: not a"):
+            retrain_run(run, pick=1, progress=False, log=lambda _: None)
+    (run / "pareto.json").write_text(saved)
     (run / "pareto.json").unlink()
     with pytest.raises(GenasError, match="needs a finished multi-objective search"):
         retrain_run(run, pick=1, progress=False, log=lambda _: None)

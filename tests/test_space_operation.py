@@ -64,6 +64,7 @@ def test_label_only_ops() -> None:
         ({"kernel_size": 8}, "needs a 'type'"),
         ({"type": "identity", "kernel_size": 3}, "unknown parameter"),
         (3, "label string or a mapping"),
+        ({"type": "foo", 1: "a", "b": "c"}, "parameter names must be text"),
     ],
 )
 def test_invalid_ops(value: object, message: str) -> None:

@@ -264,6 +264,18 @@ def test_a_task_of_another_space_is_refused(fitted, tmp_path):
     assert not run.exists()
 
 
+def test_a_model_with_tokens_outside_its_space_is_refused(fitted, tmp_path):
+    raw = json.loads(Path(fitted["model"]).read_text())
+    raw["tasks"][0]["archs"][1]["tokens"] = [99] * len(raw["tasks"][0]["archs"][1]["tokens"])
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(raw))
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["transfer", "propose", str(edited), "--data",
+                                 str(fitted["configs"]["new_long"]), "--out", str(run)])
+    _one_line_error(result, "edited.json", "architecture 2:")
+    assert not run.exists()
+
+
 def test_fit_refuses_runs_of_two_spaces_and_bad_models(fitted, tmp_path):
     other = tmp_path / "other"
     other.mkdir()

@@ -81,7 +81,12 @@ def _build_reference(spec: Mapping[str, Any], input_length: int, n_tasks: int) -
         if key not in allowed:
             hint = ", ".join(allowed) or "none"
             raise ConfigError(f"reference {name!r} takes no option {key!r} (options: {hint})")
-    return builder(input_length, n_tasks, **options)
+    try:
+        return builder(input_length, n_tasks, **options)
+    except (TypeError, ValueError, RuntimeError) as error:  # e.g. hidden: -5, dropout: 5
+        shown_options = ", ".join(f"{k}: {v!r}" for k, v in options.items())
+        raise ConfigError(f"reference {name!r} with options {{{shown_options}}}: "
+                          f"{' '.join(str(error).split())}") from None
 
 
 def _build_child(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> ChildNet:

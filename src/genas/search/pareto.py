@@ -163,12 +163,19 @@ def read_pareto(run_dir: Path) -> dict | None:
     record = read_json(path)
     if record is None:
         return None
-    points = record.get("points") if isinstance(record, dict) else None
+    points = record.get("points")
     if record.get("format") != FORMAT or not isinstance(points, list) or not all(
-        isinstance(p, dict) and isinstance(p.get("tokens"), list) for p in points
+        isinstance(p, dict) and isinstance(p.get("tokens"), list) and _objectives(p)
+        for p in points
     ):
         raise GenasError(f"{path}: not a genas Pareto front (format {FORMAT!r})")
     return record
+
+
+def _objectives(point: dict) -> bool:
+    """Whether a point's ``objectives`` is a mapping of names to finite numbers."""
+    objectives = point.get("objectives", {})
+    return isinstance(objectives, dict) and all(_finite(v) for v in objectives.values())
 
 
 def _finite(value: Any) -> bool:

@@ -72,6 +72,9 @@ class Operation:
         if not isinstance(self.type, str) or not self.type.strip():
             raise ValueError(f"op type must be a non-empty string, got {shown(self.type)}")
         raw = dict(self.param_items)
+        if not all(isinstance(key, str) for key in raw):
+            raise ValueError(f"op {self.type.strip()!r}: parameter names must be text, got "
+                             f"{shown(sorted(raw, key=str))}")
         op_type, params = _canonical(self.type.strip(), raw)
         object.__setattr__(self, "type", op_type)
         object.__setattr__(self, "param_items", tuple(sorted(params.items())))

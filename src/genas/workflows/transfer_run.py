@@ -18,7 +18,7 @@ import numpy as np
 
 from genas.config import RunConfig, load_config
 from genas.data import DataSplits, load_splits
-from genas.errors import ConfigError, GenasError
+from genas.errors import ConfigError, GenasError, InputError
 from genas.fileio import atomic_write_json
 from genas.run_files import (
     BEST_ARCHITECTURE,
@@ -192,6 +192,13 @@ def transfer_propose(
             f"transfer model {model_path} was fitted on; propose for that space, or fit a "
             "model on searches of this one"
         )
+    for entry in model.tasks:  # the file could have been edited after the digest was taken
+        for number, arch in enumerate(entry.archs, start=1):
+            try:
+                Architecture.from_tokens(space, arch.tokens)
+            except ValueError as error:
+                raise InputError(model_path, f"task {entry.name!r}, architecture {number}: "
+                                 f"{error}") from None
     if model.descriptor_version != VERSION:
         raise GenasError(
             f"{model_path}: fitted with task descriptor version {model.descriptor_version}, "
