@@ -103,6 +103,9 @@ def test_json_tokens_only_and_errors(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):
         Architecture.from_json(path)
+    path.write_bytes(b'{"tokens": "\xff"}')
+    with pytest.raises(InputError, match=r"a\.json: not UTF-8 text"):
+        Architecture.from_json(path)
     arch = Architecture((0,) * 6)
     path.write_text(json.dumps({**arch.to_dict(), "tokens": [1] * 21}))
     with pytest.raises(InputError, match="disagree"):

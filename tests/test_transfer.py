@@ -287,6 +287,9 @@ def test_fit_refuses_runs_of_two_spaces_and_bad_models(fitted, tmp_path):
         transfer_fit([fitted["runs"][0], other], out, log=_quiet)
     with pytest.raises(GenasError, match="at least 2 tasks"):
         transfer_fit([fitted["runs"][0]], out, log=_quiet)
+    with pytest.raises(GenasError, match="given twice"):
+        transfer_fit([fitted["runs"][0], fitted["runs"][1], str(fitted["runs"][0]) + "/"],
+                     out, log=_quiet)
     assert not out.exists()
     out.write_text('{"format": "something else"}')
     with pytest.raises(InputError, match="not a transfer model"):

@@ -244,6 +244,8 @@ class Architecture:
             data = json.loads(path.read_text())
         except OSError as exc:
             raise InputError(path, f"cannot read architecture: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(path, "not UTF-8 text") from None
         except json.JSONDecodeError as exc:
             raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
         try:

@@ -63,6 +63,12 @@ def transfer_fit(runs: Sequence[str | Path], output: str | Path, *, log=print) -
     """
     if len(runs) < 2:
         raise GenasError("transfer fit needs the search runs of at least 2 tasks")
+    seen: dict[Path, str | Path] = {}
+    for run in runs:
+        if Path(run).resolve() in seen:
+            raise GenasError(f"{run}: given twice (as {seen[Path(run).resolve()]}); each run "
+                             "is one task")
+        seen[Path(run).resolve()] = run
     output = Path(output)
     if output.is_dir():
         raise GenasError(f"{output}: a folder; -o names the transfer model file to write")
