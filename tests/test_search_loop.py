@@ -219,3 +219,11 @@ def test_a_search_starts_with_one_line_saying_what_runs_until_when(tiny_fasta, t
     run_search(_config(tiny_fasta, steps=1), tmp_path / "run", splits, log=lines.append)
     assert lines[0] == start_line(_config(tiny_fasta, steps=1), splits, tmp_path / "run",
                                   None, 1)
+
+
+def test_resume_without_a_saved_step_says_it_starts_a_new_search(tiny_fasta, tmp_path: Path):
+    lines: list[str] = []
+    config = _config(tiny_fasta, steps=1)
+    run_search(config, tmp_path, load_splits(config.data, config.seed), resume=True,
+               log=lines.append)
+    assert f"nothing to resume in {tmp_path} (no finished step saved): a new search" in lines

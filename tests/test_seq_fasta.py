@@ -54,6 +54,8 @@ def test_empty_and_missing_file(tmp_path):
         list(read_fasta(path))
     with pytest.raises(InputError, match="file not found"):
         list(read_fasta(tmp_path / "missing.fa"))
+    with pytest.raises(InputError, match=f"{tmp_path}: a folder, not a file"):
+        list(read_fasta(tmp_path))
 
 
 def test_duplicate_record_names_warn_once_naming_file_and_record(tmp_path, recwarn):

@@ -43,6 +43,11 @@ class InputError(GenasError):
         super().__init__(f"{where}: {problem}")
 
 
+def missing_file(path: str | Path) -> InputError:
+    """The error for an input file that is not there: absent, or a folder in its place."""
+    return InputError(path, "a folder, not a file" if Path(path).is_dir() else "file not found")
+
+
 class ConfigError(GenasError):
     """A bad run configuration (unknown key, wrong type, missing file ...)."""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.fileio import atomic_path
 
 FORMAT_VERSION = 1
@@ -119,7 +119,7 @@ def read_hdf5_info(path: str | Path) -> Hdf5Info:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     if not h5py.is_hdf5(path):
         raise InputError(path, "not an HDF5 file")
     with h5py.File(path, "r") as f:

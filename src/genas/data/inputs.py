@@ -10,7 +10,7 @@ from typing import TypeVar
 import numpy as np
 
 from genas.data.encoding import encode_records
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.seq.alphabet import reverse_complement_str
 from genas.seq.bed import iter_bed, resize
 from genas.seq.fasta import open_text, read_fasta
@@ -94,7 +94,7 @@ def iter_prediction_input(
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     if _is_fasta(path):
         for records in _chunks(read_fasta(path), batch_size):
             names = [r.name for r in records]

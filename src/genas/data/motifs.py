@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.fileio import atomic_path
 from genas.seq.alphabet import ALPHABET
 
@@ -163,7 +163,7 @@ def read_meme(path: str | Path) -> list[Motif]:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     motifs: list[Motif] = []
     i = 0

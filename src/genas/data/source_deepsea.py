@@ -21,7 +21,7 @@ import scipy.io
 from genas.config import DeepSeaData
 from genas.data.dataset import ArrayDataset, ChunkedDataset, DataSplits
 from genas.data.encoding import check_array_length, fit_onehot
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.seq.fasta import open_text
 
 #: Channel index on disk (A, G, C, T) of each of A, C, G, T.
@@ -120,7 +120,7 @@ def open_deepsea_split(
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     x_key, y_key = f"{split}xdata", f"{split}data"
     if h5py.is_hdf5(path):
         dataset = DeepSeaMatDataset(path, split, chunk_size)

@@ -181,6 +181,8 @@ def _begin(
         rows = history.resume_history(run_dir, start, space)
         log(f"resuming at step {start} ({elapsed:.0f} s already spent)")
         return start, elapsed, rows
+    if resume:  # killed before its first step was saved, or a folder of no search yet
+        log(f"nothing to resume in {run_dir} (no finished step saved): a new search")
     history.clear_history(run_dir)
     search = config.search
     if search.warmup_epochs:

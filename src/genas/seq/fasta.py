@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.fileio import atomic_path
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -70,7 +70,7 @@ def open_text(path: str | Path) -> IO[str]:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == _GZIP_MAGIC:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import pysam
 
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.seq.fasta import gzip_errors, open_text
 
 
@@ -64,7 +64,7 @@ class VcfReader:
         self.alleles = 0
         self._copy: tempfile.TemporaryDirectory | None = None
         if not self.path.is_file():
-            raise InputError(self.path, "file not found")
+            raise missing_file(self.path)
         self._verbosity = pysam.set_verbosity(0)  # htslib would print its own messages
         try:
             self._file = self._open()

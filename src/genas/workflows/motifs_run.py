@@ -26,7 +26,7 @@ from genas.analysis.motifs import (
     tomtom_matches,
 )
 from genas.data.motifs import Motif, consensus, load_jaspar, read_meme, write_meme
-from genas.errors import GenasError, InputError
+from genas.errors import GenasError, InputError, missing_file
 from genas.fileio import atomic_write_json, atomic_write_text
 from genas.nn.ensemble import Ensemble
 from genas.nn.model_file import LoadedModel, load_model
@@ -75,7 +75,7 @@ def load_sequences(
     if data is not None:
         data = Path(data)
         if not data.is_file():
-            raise InputError(data, "file not found")
+            raise missing_file(data)
         if data.suffix.lower() in (".h5", ".hdf5"):
             from genas.data.source_hdf5 import open_hdf5_split
 
@@ -177,7 +177,7 @@ def motifs_run(
     x, source, folder = sequences
     manifest_path = Path(manifest) if manifest is not None else find_manifest(folder)
     if manifest_path is not None and not manifest_path.is_file():
-        raise InputError(manifest_path, "file not found")
+        raise missing_file(manifest_path)
     planted = planted_motif_ids(manifest_path) if manifest_path is not None else None
     targets = read_meme(motif_db) if motif_db is not None else load_jaspar(release=release)
     model, network = analysed_network(loaded.model)

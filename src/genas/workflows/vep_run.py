@@ -26,7 +26,7 @@ from genas.analysis.variants.scoring import (
     variant_columns,
 )
 from genas.analysis.variants.sources import MISMATCH_MODES, PAIR_KEYS, VARIANT_KEYS
-from genas.errors import GenasError, InputError
+from genas.errors import GenasError, InputError, missing_file
 from genas.fileio import atomic_write_json
 from genas.nn.model_file import load_model
 from genas.seq.genome import Genome
@@ -179,7 +179,7 @@ def vep_benchmark_run(
 
 def _join_truth(table: pd.DataFrame, truth: Path) -> tuple[pd.DataFrame, list[str]]:
     if not truth.is_file():
-        raise InputError(truth, "file not found")
+        raise missing_file(truth)
     try:
         observed = pd.read_csv(truth, sep="\t", dtype=str)
     except (ValueError, pd.errors.ParserError) as error:

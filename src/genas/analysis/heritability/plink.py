@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.fileio import atomic_path
 from genas.seq.fasta import open_text
 
@@ -131,7 +131,7 @@ def read_bed(path: str | Path, n_individuals: int, n_snps: int) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     raw = np.fromfile(path, dtype=np.uint8)
     if raw[:3].tobytes() != BED_MAGIC:
         raise InputError(path, "not a SNP-major PLINK .bed file (bad magic bytes)")
@@ -190,7 +190,7 @@ def read_panel(prefix: str | Path) -> Panel:
     ids = read_fam(_with_suffix(prefix, ".fam"))
     bed = _with_suffix(prefix, ".bed")
     if not bed.is_file():
-        raise InputError(bed, "file not found")
+        raise missing_file(bed)
     expected = 3 + (len(ids) + 3) // 4 * len(bim)
     if bed.stat().st_size != expected:
         raise InputError(

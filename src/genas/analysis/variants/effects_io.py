@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from genas.analysis.variants.scoring import ALL_SCORES, SCORES
-from genas.errors import InputError
+from genas.errors import InputError, missing_file
 from genas.fileio import atomic_path
 
 FORMATS = {".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -223,7 +223,7 @@ def read_effects(path: str | Path, task: str, score: str = "diff") -> pd.DataFra
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise missing_file(path)
     if score not in ALL_SCORES:
         raise InputError(path, f"unknown score {score!r} (scores: {', '.join(ALL_SCORES)})")
     kind = output_format(path)
