@@ -45,6 +45,10 @@ def test_defaults_and_relative_paths_resolve_against_config_dir():
         ({}, "run.yaml: data: Field required"),
         ({**MINIMAL, "model": {"space": "small"}}, "needs an `architecture`"),
         ({**MINIMAL, "model": {"reference": "deepsea", "space": "small"}}, "either `reference`"),
+        (  # a union (tokens or a file): the branch that fits, without pydantic's names
+            {**MINIMAL, "model": {"space": "small", "architecture": ["a", "b"]}},
+            "run.yaml: model.architecture.0: Input should be a valid integer",
+        ),
     ],
 )
 def test_errors_name_key_and_location(raw, expected):

@@ -23,6 +23,7 @@ Example (``examples/nfe2.yaml``)::
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -944,12 +945,22 @@ def _resolve_paths(value: Any, base: Path) -> Any:
 _DATA_FORMATS = {"fasta", "table", "bed", "deepsea_mat", "hdf5", "bigwig"}
 
 
+def _error_location(error: dict) -> list[str]:
+    """The keys of a pydantic error's location, without the names a union's branches add
+    (``list[int]``, ``lax-or-strict[...]``)."""
+    return [str(p) for p in error["loc"] if not re.search(r"[\[\]-]", str(p))]
+
+
 def format_validation_error(error: ValidationError, source: str) -> str:
     """One line: ``source: data.train.positives: Field required (+2 more)``."""
     # A typo is the likeliest cause of any other error, so report unknown keys first.
     errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
-    parts = [str(p) for p in first["loc"]]
+    if first["type"] != "extra_forbidden":  # a union's branches: the most specific error
+        prefix = _error_location(first)
+        first = max((e for e in errors if _error_location(e)[: len(prefix)] == prefix),
+                    key=lambda e: len(_error_location(e)))
+    parts = _error_location(first)
     if first["type"] == BOOL_FOR_NUMBER:
         parts.append(str(first["ctx"]["key"]))  # raised by the section, about one of its keys
     if parts[:1] == ["data"] and len(parts) > 1 and parts[1] in _DATA_FORMATS:
