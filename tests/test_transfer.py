@@ -32,6 +32,7 @@ from genas.search.descriptors import (
 )
 from genas.search.history import append_jsonl
 from genas.search.transfer import (
+    cross_validate,
     rank_targets,
     read_transfer_model,
     scored_architectures,
@@ -199,6 +200,18 @@ def test_fit_learns_which_architectures_suit_which_task(fitted):
     # the tasks disagree, so pooling them cannot rank a held-out task; the descriptor can
     assert model.settings.task_scale is not None
     assert all(rho is not None and rho > 0.5 for rho in model.cross_validation.values())
+
+
+def test_a_task_of_equal_rewards_has_no_cross_validated_rho_and_no_warning(fitted):
+    import warnings
+
+    model = read_transfer_model(fitted["model"])
+    for arch in model.tasks[0].archs:
+        arch.reward = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's ConstantInputWarning would fail the test
+        rho = cross_validate(get_space(model.space), model.tasks, model.settings)
+    assert rho[model.tasks[0].name] is None
 
 
 def test_proposal_differs_between_tasks_of_different_motifs(fitted, tmp_path):

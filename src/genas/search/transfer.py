@@ -246,7 +246,9 @@ def cross_validate(space: ModelSpace, tasks: Sequence[TransferTask],
         train, test = pairs.group != t, pairs.group == t
         model = Surrogate(pairs.arch[train], pairs.task[train], pairs.target[train], settings)
         predicted = model.predict(pairs.arch[test], np.asarray(entry.descriptor))
-        rho = stats.spearmanr(predicted, pairs.target[test]).statistic
+        measured = pairs.target[test]
+        constant = np.ptp(predicted) == 0 or np.ptp(measured) == 0  # ρ undefined (scipy warns)
+        rho = np.nan if constant else stats.spearmanr(predicted, measured).statistic
         out[_task_key(entry, out)] = None if not np.isfinite(rho) else float(rho)
     return out
 
