@@ -360,13 +360,17 @@ def test_command_line_options_are_recorded_and_the_dry_run_applies_them(tiny_fas
     recorded = yaml.safe_load((run / "config.yaml").read_text())
     assert recorded["search"]["retrain_width"] == 0.5 and recorded["model"]["width"] == 0.5
     assert recorded["search"]["budget"] == "10m"
-    _ok(["retrain", str(run), "--top-k", "2", "--width", "0.25", "--quiet"])  # an ensemble
-    assert json.loads((run / "model.json").read_text())["spec"]["ensemble"]
-    recorded = yaml.safe_load((run / "config.yaml").read_text())["search"]
+
+    ensemble = tmp_path / "ensemble"  # retrain_top_k 2: an ensemble by default
+    config = _write(tmp_path / "e.yaml", _search_config(tiny_fasta, ensemble, retrain_top_k=2))
+    _ok(["search", str(config), "--quiet"])
+    _ok(["retrain", str(ensemble), "--width", "0.25", "--quiet"])
+    assert json.loads((ensemble / "model.json").read_text())["spec"]["ensemble"]
+    recorded = yaml.safe_load((ensemble / "config.yaml").read_text())["search"]
     assert (recorded["retrain_top_k"], recorded["ensemble"]) == (2, True)
     assert recorded["retrain_width"] == 0.25
-    _ok(["retrain", str(run), "--top-k", "1", "--quiet"])  # the chosen one alone, no ensemble
-    recorded = yaml.safe_load((run / "config.yaml").read_text())["search"]
+    _ok(["retrain", str(ensemble), "--top-k", "1", "--quiet"])  # the choice alone
+    recorded = yaml.safe_load((ensemble / "config.yaml").read_text())["search"]
     assert (recorded["retrain_top_k"], recorded["ensemble"]) == (1, False)
 
 
@@ -381,15 +385,13 @@ def test_apply_overrides_validates_each_option(tiny_fasta, tmp_path):
     with pytest.raises(ConfigError, match="--top-k 0: Input should be greater than or equal"):
         apply_overrides(config, retrain_top_k=0)
     without_search = config.model_copy(update={"search": None})
-    # the ensemble follows --top-k as a config without `ensemble` does, unless the config
-    # chose `ensemble: false` for several models
-    assert applied.search.ensemble is True  # the config retrains 1: no ensemble of it
+    # --top-k 1 is the search's choice alone, also on a config of an ensemble; K >= 2 keeps
+    # the config's choice between an ensemble and the best on validation
+    assert applied.search.ensemble is False  # the config retrains 1, so no ensemble
     ensemble = parse_config(_search_config(tiny_fasta, tmp_path, retrain_top_k=3), tmp_path)
     alone = apply_overrides(ensemble, retrain_top_k=1).search
     assert (alone.retrain_top_k, alone.ensemble) == (1, False)
-    best = parse_config(_search_config(tiny_fasta, tmp_path, retrain_top_k=3, ensemble=False),
-                        tmp_path)
-    assert apply_overrides(best, retrain_top_k=5).search.ensemble is False
+    assert apply_overrides(ensemble, retrain_top_k=5).search.ensemble is True
     with pytest.raises(ConfigError, match="--budget: the config has no `search:` section"):
         apply_overrides(without_search, budget="1h")
 

@@ -38,8 +38,8 @@ def apply_overrides(
         executor: ``--executor``, ``--address``, ``--gpus-per-trial``, ``--cpus-per-trial``
             as ``executor:`` keys (:func:`~genas.parallel.executor_config`).
         retrain_width: ``retrain --width`` (``search.retrain_width``).
-        retrain_top_k: ``retrain --top-k`` (``search.retrain_top_k``; ``search.ensemble``
-            becomes K >= 2 unless the config chose ``ensemble: false`` for several).
+        retrain_top_k: ``retrain --top-k`` (``search.retrain_top_k``; 1 also sets
+            ``search.ensemble`` false, K >= 2 keeps the config's choice).
         device: ``--device`` (``train.device``), e.g. ``"cuda:1"``; checked by
             :func:`~genas.train.device.resolve_device`.
 
@@ -60,13 +60,9 @@ def apply_overrides(
     if retrain_width is not None:
         _assign(config.search, "retrain_width", retrain_width, "--width")
     if retrain_top_k is not None:
-        # the ensemble follows K as when a config leaves `ensemble` out (K >= 2), unless the
-        # config chose `ensemble: false` for several models: that choice stays
-        search = config.search
-        keeps_best = not search.ensemble and search.retrain_top_k >= 2
-        _assign(search, "ensemble", False, "--top-k")  # first: an ensemble of one is refused
-        _assign(search, "retrain_top_k", retrain_top_k, "--top-k")
-        _assign(search, "ensemble", retrain_top_k >= 2 and not keeps_best, "--top-k")
+        if retrain_top_k == 1:  # the search's choice alone: no ensemble (of one)
+            _assign(config.search, "ensemble", False, "--top-k")
+        _assign(config.search, "retrain_top_k", retrain_top_k, "--top-k")
     if device is not None:
         resolve_device(device)  # one line naming an unknown or absent device
         _assign(config.train, "device", device, "--device")
