@@ -404,7 +404,8 @@ def _install_model(config: RunConfig, model: tuple[ModelConfig, Path], run_dir: 
 
 def _record_config(config: RunConfig, run_dir: Path, model: ModelConfig | None = None) -> None:
     """Write the run's ``config.yaml`` as retrained: with the options the retraining ran
-    with (``--width``, ``--top-k``, ``--device``, the executor) and, for one model, it."""
+    with (``--width``, ``--top-k``, ``--device``, the executor) and, when the run's model
+    is one network (not an ensemble), that network as ``model``."""
     config = config.model_copy(deep=True)
     if model is not None:
         config.model = model
