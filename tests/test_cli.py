@@ -222,6 +222,13 @@ def test_search_settings_bad_input(tiny: Path, tmp_path: Path, search, message):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command", [["search"], ["fidelity", "--out", "measured"]])
+def test_a_config_without_search_section_is_named(tiny: Path, command: list[str]):
+    config = tiny / "config.yaml"  # a training config: no `search:` section
+    _fails([*command, str(config)], f"{config}: the config has no `search:` section")
+    assert not Path("measured").exists()
+
+
 def test_fidelity_measures_every_evaluator_and_resumes(tiny: Path, tmp_path: Path):
     config = yaml.safe_load((tiny / "config.yaml").read_text())
     config["train"] = {"max_epochs": 1, "patience": 1, "batch_size": 32}

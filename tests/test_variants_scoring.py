@@ -256,15 +256,18 @@ def test_skips_counted_and_missing_chromosome_warned_once(setup, tmp_path):
             f"chr1\t12\t.\t{c1[11:23]}\t{c1[11]}\t.\t.\t.",  # 12-bp REF > L = 11
             f"chr1\t13\t.\t{c1[12]}\tR\t.\t.\t.",
             f"chr1\t14\t.\t{c1[13]}\tA,C\t.\t.\t.",
+            "chr1\t0\t.\tA\tC\t.\t.\t.",  # POS 0: before the chromosome
+            f"chr1\t{len(c1)}\t.\t{c1[-1]}A\tC\t.\t.\t.",  # REF runs past its end
         ],
     )
     messages: list[str] = []
     got = score_variants(setup["model"], vcf, setup["genome"], warn=messages.append)
     assert len(messages) == 1 and "'chrX'" in messages[0]
     summary = got.attrs["summary"]
-    assert summary["read"] == 7 and summary["alleles"] == 8 and summary["scored"] == 2
+    assert summary["read"] == 9 and summary["alleles"] == 10 and summary["scored"] == 2
     assert summary["skipped"] == {
         "chrom_missing": 2,
+        "off_chromosome": 2,
         "symbolic": 2,
         "long_allele": 1,
         "invalid_allele": 1,
@@ -272,7 +275,7 @@ def test_skips_counted_and_missing_chromosome_warned_once(setup, tmp_path):
     limited = score_variants(
         setup["model"], vcf, setup["genome"], max_allele_length=1, warn=messages.append
     )
-    assert limited.attrs["summary"]["skipped"]["long_allele"] == 1
+    assert limited.attrs["summary"]["skipped"]["long_allele"] == 2  # and the 2-bp REF at the end
 
 
 def test_pairs_centred_and_padded_with_n(setup):

@@ -139,6 +139,17 @@ def _set_threads(threads: int | None, config=None) -> None:
     set_threads(threads if threads is not None or config is None else config.train.threads)
 
 
+def _search_config(path: Path):
+    """The config at ``path``, which must have a ``search:`` section (named in the error)."""
+    from genas.config import load_config
+    from genas.errors import ConfigError
+
+    config = load_config(path)
+    if config.search is None:
+        raise ConfigError(f"{path}: the config has no `search:` section (see examples/nfe2.yaml)")
+    return config
+
+
 def _run_config(run_dir: Path):
     """The run folder's config (for its ``train.threads``); None where it has none (the
     command then says what is missing)."""
@@ -280,10 +291,9 @@ def search(
 ) -> None:
     """Search a model space (default: random search over `small-tuned`, each candidate
     trained alone; AMBER's controller and supernet with `strategy: rl, evaluator: shared`)."""
-    from genas.config import load_config
     from genas.workflows.search_run import search_plan, search_replicates, search_run
 
-    run_config = load_config(config)
+    run_config = _search_config(config)
     _set_threads(threads, run_config)
     overrides = _executor(executor, address, gpus_per_trial, cpus_per_trial, workers)
     if dry_run:
@@ -797,7 +807,6 @@ def fidelity(
     """How well each evaluator ranks architectures on this data: Kendall τ, Spearman ρ and
     top-5 precision against standalone training, with the seconds each took (resumable).
     Its trainings are trials of the config's executor (--workers 2: two at a time)."""
-    from genas.config import load_config
     from genas.report.tables import fidelity_view
     from genas.workflows.fidelity_run import fidelity_run
 
@@ -809,7 +818,7 @@ def fidelity(
                 f"{option}: expected integers separated by commas, got {text!r}"
             ) from None
 
-    run_config = load_config(config)
+    run_config = _search_config(config)
     _set_threads(threads, run_config)
     result = fidelity_run(
         run_config,

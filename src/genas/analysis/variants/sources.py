@@ -24,6 +24,7 @@ from genas.seq.vcf import Variant
 #: Why a variant is not scored.
 SKIP_REASONS = {
     "chrom_missing": "chromosome not in the genome",
+    "off_chromosome": "REF not within the chromosome (POS 0, or past its end: another assembly?)",
     "ref_mismatch": "REF differs from the genome",
     "long_allele": "allele longer than the limit",
     "symbolic": "symbolic or missing ALT",
@@ -90,8 +91,13 @@ class Batch:
         return self.x.shape[0] // 2
 
 
-def skip_reason(variant: Variant, max_allele_length: int) -> str | None:
-    """Why ``variant`` cannot be scored (a key of :data:`SKIP_REASONS`), or None."""
+def skip_reason(variant: Variant, max_allele_length: int, chrom_size: int) -> str | None:
+    """Why ``variant`` cannot be scored (a key of :data:`SKIP_REASONS`), or None.
+
+    ``chrom_size`` is the length of its chromosome: a REF that does not lie within it (VCF's
+    POS 0 of a telomere, or a position from another assembly) would be scored against the
+    ``N`` padding of the window, a meaningless effect.
+    """
     alt = variant.alt
     if alt in (".", "*") or alt.startswith("<") or "[" in alt or "]" in alt:
         return "symbolic"
@@ -99,6 +105,8 @@ def skip_reason(variant: Variant, max_allele_length: int) -> str | None:
         return "invalid_allele"
     if max(len(variant.ref), len(alt)) > max_allele_length:
         return "long_allele"
+    if variant.pos < 1 or variant.pos + len(variant.ref) - 1 > chrom_size:
+        return "off_chromosome"
     return None
 
 
@@ -148,7 +156,7 @@ def variant_batches(
                     f"{genome.path.name}; its variants are skipped"
                 )
             continue
-        reason = skip_reason(variant, limit)
+        reason = skip_reason(variant, limit, genome.chrom_sizes[variant.chrom])
         if reason:
             summary.skipped[reason] += 1
             continue
