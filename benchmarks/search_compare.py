@@ -330,6 +330,11 @@ def main() -> None:
                 children = [s["rows"][label(search)]["children"] for s in per_seed]
                 notes.append(f"{label(search)}: children trained per search (seeds "
                              f"{','.join(map(str, seeds))}): {', '.join(map(str, children))}")
+            for model in auroc:  # the spread behind each mean
+                by_seed = [s["rows"][model]["test_mean_auroc"] if model in s["rows"] else None
+                           for s in per_seed]
+                notes.append(f"{model}: test AUROC by seed: "
+                             + ", ".join("–" if v is None else f"{v:.4f}" for v in by_seed))
             for search in args.searches:
                 gaps = [f"{other} {auroc[label(search)] - value:+.4f}"
                         for other, value in auroc.items()
