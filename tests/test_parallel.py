@@ -12,7 +12,7 @@ import torch
 from typer.testing import CliRunner
 
 from genas.cli import app
-from genas.config import ExecutorConfig, load_config, parse_config
+from genas.config import ExecutorConfig, ModelConfig, load_config, parse_config
 from genas.data import load_splits
 from genas.errors import ConfigError
 from genas.parallel import InProcessExecutor, executor_config, make_executor
@@ -21,6 +21,7 @@ from genas.search.history import read_jsonl
 from genas.search.loop import run_search
 from genas.workflows.compare_run import chance_note, compare_run
 from genas.workflows.search_run import retrain_run, search_replicates, search_run
+from genas.workflows.train_many import train_many
 from genas.workflows.train_run import finished_run
 
 
@@ -197,6 +198,27 @@ def test_retrain_top_k_comes_from_the_config(tiny_fasta, tmp_path: Path):
     assert len(rows) == 2 and (tmp_path / "metrics.json").is_file()
 
 
+def test_train_many_starts_the_largest_model_first_and_answers_in_the_order_asked(
+    tiny_fasta, tmp_path
+):
+    raw = {"seed": 1, "data": tiny_fasta, "train": {"batch_size": 32, "max_epochs": 1}}
+    config = parse_config(raw, Path("."))
+    small = ModelConfig(reference="deepbind", options={"filters": 4, "hidden": 4})
+    large = ModelConfig(reference="deepbind", options={"filters": 32, "hidden": 8})
+    logged: list[str] = []
+    results = train_many(
+        config,
+        {"small": (small, tmp_path / "small"), "large": (large, tmp_path / "large")},
+        splits=load_splits(config.data, config.seed),
+        progress=False,
+        log=logged.append,
+    )
+    trained = [line.split()[1] for line in logged if line.startswith("trained ")]
+    assert trained == ["large", "small"]
+    assert list(results) == ["small", "large"]
+    assert results["small"].value.parameters < results["large"].value.parameters
+
+
 def test_compare_reuses_finished_trainings_and_trains_what_is_missing(tiny_run, tmp_path):
     run_dir = tmp_path / "run"
     shutil.copytree(tiny_run, run_dir)
@@ -206,7 +228,7 @@ def test_compare_reuses_finished_trainings_and_trains_what_is_missing(tiny_run, 
     rows = compare_run(
         run_dir, n_random=1, references=("deepbind",), progress=False, log=logged.append
     )
-    assert any(line.startswith("random_1: already trained") for line in logged)
+    assert "already trained with the same settings, reused: random_1" in logged
     assert "training 1 model (inprocess executor)" in logged
     assert (random_1 / "metrics.json").read_bytes() == before
     assert [r["model"] for r in rows] == ["searched (genas)", "random_1", "deepbind"]
@@ -217,7 +239,7 @@ def test_compare_reuses_finished_trainings_and_trains_what_is_missing(tiny_run, 
     logged.clear()
     compare_run(run_dir, n_random=1, references=("deepbind",), progress=False, log=logged.append)
     assert "training 1 model (inprocess executor)" in logged
-    assert any(line.startswith("random_1: already trained") for line in logged)
+    assert "already trained with the same settings, reused: random_1" in logged
     config = (run_dir / "config.yaml").read_text()
     (run_dir / "config.yaml").write_text(config.replace("max_epochs: 2", "max_epochs: 1"))
     logged.clear()

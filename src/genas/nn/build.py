@@ -1,4 +1,5 @@
-"""Build a model from the spec stored in a run's ``model.json``, and count parameters.
+"""Build a model from the spec stored in a run's ``model.json``; count its parameters and
+the operations of one forward pass.
 
 A spec is one of::
 
@@ -16,7 +17,9 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from genas.errors import ConfigError, GenasError
 from genas.nn.ensemble import COMBINE, Ensemble
@@ -126,3 +129,13 @@ def _build_child(spec: Mapping[str, Any], input_length: int, n_tasks: int) -> Ch
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters of ``model`` (each shared tensor once)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def forward_flops(model: nn.Module, input_length: int) -> int:
+    """Floating-point operations of ``model``'s forward pass on one sequence (1, 4,
+    ``input_length``), as torch's ``FlopCounterMode`` counts them (convolutions and matrix
+    products; the rest is small beside them). ``model`` is put in eval mode."""
+    model.eval()  # BatchNorm after a dense layer cannot take a batch of one in train mode
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 4, input_length))
+    return int(counter.get_total_flops())

@@ -13,13 +13,13 @@ R² and MSE for regression, macro AUROC, accuracy and macro F1 for multiclass.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from genas.config import ModelConfig, load_config
+from genas.config import ModelConfig, RunConfig, load_config
 from genas.data import DataSplits, load_splits
 from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_json, atomic_write_text
@@ -66,6 +66,23 @@ def random_baseline_architectures(space_name: str, k: int, seed: int) -> list:
     return [sample_architecture(space, rng, n_skips=n_skips) for _ in range(k)]
 
 
+def baseline_models(
+    config: RunConfig, run_dir: Path, n_random: int, references: Sequence[str]
+) -> dict[str, tuple[ModelConfig, Path]]:
+    """What :func:`compare_run` trains for the run in ``run_dir`` (whose config is
+    ``config``): name -> (model, folder ``RUN/compare/NAME``); ``n_random`` random
+    architectures of the searched space (none without a ``search:`` section), then the
+    ``references``."""
+    models: dict[str, ModelConfig] = {}
+    if config.search is not None and n_random:
+        space_name = config.search.space
+        for i, arch in enumerate(random_baseline_architectures(space_name, n_random, config.seed)):
+            models[f"random_{i + 1}"] = ModelConfig(space=space_name, architecture=arch.to_tokens())
+    for name in references:
+        models[name] = ModelConfig(reference=name)
+    return {name: (model, run_dir / COMPARE_DIR / name) for name, model in models.items()}
+
+
 @locks_run_folder
 def compare_run(
     run_dir: str | Path,
@@ -103,16 +120,9 @@ def compare_run(
     task_type = metrics_task_type(searched.get("valid") or {})
     rows = [_row("searched (genas)", searched, run_dir)]
 
-    models: dict[str, ModelConfig] = {}
-    if config.search is not None and n_random:
-        space_name = config.search.space
-        for i, arch in enumerate(random_baseline_architectures(space_name, n_random, config.seed)):
-            models[f"random_{i + 1}"] = ModelConfig(space=space_name, architecture=arch.to_tokens())
-    for name in references:
-        models[name] = ModelConfig(reference=name)
     results = train_many(
         config,
-        {name: (model, run_dir / COMPARE_DIR / name) for name, model in models.items()},
+        baseline_models(config, run_dir, n_random, references),
         splits=splits,
         progress=progress,
         log=log,

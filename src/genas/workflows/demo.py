@@ -9,6 +9,7 @@ so the models differ there; the NFE2 files bundled beside it serve the examples 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -16,16 +17,19 @@ import torch
 from rich.console import Console
 
 from genas.config import RunConfig, parse_config
-from genas.data import load_splits
+from genas.data import DataSplits, load_splits
 from genas.fileio import atomic_write_json
 from genas.report.tables import comparison_table
 from genas.run_files import DEMO_SUMMARY_JSON
+from genas.run_lock import locks_run_folder
 from genas.train.device import resolve_device
-from genas.workflows.compare_run import compare_run
+from genas.workflows.compare_run import baseline_models, compare_run
 from genas.workflows.report_run import report_run
-from genas.workflows.search_run import search_run
+from genas.workflows.search_run import retrain_models, retrain_run, search_run
+from genas.workflows.train_many import train_many
 
 DEMO_SEED = 1
+REFERENCES = ("deepbind",)  # the reference networks the demo trains beside the searched one
 
 
 def demo_data_dir() -> Path:
@@ -59,6 +63,24 @@ def demo_config(out: Path, workers: int = 1, seed: int = DEMO_SEED) -> RunConfig
         "output": {"dir": str(out)},
     }
     return parse_config(raw, demo_data_dir(), "<demo>")
+
+
+@locks_run_folder
+def train_final_models(
+    run_dir: Path,
+    n_random: int,
+    references: tuple[str, ...],
+    splits: DataSplits,
+    progress: bool,
+    log: Callable[[str], None],
+) -> None:
+    """Train what `genas retrain` and `genas compare` would train for the searched run in
+    ``run_dir``, together: with one model per core, the cores then never wait for the last
+    retraining before the baselines start (the largest models start first). The two steps
+    after it find the models trained and reuse them."""
+    config, models = retrain_models(run_dir)
+    models |= baseline_models(config, run_dir, n_random, references)
+    train_many(config, models, splits=splits, progress=progress, log=log)
 
 
 def demo_workers(device: str) -> int:
@@ -100,15 +122,15 @@ def run_demo(
         config,
         out,
         budget=budget,
-        retrain=True,
         progress=progress,
         log=log,
         splits=splits,
-        report=False,  # written below, once the comparison is in
-        device=device,  # recorded in the run's config.yaml, which compare_run reads
+        device=device,  # recorded in the run's config.yaml, which the steps below read
     )
+    train_final_models(out, n_random, REFERENCES, splits, progress, log)
+    retrain_run(out, splits=splits, progress=progress, log=log)
     rows = compare_run(
-        out, n_random=n_random, references=("deepbind",), splits=splits, progress=progress, log=log
+        out, n_random=n_random, references=REFERENCES, splits=splits, progress=progress, log=log
     )
     console.print(comparison_table(rows, title="TAF7 test set (500 peaks + 500 shuffled)"))
     summary = {"dataset": "TAF7 H1-hESC (bundled)", "seed": seed, "budget": budget,

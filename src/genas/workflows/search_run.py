@@ -276,6 +276,30 @@ def retrain_run(
         with run_folder_lock(run_dir):
             record_command(run_dir, device=str(device), seed=config.seed)
             return _retrain(config, [point], run_dir, splits, progress, log)
+    ranked = _ranked_architectures(config, run_dir, log)
+    with run_folder_lock(run_dir):
+        record_command(run_dir, device=str(device), seed=config.seed)
+        return _retrain(config, ranked, run_dir, splits, progress, log)
+
+
+def retrain_models(run_dir: str | Path) -> tuple[RunConfig, dict[str, tuple[ModelConfig, Path]]]:
+    """What :func:`retrain_run` (without options) trains for the search in ``run_dir``: the
+    config the trainings run under and name -> (model, run folder). Trained beforehand
+    (:func:`~genas.workflows.train_many.train_many`), they are reused by it."""
+    run_dir = Path(run_dir)
+    config = apply_overrides(load_config(run_dir / CONFIG_YAML), out=run_dir)
+    if config.search is None:
+        raise GenasError(f"{run_dir / CONFIG_YAML}: no `search:` section")
+    ranked = _ranked_architectures(config, run_dir, log=lambda _: None)
+    return config, _retrain_models(config, ranked, run_dir)
+
+
+def _ranked_architectures(config: RunConfig, run_dir: Path, log) -> list[dict]:
+    """The search's choice, then the next ``retrain_top_k`` - 1 distinct architectures of its
+    history by reward: rows with ``arch_hash``, ``tokens`` and ``reward``. When the search
+    scored only one, ``config`` is changed to retrain it alone."""
+    space = get_space(config.search.space)
+    arch_path = run_dir / BEST_ARCHITECTURE
     chosen = Architecture.from_json(arch_path, space)
     reward = (read_json(arch_path) or {}).get("reward")
     ranked = [{"arch_hash": chosen.hash, "tokens": chosen.to_tokens(), "reward": reward}]
@@ -293,9 +317,7 @@ def retrain_run(
             "a longer --budget scores more")
         config.search.ensemble = False
         config.search.retrain_top_k = 1
-    with run_folder_lock(run_dir):
-        record_command(run_dir, device=str(device), seed=config.seed)
-        return _retrain(config, ranked, run_dir, splits, progress, log)
+    return ranked
 
 
 def pareto_point(run_dir: Path, number: int, space: ModelSpace) -> dict:
@@ -339,23 +361,11 @@ def _retrain(
 ) -> TrainRunResult:
     """:func:`retrain_run`'s training of the ``ranked`` architectures (the first is the
     search's choice), once its input is checked and the run folder locked."""
-    space, width = config.search.space, config.search.retrain_width
     top_k = config.search.retrain_top_k
     if len(ranked) < top_k:
         log(f"the history holds only {len(ranked)} distinct scored architectures")
-    # K = 1 trains straight into the run folder; K > 1 trains each candidate apart first
-    names = (
-        ["the chosen architecture"]
-        if top_k == 1
-        else [top_k_name(rank) for rank in range(1, len(ranked) + 1)]
-    )
-    models = {
-        name: (
-            ModelConfig(space=space, architecture=row["tokens"], width=width),
-            run_dir if top_k == 1 else run_dir / TOP_K_DIR / name,
-        )
-        for name, row in zip(names, ranked, strict=True)
-    }
+    models = _retrain_models(config, ranked, run_dir)
+    names = list(models)
     results = train_many(config, models, splits=splits, progress=progress, log=log)
     if top_k == 1:
         if not results[names[0]].ok:
@@ -392,6 +402,26 @@ def _retrain(
         f"{selected['valid_score']:.4f}; copied into {run_dir}"
     )
     return replace(results[name].value, run_dir=run_dir)
+
+
+def _retrain_models(
+    config: RunConfig, ranked: list[dict], run_dir: Path
+) -> dict[str, tuple[ModelConfig, Path]]:
+    """name -> (model, run folder) of the ``ranked`` architectures' retraining: K = 1 trains
+    straight into the run folder; K > 1 trains each candidate apart first, in
+    ``RUN/top_k/rank_R``."""
+    space, width = config.search.space, config.search.retrain_width
+    if config.search.retrain_top_k == 1:
+        return {"the chosen architecture": (
+            ModelConfig(space=space, architecture=ranked[0]["tokens"], width=width), run_dir
+        )}
+    return {
+        top_k_name(rank): (
+            ModelConfig(space=space, architecture=row["tokens"], width=width),
+            run_dir / TOP_K_DIR / top_k_name(rank),
+        )
+        for rank, row in enumerate(ranked, start=1)
+    }
 
 
 def _install_model(config: RunConfig, model: tuple[ModelConfig, Path], run_dir: Path) -> None:

@@ -5,6 +5,11 @@ run folder (:func:`~genas.workflows.train_run.train_run`); a retried trial resum
 epoch checkpoint its first attempt left in that folder. A folder that already holds the
 same training, finished, is reused (:func:`~genas.workflows.train_run.finished_run`), so a
 rerun after a crash, or with one more reference, trains only what is missing.
+
+The models start largest first (by the operations of one forward pass): with fewer
+workers than models, the longest trainings then start early and the last minutes are not
+spent by one core finishing a large model while the others wait (longest-processing-time
+first scheduling). Results come back in the order asked for.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from pathlib import Path
 
 from genas.config import ModelConfig, RunConfig
 from genas.data import DataSplits
+from genas.errors import GenasError
+from genas.nn.build import build_model, forward_flops
 from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.search.evaluators.base import failure_message
-from genas.workflows.train_run import TrainRunResult, finished_run, train_run
+from genas.workflows.train_run import TrainRunResult, finished_run, model_spec, train_run
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,15 @@ def train_many(
         wanted = config.model_copy(deep=True)
         wanted.model = model
         if (reused := finished_run(wanted, out)) is not None:
-            log(f"{name}: already trained in {out}, reused")
             results[name] = TrialResult(reused)
             continue
         Path(out).mkdir(parents=True, exist_ok=True)
         items.append((name, model, str(Path(out).resolve())))
+    if results:
+        log(f"already trained with the same settings, reused: {', '.join(results)}")
+    input_length = splits.input_length if splits is not None else config.data.length
+    if input_length is not None:
+        items.sort(key=lambda item: -_forward_flops(item[1], input_length))
 
     def done(index: int, result: TrialResult) -> None:
         name = items[index][0]
@@ -93,3 +104,13 @@ def train_many(
             trained = executor.map(train_trial, items, context, on_done=done)
         results.update((item[0], result) for item, result in zip(items, trained, strict=True))
     return {name: results[name] for name in models}
+
+
+def _forward_flops(model: ModelConfig, input_length: int) -> int:
+    """Operations of ``model``'s forward pass on one sequence: the order trainings start in
+    (their epochs and data are the same; early stopping is not known in advance). 0 for a
+    model that cannot be built: its trial reports why."""
+    try:
+        return forward_flops(build_model(model_spec(model), input_length, 1), input_length)
+    except (GenasError, ValueError):
+        return 0
