@@ -1,4 +1,4 @@
-"""`genas demo`: the whole job on a bundled ChIP-seq set, offline, in about 12 minutes on 2 cores.
+"""`genas demo`: the whole job on a bundled ChIP-seq set, offline, in 11–14 minutes on 2 cores.
 
 Searches with genas's default search settings on the bundled TAF7 set (H1-hESC ChIP-seq,
 101 bp; see ``demo_data/SOURCE.md``), retrains what the search found, trains random
