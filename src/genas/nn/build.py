@@ -131,11 +131,14 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def forward_flops(model: nn.Module, input_length: int) -> int:
-    """Floating-point operations of ``model``'s forward pass on one sequence (1, 4,
-    ``input_length``), as torch's ``FlopCounterMode`` counts them (convolutions and matrix
-    products; the rest is small beside them). ``model`` is put in eval mode."""
-    model.eval()  # BatchNorm after a dense layer cannot take a batch of one in train mode
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, 4, input_length))
+def forward_flops(spec: Mapping[str, Any], input_length: int) -> int:
+    """Floating-point operations of the forward pass of ``spec``'s network on one sequence
+    (1, 4, ``input_length``), as torch's ``FlopCounterMode`` counts them (convolutions and
+    matrix products; the rest is small beside them). Counted on the meta device: from the
+    shapes alone, nothing allocated or computed."""
+    with torch.device("meta"):
+        model = build_model(spec, input_length, 1)
+        model.eval()  # BatchNorm after a dense layer cannot take a batch of one in train mode
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, 4, input_length))
     return int(counter.get_total_flops())

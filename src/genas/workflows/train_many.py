@@ -21,7 +21,7 @@ from pathlib import Path
 from genas.config import ModelConfig, RunConfig
 from genas.data import DataSplits
 from genas.errors import GenasError
-from genas.nn.build import build_model, forward_flops
+from genas.nn.build import forward_flops
 from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.search.evaluators.base import failure_message
 from genas.workflows.train_run import TrainRunResult, finished_run, model_spec, train_run
@@ -111,6 +111,6 @@ def _forward_flops(model: ModelConfig, input_length: int) -> int:
     (their epochs and data are the same; early stopping is not known in advance). 0 for a
     model that cannot be built: its trial reports why."""
     try:
-        return forward_flops(build_model(model_spec(model), input_length, 1), input_length)
+        return forward_flops(model_spec(model), input_length)
     except (GenasError, ValueError):
         return 0
