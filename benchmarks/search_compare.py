@@ -34,7 +34,7 @@ import json
 import multiprocessing
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +136,29 @@ def baselines(name: str, data: dict, base: Path, seed: int, work: Path, args,
     splits = load_splits(run_config(data, base, seed, args.searches[0], args).data, seed)
     return compare_run(out, n_random=args.random, references=args.references, splits=splits,
                        progress=False, log=lambda _: None)
+
+
+def train_all(found: dict[str, tuple[dict, Path]], seeds: list[int], work: Path, args,
+              threads: int) -> None:
+    """Every search (then its retraining) and every seed's baselines of every dataset, in one
+    pool of ``--jobs`` workers: a seed's baselines start once its first search is done (they
+    train in that search's folder), and no core waits for the last search of a dataset
+    before the next dataset starts."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
+        pending = {pool.submit(one_search, name, data, base, seed, search, work, args, threads):
+                   (name, seed, search)
+                   for name, (data, base) in found.items() for seed in seeds
+                   for search in args.searches}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                name, seed, search = pending.pop(future)
+                future.result()
+                if search == args.searches[0]:
+                    data, base = found[name]
+                    pending[pool.submit(baselines, name, data, base, seed, work, args,
+                                        threads)] = (name, seed, "baselines")
 
 
 def ensemble_row(label_: str, folders: list[Path], config: RunConfig, splits) -> dict | None:
@@ -293,18 +316,14 @@ def main() -> None:
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work) if args.work else Path(tmp)
+        found = {}
         for name in datasets:
-            found = dataset_config(name, work, quick)
-            if found is None:
+            if (config := dataset_config(name, work, quick)) is None:
                 print(f"{name}: data not found, skipped")
-                continue
-            data, base = found
-            spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
-                futures = [pool.submit(one_search, name, data, base, seed, search, work, args,
-                                       threads) for seed in seeds for search in args.searches]
-                for future in futures:
-                    future.result()
+            else:
+                found[name] = config
+        train_all(found, seeds, work, args, threads)
+        for name, (data, base) in found.items():
             per_seed = [one_seed(name, data, base, seed, work, args) for seed in seeds]
             table = {
                 "title": f"{name}: test set, {len(seeds)} seed(s), every search {args.budget} "
