@@ -116,7 +116,10 @@ def main() -> None:
         "mode) from `benchmarks/results/*.json`; every figure was measured by the command shown",
         "with it, on the machine named with it. Ratios are taken inside one run: the machines",
         "are shared, so absolute times drift between runs. What the tables show, and where",
-        "genas misses a target, by how much and why, is written up in [README.md](README.md).",
+        "genas misses a target, by how much and why, is written up in [README.md](README.md):",
+        "for instance why the default search is random search, so that it gains nothing over",
+        "random search on TAF7 and TBP, with the fidelity numbers behind that",
+        "([README.md](README.md#does-searching-pay-genass-default-search-at-the-same-wall-clock)).",
         "",
     ]
     for name in names:
