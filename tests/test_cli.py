@@ -171,7 +171,8 @@ def test_search_dry_run_prints_the_plan_and_writes_nothing(tiny: Path, tmp_path:
                             retrain_top_k=2, ensemble=True)
     (tmp_path / "search.yaml").write_text(yaml.safe_dump(config))
     out = " ".join(_ok(["search", str(tmp_path / "search.yaml"), "--dry-run"]).output.split())
-    assert "children: successive halving, rungs [1, 3] epochs" in out
+    assert ("children: successive halving, rungs [1, 3] epochs (an epoch: at most 1000 "
+            "minibatches of 64), the best 1/3 go on") in out
     assert "final model: ensemble of the top 2" in out and "supernet parameters" not in out
 
 

@@ -55,6 +55,14 @@ def test_errors_name_key_and_location(raw, expected):
     assert expected in _error(raw)
 
 
+def test_a_childs_old_step_cap_is_read_when_empty_and_refused_when_set():
+    """Run folders of earlier versions hold ``search.independent.max_steps: null``."""
+    old = parse_config({**MINIMAL, "search": {"independent": {"max_steps": None}}}, Path("."))
+    assert old.search.independent.max_steps_per_epoch == 1000
+    message = _error({**MINIMAL, "search": {"independent": {"max_steps": 50}}})
+    assert "search.independent" in message and "replaced by max_steps_per_epoch" in message
+
+
 def test_load_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "missing.yaml")

@@ -106,7 +106,7 @@ def independent_config(data: dict, seed: int = 3, **search):
             "child_steps": 1,
             "archs_per_step": 3,
             "reward_sequences": 60,
-            "independent": {"epochs": 1, "max_steps": 4, "batch_size": 32},
+            "independent": {"epochs": 1, "max_steps_per_epoch": 4, "batch_size": 32},
             **search,
         },
         "train": {"batch_size": 32, "max_epochs": 1, "max_steps_per_epoch": 3},

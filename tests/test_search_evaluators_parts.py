@@ -169,7 +169,8 @@ def test_batch_statistics_restores_modes_and_buffers() -> None:
 def test_independent_trains_scores_and_repeats() -> None:
     splits = make_splits(n_train=128, n_valid=64)
     config = make_config(
-        evaluator="independent", independent={"epochs": 2, "max_steps": 6, "batch_size": 32}
+        evaluator="independent",
+        independent={"epochs": 2, "max_steps_per_epoch": 3, "batch_size": 32},
     )
     ev = make_evaluator("small", splits, config, device="cpu")
     assert isinstance(ev, IndependentEvaluator)

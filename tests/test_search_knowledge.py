@@ -137,7 +137,7 @@ def _config(data: dict, evaluator: str, space: Path, **search):
             "archs_per_step": 2,
             "reward_sequences": 60,
             "supernet": {"batch_size": 32},
-            "independent": {"epochs": 1, "max_steps": 3, "batch_size": 32},
+            "independent": {"epochs": 1, "max_steps_per_epoch": 3, "batch_size": 32},
             "knowledge": {"motifs": ["MA0099.3"], "weight": 0.5, "sequences": 40},
             **search,
         },

@@ -212,6 +212,10 @@ def test_a_search_starts_with_one_line_saying_what_runs_until_when(tiny_fasta, t
     assert line == (f"searching small (random; children trained 4 epochs each, 2 at a time) "
                     f"on {n_train:,} training and {n_valid:,} validation sequences; budget 15m "
                     f"-> {tmp_path}")
+    capped = _config(tiny_fasta, strategy="random", evaluator="independent",
+                     independent={"max_steps_per_epoch": 1, "batch_size": 8})
+    assert (f"children trained 4 epochs each, an epoch 8 sequences) on {n_train:,} training"
+            in start_line(capped, splits, tmp_path, None, 1))  # says so when the cap binds
     unbounded = start_line(_config(tiny_fasta), splits, tmp_path, None, 1)  # rl x shared
     assert "(rl; one weight-sharing supernet)" in unbounded
     assert "no budget: 4 steps of 3 (--budget bounds it)" in unbounded

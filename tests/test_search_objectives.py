@@ -280,7 +280,7 @@ def _config(data: dict, **search):
             "archs_per_step": 3,
             "reward_sequences": 60,
             "retrain_top_k": 1,
-            "independent": {"epochs": 1, "max_steps": 2, "batch_size": 32},
+            "independent": {"epochs": 1, "max_steps_per_epoch": 2, "batch_size": 32},
             "tpe": {"n_startup": 3},
             **search,
         },

@@ -151,7 +151,7 @@ def test_regression_search_with_each_evaluator(tables, tmp_path, evaluator):
 
     search = {"space": "small", "strategy": "random", "evaluator": evaluator, "steps": 2,
               "archs_per_step": 2, "child_steps": 4, "width": 0.25, "retrain_top_k": 1,
-              "independent": {"epochs": 1, "max_steps": 4, "batch_size": 32},
+              "independent": {"epochs": 1, "max_steps_per_epoch": 4, "batch_size": 32},
               "supernet": {"batch_size": 32}}  # fmt: skip
     raw = _config(tables, tmp_path / "run", {"file": "reg.tsv", "task_type": "regression"},
                   search=search)  # fmt: skip
@@ -166,7 +166,7 @@ def test_regression_search_with_each_evaluator(tables, tmp_path, evaluator):
 def test_regression_search_retrains_an_ensemble_and_compare_prints_pearson(tables, tmp_path):
     search = {"space": "small", "strategy": "random", "evaluator": "independent", "steps": 1,
               "archs_per_step": 3, "width": 0.25, "retrain_top_k": 2, "reward": "neg_mse",
-              "independent": {"epochs": 1, "max_steps": 3, "batch_size": 32}}  # fmt: skip
+              "independent": {"epochs": 1, "max_steps_per_epoch": 3, "batch_size": 32}}  # fmt: skip
     raw = _config(tables, tmp_path / "run", {"file": "reg.tsv", "task_type": "regression"},
                   search=search)  # fmt: skip
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(raw))

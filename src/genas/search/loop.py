@@ -205,8 +205,12 @@ def start_line(config: RunConfig, splits: DataSplits, run_dir: Path,
         scoring = f"children trained by successive halving (rungs {independent.rungs} epochs)"
     else:
         scoring = f"children trained {independent.epochs} epochs each"
-    if search.evaluator == "independent" and at_once > 1:
-        scoring += f", {at_once} at a time"
+    if search.evaluator == "independent":
+        cap = independent.max_steps_per_epoch
+        if cap is not None and len(splits.train) > cap * independent.batch_size:
+            scoring += f", an epoch {cap * independent.batch_size:,} sequences"
+        if at_once > 1:
+            scoring += f", {at_once} at a time"
     valid = len(splits.valid) if splits.valid is not None else 0
     stop = (f"budget {search.budget or f'{budget_seconds:g} s'}" if budget_seconds is not None
             else f"no budget: {search.steps} steps of {search.archs_per_step} (--budget bounds it)")

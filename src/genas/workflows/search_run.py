@@ -746,9 +746,14 @@ def _children_plan(search) -> str:
     if search.evaluator != "independent":
         return "paths of the supernet"
     ind = search.independent
+    epoch = (
+        "" if ind.max_steps_per_epoch is None
+        else f" (an epoch: at most {ind.max_steps_per_epoch} minibatches of {ind.batch_size})"
+    )
     if ind.rungs:
-        return f"successive halving, rungs {ind.rungs} epochs, the best 1/{ind.eta} go on"
-    return f"each trained from scratch for {ind.epochs} epochs"
+        return (f"successive halving, rungs {ind.rungs} epochs{epoch}, "
+                f"the best 1/{ind.eta} go on")
+    return f"each trained from scratch for {ind.epochs} epochs{epoch}"
 
 
 def _data_shape(config: RunConfig) -> tuple[int | None, int | None]:

@@ -43,10 +43,11 @@ class IndependentEvaluator(Evaluator):
     """Trains a standalone :class:`~genas.nn.ChildNet` per architecture; its validation
     score is the reward.
 
-    Budget and optimiser: ``search.independent`` (epochs, max_steps: a cap on the
-    minibatches per child, batch_size, lr) with ``train.optimizer``, ``train.weight_decay``
-    and ``train.grad_clip``; constant learning rate, no early stopping. A space that
-    searches ``lr`` or ``weight_decay`` (``ModelSpace.training``) sets them per child.
+    Budget and optimiser: ``search.independent`` (epochs, max_steps_per_epoch: the
+    minibatches that make an epoch on a large training set, batch_size, lr) with
+    ``train.optimizer``, ``train.weight_decay`` and ``train.grad_clip``; constant learning
+    rate, no early stopping. A space that searches ``lr`` or ``weight_decay``
+    (``ModelSpace.training``) sets them per child.
     The child has the search width (``search.width``) and is scored in eval mode (its own
     BatchNorm running statistics) on the same in-memory scoring set as the shared evaluator.
     With ``search.knowledge``, the trained child's units add the knowledge term
@@ -81,10 +82,11 @@ class IndependentEvaluator(Evaluator):
         self._shared: tuple[Executor, Any] | None = None  # (executor, its handle of the context)
 
     def _steps_at(self, epochs: int, batches_per_epoch: int) -> int:
-        """Minibatches of ``epochs`` epochs, capped by ``search.independent.max_steps``."""
-        cap = self.search.independent.max_steps
-        n_steps = int(epochs) * batches_per_epoch
-        return n_steps if cap is None else min(n_steps, cap)
+        """Minibatches of ``epochs`` epochs, an epoch at most
+        ``search.independent.max_steps_per_epoch`` minibatches (the stream goes on where
+        the last one stopped, so a capped child still sees new data every epoch)."""
+        cap = self.search.independent.max_steps_per_epoch
+        return int(epochs) * (batches_per_epoch if cap is None else min(batches_per_epoch, cap))
 
     def _train_child(
         self, arch: Architecture, seed: int, epochs: Sequence[int]
