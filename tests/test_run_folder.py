@@ -169,12 +169,12 @@ def _set(*keys_value):
     ("change", "message"),
     [
         (_set("seed", 4), "seed = 4 (the run has 3)"),
-        (_set("data", "valid_fraction", 0.3), "data = another value than the run's"),
+        (_set("data", "valid_fraction", 0.3), "data.valid_fraction = 0.3 (the run has"),
         (_set("search", "space", "small-tuned"), "search.space = 'small-tuned' (the run has"),
         (_set("search", "strategy", "evolution"), "search.strategy = 'evolution'"),
         (_set("search", "evaluator", "independent"), "search.evaluator = 'independent'"),
-        (_set("search", "controller", "lstm_size", 32), "search.controller = another value"),
-        (_set("search", "supernet", "lr", 0.01), "search.supernet = another value"),
+        (_set("search", "controller", "lstm_size", 32), "search.controller.lstm_size = 32 (the"),
+        (_set("search", "supernet", "lr", 0.01), "search.supernet.lr = 0.01 (the run has"),
     ],
 )
 def test_resume_refuses_a_changed_key(tiny_fasta, tmp_path, change, message):
@@ -198,16 +198,42 @@ def test_independent_children_training_settings_must_not_change(tiny_fasta, tmp_
     check_resumable(saved, parse_config(shared, tmp_path), tmp_path / "config.yaml")
 
 
-def test_train_resume_with_another_optimizer_is_refused_and_keeps_the_run(tiny_fasta, tmp_path):
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("train", "optimizer", "adamw"), "train.optimizer = 'adamw' (the run has 'adam')"),
+        (_set("train", "batch_size", 16), "train.batch_size = 16 (the run has 32)"),
+        (_set("model", "reference", "danq"), "model.reference = 'danq' (the run has"),
+        (_set("data", "rc_augment", True), "data.rc_augment = True (the run has False)"),
+    ],
+)
+def test_train_resume_with_another_setting_is_refused_and_keeps_the_run(
+    tiny_fasta, tmp_path, change, message
+):
     run = tmp_path / "run"
     raw = _search_config(tiny_fasta, run)
     _ok(["train", str(_write(tmp_path / "c.yaml", raw)), "--quiet"])
     before = _files(run)
     assert "metrics.json" in before and any("train_state.pt" in name for name in before)
-    raw["train"]["optimizer"] = "adamw"
-    changed = _write(tmp_path / "adamw.yaml", raw)
-    _fails(["train", str(changed), "--resume"], "checkpoint was written with optimizer='adam'")
-    assert _files(run) == before
+    change(raw)
+    changed = _write(tmp_path / "changed.yaml", raw)
+    _fails(["train", str(changed), "--resume"], "config.yaml: cannot resume with ", message)
+    assert _files(run) == before  # config.yaml and provenance.json included
+    raw = _search_config(tiny_fasta, run)
+    raw["train"]["max_epochs"] = 2  # training on for longer is what --resume is for
+    _ok(["train", str(_write(tmp_path / "longer.yaml", raw)), "--resume", "--quiet"])
+
+
+def test_training_without_validation_sequences_is_refused_before_the_folder(
+    tiny_fasta, tmp_path
+):
+    run = tmp_path / "run"
+    raw = _search_config(tiny_fasta, run)
+    raw["data"]["valid_fraction"] = 0
+    config = _write(tmp_path / "c.yaml", raw)
+    for command in (["train", str(config)], ["search", str(config)]):
+        _fails(command, "no validation sequences (data.valid_fraction is 0)")
+        assert not run.exists()
 
 
 def test_resume_refuses_an_edited_space_file_or_changed_data_and_writes_nothing(

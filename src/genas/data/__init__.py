@@ -7,7 +7,7 @@ from genas.data.encoding import encode_records, fit_onehot
 from genas.data.hdf5 import read_hdf5_info, write_hdf5
 from genas.data.inputs import iter_prediction_input, load_prediction_input
 from genas.data.loader import BatchLoader, make_loader
-from genas.data.splits import hold_out, load_splits
+from genas.data.splits import hold_out, load_splits, require_validation
 
 __all__ = [
     "ArrayDataset",
@@ -23,5 +23,6 @@ __all__ = [
     "load_splits",
     "make_loader",
     "read_hdf5_info",
+    "require_validation",
     "write_hdf5",
 ]

@@ -91,6 +91,28 @@ def hold_out(
     )
 
 
+def require_validation(splits: DataSplits, cfg: DataConfig) -> None:
+    """Refuse, in one line, splits without validation sequences: training stops early and
+    picks its epoch on them, and a search scores its candidates on them.
+
+    Raises:
+        ConfigError: ``data.valid_fraction`` is 0, or too small for the training set, and
+            the config gives no validation split.
+    """
+    if splits.valid is not None:
+        return
+    fraction = cfg.valid_fraction
+    reason = (
+        "data.valid_fraction is 0" if fraction == 0
+        else f"data.valid_fraction {fraction:g} of {len(splits.train):,} training sequences "
+        "is none"
+    )
+    raise ConfigError(
+        f"no validation sequences ({reason}), and training needs them to stop early and "
+        "to score; give a validation split or a larger data.valid_fraction"
+    )
+
+
 def _check_groups(groups: dict[str, list[str]], task_names: list[str]) -> None:
     known = set(task_names)
     for group, tasks in groups.items():

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from genas.config import SEED_LIMIT, ModelConfig, RunConfig, StrictModel, load_config
-from genas.data import DataSplits, load_splits
-from genas.errors import GenasError, InputError, shown
+from genas.config import SEED_LIMIT, ModelConfig, RunConfig, load_config
+from genas.data import DataSplits, load_splits, require_validation
+from genas.errors import GenasError, InputError
 from genas.fileio import atomic_write_bytes, atomic_write_json
 from genas.parallel import TrialResult, make_executor, require_shared_dir
 from genas.run_files import (
@@ -50,6 +50,7 @@ from genas.train.loop import EPOCH_METRICS, monitored_score
 from genas.train.metrics import metrics_task_type
 from genas.train.task import TaskSpec, task_spec
 from genas.workflows.overrides import apply_overrides
+from genas.workflows.resuming import check_unchanged, refuse_resume
 from genas.workflows.train_many import train_many
 from genas.workflows.train_run import TrainRunResult
 
@@ -89,6 +90,7 @@ def search_run(
     if resume:
         check_resumable_run(run_dir, config)
     splits = splits or load_splits(config.data, config.seed)
+    require_validation(splits, config.data)
     task_spec(config, splits)  # the loss fits the targets (Poisson: none negative)
     fingerprint = search_fingerprint(config, splits)
     if resume:
@@ -152,12 +154,7 @@ def check_resumable(saved: RunConfig, config: RunConfig, source: Path) -> None:
     keys = RESUME_KEYS
     if config.search is not None and config.search.evaluator == "independent":
         keys += INDEPENDENT_RESUME_KEYS
-    for key in keys:
-        old, new = saved, config
-        for part in key:
-            old, new = getattr(old, part, None), getattr(new, part, None)
-        if old != new:
-            _refuse_resume(source, ".".join(key), old, new)
+    check_unchanged(saved, config, keys, source)
 
 
 def check_resumable_run(run_dir: str | Path, config: RunConfig) -> None:
@@ -198,18 +195,7 @@ def check_fingerprint(run_dir: str | Path, fingerprint: dict[str, Any]) -> None:
         raise GenasError(f"{path}: not a search fingerprint")
     for key, value in fingerprint.items():
         if saved.get(key) != value:
-            _refuse_resume(path, key, saved.get(key), value)
-
-
-def _refuse_resume(source: Path, key: str, old: Any, new: Any) -> None:
-    change = (
-        f"{shown(new, 80)} (the run has {shown(old, 80)})"
-        if not isinstance(old, StrictModel) else "another value than the run's"
-    )
-    raise GenasError(
-        f"{source}: cannot resume with {key} = {change}; start a new run folder, "
-        f"or resume with the run's own {key.split(' ')[0]}"
-    )
+            refuse_resume(path, key, saved.get(key), value)
 
 
 def retrain_run(

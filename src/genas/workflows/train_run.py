@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genas.config import ModelConfig, RunConfig, load_config
-from genas.data import DataSplits, load_splits, make_loader
+from genas.data import DataSplits, load_splits, make_loader, require_validation
 from genas.errors import GenasError
 from genas.fileio import atomic_write_json
 from genas.nn.build import build_model, count_parameters
@@ -29,7 +29,20 @@ from genas.train.checkpoint import check_settings, checkpoint_path, load_train_s
 from genas.train.loop import monitored_score
 from genas.train.task import TaskSpec, task_spec
 from genas.workflows.overrides import apply_overrides
+from genas.workflows.resuming import check_unchanged
 
+#: What a resumed training must share with the one it continues: everything that shapes
+#: the model or its optimisation. Epochs, patience, the device, threads and evaluation
+#: options may change (e.g. ``train.max_epochs`` raised to train on).
+TRAIN_RESUME_KEYS = (
+    ("seed",),
+    ("data",),
+    ("model",),
+    *(("train", key) for key in (
+        "optimizer", "lr", "weight_decay", "batch_size", "loss", "lr_schedule", "grad_clip",
+        "max_steps_per_epoch",
+    )),
+)
 # what makes two trainings the same: their results depend on nothing else ...
 SAME_TRAINING = ("seed", "data", "train", "model")
 # ... but where they ran: a model trained on another device or with other threads is reused
@@ -107,11 +120,15 @@ def train_run(
     device = resolve_device(config.train.device)
     seed_everything(config.seed)
     splits = splits or load_splits(config.data, config.seed)
+    require_validation(splits, config.data)
     spec = model_spec(config.model)
     task = task_spec(config, splits)
     model = build_model(spec, splits.input_length, task.n_outputs)
     checkpoint = checkpoint_path(run_dir / TRAIN_CHECKPOINT_DIR)
     if resume and checkpoint.is_file():  # refused before metrics.json is let go
+        if (run_dir / CONFIG_YAML).is_file():
+            saved = load_config(run_dir / CONFIG_YAML)
+            check_unchanged(saved, config, TRAIN_RESUME_KEYS, run_dir / CONFIG_YAML)
         check_settings(checkpoint, load_train_state(checkpoint), config.train)
     with run_folder_lock(run_dir, create=True) if lock else contextlib.nullcontext():
         if lock:  # a command of its own, not a trial of train_many (whose caller records)
