@@ -3,7 +3,14 @@ import numpy as np
 import pytest
 
 from genas.config import Hdf5Data
-from genas.data import HDF5Dataset, load_splits, make_loader, read_hdf5_info, write_hdf5
+from genas.data import (
+    ArrayDataset,
+    HDF5Dataset,
+    load_splits,
+    make_loader,
+    read_hdf5_info,
+    write_hdf5,
+)
 from genas.errors import InputError
 
 
@@ -137,6 +144,28 @@ def test_float_labels_need_a_task_type_and_serve_log1p_chunk_by_chunk(tmp_path):
                              splits.valid.get_batch(np.arange(len(splits.valid)))[1]])
     np.testing.assert_allclose(np.sort(served[:, 0]), np.sort(np.log1p(y[:, 0])), rtol=1e-6)
     assert np.isnan(served[:, 1]).sum() == 1
+
+
+def test_unknown_labels_are_left_out_of_the_label_checks(tmp_path):
+    """A task's labels are checked on its known labels (NaN: unknown), in memory and read
+    chunk by chunk: none known, or only negatives known, is refused."""
+    x, y = make(n=50, t=2)
+    y = y.astype(np.float32)
+    y[:, 1] = np.nan
+    write_hdf5(tmp_path / "tr.h5", x, y, ["a", "b"])
+    with pytest.raises(InputError, match="tr.h5: task 'b' has no known label in the train"):
+        load_splits(_cfg(tmp_path), seed=0)
+    y[::2, 1] = 0.0  # known labels, all negative, among unknown ones
+    write_hdf5(tmp_path / "tr.h5", x, y, ["a", "b"])
+    with pytest.raises(InputError, match="task 'b' has no positives in the train split"):
+        load_splits(_cfg(tmp_path), seed=0)
+    y[::4, 1] = 1.0
+    write_hdf5(tmp_path / "tr.h5", x, y, ["a", "b"])
+    splits = load_splits(_cfg(tmp_path), seed=0)
+    lo, hi = splits.train.label_range()
+    np.testing.assert_array_equal([lo, hi], [[0, 0], [1, 1]])
+    lo, hi = ArrayDataset(x, y).label_range()  # in memory
+    np.testing.assert_array_equal([lo, hi], [[0, 0], [1, 1]])
 
 
 def test_multiclass_hdf5_class_indices_and_names(tmp_path):

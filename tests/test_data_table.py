@@ -48,6 +48,16 @@ def test_csv_label_columns_and_split_files(tmp_path):
     assert decode(splits.test.x[0]) == "GGGG"
 
 
+def test_a_task_named_twice_is_refused(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("sequence\ta\ta\nACGT\t1\t0\nAAAA\t0\t1\n")
+    with pytest.raises(InputError, match=r"t.tsv: task name\(s\) 'a' given twice"):
+        load_splits(cfg(path, valid_fraction=0, test_fraction=0), seed=0)
+    path.write_text("sequence\ta\tb\nACGT\t1\t0\nAAAA\t0\t1\n")
+    with pytest.raises(InputError, match="'a' given twice"):
+        load_splits(cfg(path, label_columns=["a", "a"], valid_fraction=0, test_fraction=0), 0)
+
+
 def test_errors(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("sequence,label\nACGT,1\nACGT,yes\n")

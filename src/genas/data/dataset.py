@@ -89,11 +89,12 @@ class ArrayDataset(Dataset):
             yield self.x[lo : lo + size], self.y[lo : lo + size]
 
     def label_range(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-task minimum and maximum label, float32 (T,) each."""
+        """Per-task minimum and maximum of the known labels (NaN marks an unknown one),
+        float32 (T,) each; NaN for a task with none known."""
         if len(self) == 0:
             empty = np.full(self.n_tasks, np.nan, dtype=np.float32)
             return empty, empty.copy()
-        return self.y.min(axis=0), self.y.max(axis=0)
+        return np.fmin.reduce(self.y, axis=0), np.fmax.reduce(self.y, axis=0)
 
 
 class ChunkedDataset(Dataset):
@@ -274,14 +275,13 @@ class ChunkedDataset(Dataset):
         return None
 
     def label_range(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-task minimum and maximum label, float32 (T,) each (reads only labels)."""
-        lo = np.full(self.n_tasks, np.inf, dtype=np.float32)
-        hi = np.full(self.n_tasks, -np.inf, dtype=np.float32)
-        if len(self) == 0:
-            return np.full_like(lo, np.nan), np.full_like(hi, np.nan)
-        for y in self.iter_labels():
-            np.minimum(lo, y.min(axis=0), out=lo)
-            np.maximum(hi, y.max(axis=0), out=hi)
+        """Per-task minimum and maximum of the known labels, float32 (T,) each; NaN for a
+        task with none known (reads only labels)."""
+        lo = np.full(self.n_tasks, np.nan, dtype=np.float32)
+        hi = np.full(self.n_tasks, np.nan, dtype=np.float32)
+        for y in self.iter_labels():  # fmin / fmax: NaN (unknown) only where both are
+            np.fmin(lo, np.fmin.reduce(y, axis=0), out=lo)
+            np.fmax(hi, np.fmax.reduce(y, axis=0), out=hi)
         return lo, hi
 
 

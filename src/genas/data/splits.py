@@ -126,7 +126,8 @@ def _check_groups(groups: dict[str, list[str]], task_names: list[str]) -> None:
 
 
 def _check_labels(splits: DataSplits, path: Path) -> None:
-    """Every task must vary in train (a binary task needs positives and negatives).
+    """Every task must have known labels in train, and they must vary (a binary task
+    needs positives and negatives; unknown labels, NaN, are left out).
 
     A constant regression target only warns: it trains (to that constant) and its metrics
     are NaN, left out of the means. Binned signal tracks have such bins (an edge bin no
@@ -135,6 +136,8 @@ def _check_labels(splits: DataSplits, path: Path) -> None:
     lo, hi = splits.train.label_range()
     constant = []
     for t, name in enumerate(splits.task_names):
+        if np.isnan(lo[t]):
+            raise InputError(path, f"task {name!r} has no known label in the train split")
         if lo[t] == hi[t]:
             if splits.task_type == "regression":
                 constant.append(name)
@@ -181,6 +184,10 @@ def load_splits(cfg: DataConfig, seed: int) -> DataSplits:
     path = _train_path(cfg)
     if len(splits.train) == 0:
         raise InputError(path, "no training sequences")
+    twice = sorted({name for name in splits.task_names if splits.task_names.count(name) > 1})
+    if twice:  # metrics, groups and predictions are keyed by task name
+        raise InputError(path, f"task name(s) {', '.join(map(repr, twice))} given twice; "
+                               "task names must be unique")
     for name in ("valid", "test"):
         dataset = getattr(splits, name)
         if dataset is not None and len(dataset) == 0:
