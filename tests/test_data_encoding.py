@@ -27,6 +27,10 @@ def test_length_errors_name_file_and_record():
 def test_invalid_letter_named():
     with pytest.raises(InputError, match=r"record 'r2': invalid letter 'X' at position 3"):
         encode_records(["r1", "r2"], ["ACGT", "ACXT"], 4, path="f.fa")
+    with pytest.raises(InputError, match="position 7 .*--invalid-as-n"):  # in the record,
+        encode_records(["long"], ["ACGTAAXGTAAC"], 4, "crop")  # not in the cropped window
+    with pytest.raises(InputError, match="position 2 "):  # padding comes after the check
+        encode_records(["short"], ["AX"], 6, "pad")
     x = encode_records(["r2"], ["ACXT"], 4, invalid_bases="N")
     np.testing.assert_array_equal(x[0, :, 2], [1, 1, 1, 1])
 

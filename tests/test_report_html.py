@@ -199,6 +199,18 @@ def test_report_bad_input(tiny_run: Path, tmp_path: Path):
     with pytest.raises(InputError):
         report_run(run)
 
+    run = tmp_path / "trained"  # the user's own inputs fail before anything is written
+    shutil.copytree(tiny_run, run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    fails(["report", str(run), "--data", str(tmp_path / "absent.fa")], "absent.fa: file not found")
+    (tmp_path / "bad.fa").write_text(">a\nACGTX" + "A" * 95 + "\n")  # 100 bp, the model's
+    fails(["report", str(run), "--data", str(tmp_path / "bad.fa")],
+          "bad.fa: record 'a': invalid letter 'X' at position 5")
+    (run / "history.jsonl").unlink()  # a trained run that was not searched
+    del before[run / "history.jsonl"]
+    fails(["report", str(run), "--random-run", str(tiny_run)], "is not a search run")
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
 
 def test_report_notes_unreadable_data(tiny_run: Path, tmp_path: Path):
     run = tmp_path / "run"

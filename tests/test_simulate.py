@@ -222,15 +222,25 @@ def test_given_motifs_and_pair_spacing(tmp_path):
         (dict(background="markov"), ValueError, "background_fasta"),
         (dict(label_noise=0.7), ValueError, "label_noise"),
         (dict(positive_rate=(0.3, 0.1)), ValueError, "positive_rate"),
+        (dict(n_train=0), ValueError, "train's >= 1"),
     ],
 )
 def test_bad_parameters(tmp_path, kwargs, error, match):
+    """Refused before anything is written, also in a folder an earlier simulation wrote."""
     args = dict(n_tasks=2, length=100, n_train=10, n_valid=5, n_test=5) | kwargs
     (tmp_path / "config.yaml").write_text("a config already there\n")
+    (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(error, match=match):
         simulate(tmp_path, **args)
-    assert not (tmp_path / "manifest.json").exists()
+    assert (tmp_path / "manifest.json").read_text() == "{}"
     assert (tmp_path / "config.yaml").read_text() == "a config already there\n"
+
+
+def test_a_folder_of_other_files_is_not_written_into(tmp_path):
+    (tmp_path / "config.yaml").write_text("a run's config\n")
+    with pytest.raises(ValueError, match="holds files and no simulated dataset"):
+        simulate(tmp_path, n_tasks=2, length=100, n_train=10, n_valid=5, n_test=5)
+    assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
 
 
 def test_background_fasta_missing_or_empty(tmp_path):

@@ -63,12 +63,13 @@ def encode_records(
     pad = fit_length in ("pad", "crop_or_pad")
     fitted: list[str] = []
     left_pad = np.zeros(len(sequences), dtype=np.int64)
+    cropped = np.zeros(len(sequences), dtype=np.int64)  # bases cut off the left of each record
     for i, (name, seq) in enumerate(zip(names, sequences, strict=True)):
         n = len(seq)
         if n > length:
             if not crop:
                 raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
-            start = fit_offset(n, length)
+            start = cropped[i] = fit_offset(n, length)
             seq = seq[start : start + length]
         elif n < length:
             if not pad:
@@ -81,7 +82,8 @@ def encode_records(
         raise InputError(
             path,
             f"record {names[error.index]!r}: invalid letter {error.letter!r} at position "
-            f"{error.position + 1} (set invalid_bases: N to read it as N)",
+            f"{cropped[error.index] + error.position + 1} (data.invalid_bases: N in a config, "
+            "or --invalid-as-n, reads such letters as N)",
         ) from None
     for i in np.flatnonzero(left_pad):
         shift, n = int(left_pad[i]), len(fitted[i])

@@ -112,7 +112,10 @@ def report_run(
     where = resolve_device(device)  # a bad --device fails before anything is read or written
     files = load_run_files(run_dir)
     # read before any plot is written, so that a wrong --random-run changes nothing
-    random_rows = _random_history(random_run) if random_run is not None and files.history else None
+    if random_run is not None and not files.history:
+        raise GenasError(f"--random-run: {run_dir} is not a search run (no {HISTORY_JSONL}), "
+                         "so there are no rewards to draw the random search's beside")
+    random_rows = _random_history(random_run) if random_run is not None else None
     figures = Figures(run_dir / PLOTS_DIR)
     loaded = splits = spec = None
     notes: list[str] = []
@@ -123,6 +126,10 @@ def report_run(
         loaded = load_model(run_dir, device=where)
         spec = TaskSpec.from_model(loaded)
         _check_output_name(spec, task)
+        if data is not None and motifs:  # the user's own sequences: a bad file fails here,
+            from genas.workflows.motifs_run import load_sequences  # before anything is written
+
+            given = load_sequences(run_dir, loaded, data, genome, max_sequences=max_sequences)
         splits = _load_splits(files, notes)
     elif task is not None:
         raise GenasError(f"--task {task}: {run_dir} holds no trained model to attribute")
@@ -141,8 +148,8 @@ def report_run(
     sections.append(performance_section(files, figures, predictions))
     if loaded is not None and motifs:
         log("report: motifs")
-        analysis = _motif_analysis(run_dir, files.config, loaded, splits, data, genome,
-                                   max_sequences, log)  # fmt: skip
+        analysis = _motif_analysis(run_dir, files.config, loaded, splits,
+                                   given if data is not None else None, max_sequences, log)
         if not isinstance(analysis, str):  # the analysis drew the filter logos
             figures.keep(FILTER_LOGOS_PNG)
         sections.append(motif_section(analysis, run_dir / PLOTS_DIR / FILTER_LOGOS_PNG))
@@ -264,23 +271,23 @@ def _motif_analysis(
     config: RunConfig | None,
     loaded: LoadedModel,
     splits: DataSplits | None,
-    data: str | Path | None,
-    genome: str | Path | None,
+    sequences: tuple[np.ndarray, str, Path | None] | None,
     max_sequences: int,
     log: Callable[[str], None],
 ) -> MotifsResult | str:
-    """`genas motifs` on ``data`` (default the train split already in memory), or the one-line
-    reason it failed: a failed motif analysis is noted in the report, not fatal."""
+    """`genas motifs` on ``sequences`` (the user's ``--data`` as read; default the train
+    split already in memory), or the one-line reason it failed: a failed analysis of the
+    run's own data is noted in the report (and logged), not fatal."""
     from genas.workflows.motifs_run import data_folder, motifs_run
 
-    sequences = None
-    if data is None and splits is not None:
+    if sequences is None and splits is not None:
         x = splits.train.get_batch(np.arange(min(len(splits.train), max_sequences)))[0]
         sequences = (x, "train split", data_folder(config))
     try:
-        return motifs_run(run_dir, data=data, genome=genome, max_sequences=max_sequences,
-                          sequences=sequences, loaded=loaded, log=log)  # fmt: skip
+        return motifs_run(run_dir, max_sequences=max_sequences, sequences=sequences,
+                          loaded=loaded, log=log)  # fmt: skip
     except GenasError as exc:
+        log(f"report: motif analysis skipped: {exc}")
         return str(exc)
 
 

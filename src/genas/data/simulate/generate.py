@@ -157,6 +157,7 @@ def simulate(
         task_type=task_type,
     )
     _check_params(n_tasks, length, (n_train, n_valid, n_test), gc, label_noise, decoy_rate)
+    _check_out_dir(out_dir)
     if task_type not in ("binary", "regression", "multiclass"):
         raise ValueError(f"task_type must be binary, regression or multiclass, got {task_type!r}")
     if task_type == "regression":
@@ -301,13 +302,23 @@ def add_label_noise(y_clean: np.ndarray, noise: float, rng: np.random.Generator)
     return y_clean ^ (rng.random(y_clean.shape) < flip).astype(np.uint8)
 
 
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse a folder with files in it that no earlier simulation wrote (a run folder, say):
+    its config.yaml would be replaced. A folder with ``manifest.json`` is simulated again."""
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file():
+        raise ValueError(
+            f"{out_dir} holds files and no simulated dataset (manifest.json); "
+            "choose a new or empty folder"
+        )
+
+
 def _check_params(n_tasks, length, sizes, gc, label_noise, decoy_rate) -> None:
     if not isinstance(n_tasks, int | np.integer) or n_tasks < 1:
         raise ValueError(f"n_tasks must be an integer >= 1, got {n_tasks!r}")
     if not isinstance(length, int | np.integer) or length < 1:
         raise ValueError(f"length must be an integer >= 1, got {length!r}")
-    if any(int(n) < 0 for n in sizes):
-        raise ValueError(f"split sizes must be >= 0, got {sizes}")
+    if any(int(n) < 0 for n in sizes) or int(sizes[0]) < 1:
+        raise ValueError(f"split sizes must be >= 0, and train's >= 1, got {sizes}")
     if not 0.0 <= gc <= 1.0:
         raise ValueError(f"gc must be in [0, 1], got {gc}")
     if not 0.0 <= label_noise < 0.5:
