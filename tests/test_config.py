@@ -43,6 +43,10 @@ def test_defaults_and_relative_paths_resolve_against_config_dir():
         ({**MINIMAL, "train": {"lr": -1}}, "run.yaml: train.lr: Input should be greater than 0"),
         ({"data": {"format": "bam", "train": "x"}}, "does not match any of the expected tags"),
         ({}, "run.yaml: data: Field required"),
+        (
+            {"data": {**MINIMAL["data"], "length": 100, "max_shift": 100}},
+            "run.yaml: data: max_shift (100) must be below length (100)",
+        ),
         ({**MINIMAL, "model": {"space": "small"}}, "needs an `architecture`"),
         ({**MINIMAL, "model": {"reference": "deepsea", "space": "small"}}, "either `reference`"),
         (  # a union (tokens or a file): the branch that fits, without pydantic's names
@@ -66,6 +70,8 @@ def test_a_childs_old_step_cap_is_read_when_empty_and_refused_when_set():
 def test_load_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="a folder, not a config file"):
+        load_config(tmp_path)
     empty = tmp_path / "empty.yaml"
     empty.write_text("")
     with pytest.raises(ConfigError, match="empty.yaml: config file is empty"):

@@ -1,3 +1,5 @@
+import gzip
+
 import numpy as np
 import pytest
 
@@ -30,8 +32,17 @@ def test_bed_input(tmp_path):
     with Genome(tmp_path / "g.fa") as genome:
         names2, x2 = load_prediction_input(bed, 8, genome=genome)
     np.testing.assert_array_equal(x, x2)
-    with pytest.raises(InputError, match="needs a reference genome"):
+    with pytest.raises(InputError, match="not FASTA .*or BED intervals with a reference genome"):
         load_prediction_input(bed, 8)
+    named = tmp_path / "q.bed"
+    named.write_text(bed.read_text())
+    with pytest.raises(InputError, match="q.bed: BED input needs a reference genome"):
+        load_prediction_input(named, 8)
+    vcf = tmp_path / "v.vcf.gz"
+    with gzip.open(vcf, "wt") as handle:
+        handle.write("##fileformat=VCFv4.2\nchr1\t3\t.\tG\tA\n")
+    with pytest.raises(InputError, match="not FASTA.*scored by `genas vep`"):
+        load_prediction_input(vcf, 8)
     bed.write_text("chr1\t10\t20\nchr9\t0\t5\n")
     with pytest.raises(InputError, match=r"q\.txt:2: chromosome 'chr9' is not in the genome"):
         load_prediction_input(bed, 8, genome=tmp_path / "g.fa")

@@ -47,6 +47,7 @@ def test_a_constant_regression_target_warns_and_loads(tmp_path):
     cfg = TableData.model_validate(
         {"format": "table", "train": tmp_path / "t.csv", "task_type": "regression"}
     )
-    with pytest.warns(UserWarning, match=r"1 task\(s\) with a constant target .*: flat;"):
+    with pytest.warns(UserWarning,
+                      match=r"1 task\(s\) with a constant or no known target .*: flat;"):
         splits = load_splits(cfg, seed=0)
     assert splits.task_names == ["a", "flat"]

@@ -385,7 +385,9 @@ def retrain(
 @user_errors
 def compare(
     run_dir: Annotated[Path, typer.Argument(help="A search run folder, retrained.")],
-    random: Annotated[int, typer.Option(help="Random architectures from the same space.")] = 5,
+    random: Annotated[
+        int, typer.Option(min=0, help="Random architectures from the same space.")
+    ] = 5,
     reference: Annotated[
         str, typer.Option(help="Comma-separated references: deepbind,deepsea,basset,danq.")
     ] = "deepbind",
@@ -480,7 +482,9 @@ def demo(
         "runs/demo"
     ),
     budget: Annotated[str, typer.Option(help="Wall-clock budget of the search.")] = "3m",
-    random: Annotated[int, typer.Option(help="Random architectures to compare against.")] = 3,
+    random: Annotated[
+        int, typer.Option(min=0, help="Random architectures to compare against.")
+    ] = 3,
     seed: Annotated[
         int, typer.Option(help="Seed of the validation split, the search and every training.")
     ] = 1,

@@ -182,6 +182,8 @@ class _DataCommon(StrictModel):
             problem = "class_names lists a class twice"
         elif self.target_transform is not None and self.task_type != "regression":
             problem = "target_transform needs task_type: regression"
+        elif self.length is not None and self.max_shift >= self.length:
+            problem = f"max_shift ({self.max_shift}) must be below length ({self.length})"
         if problem is not None:
             raise PydanticCustomError("task_settings", problem)
         return self
@@ -1028,6 +1030,9 @@ def _resolve_space(space: str | None, base_dir: Path) -> str | None:
 def load_config(path: str | Path) -> RunConfig:
     """Read and validate a YAML run config."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: a folder, not a config file (a YAML file such as "
+                          "examples/taf7.yaml)")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:

@@ -104,7 +104,15 @@ def iter_prediction_input(
             yield names, x
         return
     if genome is None:
-        raise InputError(path, "BED input needs a reference genome (give the genome FASTA)")
+        suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+        if suffixes and suffixes[-1] in _BED_SUFFIXES:
+            raise InputError(path, "BED input needs a reference genome (give the genome FASTA)")
+        raise InputError(
+            path,
+            "not FASTA (its first line does not start with '>'); sequences to score are "
+            "FASTA, or BED intervals with a reference genome"
+            + ("; variants are scored by `genas vep`" if ".vcf" in suffixes else ""),
+        )
     ref = genome if isinstance(genome, Genome) else Genome(genome)
     try:
         n_intervals = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +171,13 @@ def split_by_chromosome(
     Raises:
         InputError: no row left for training.
     """
+    absent = [c for c in (*valid_chroms, *test_chroms) if not np.isin(c, chroms)]
+    if absent:  # a typo (chr99, 7 for chr7) would leave a split silently random
+        warnings.warn(
+            f"{path}: no interval on {', '.join(map(repr, absent))} of valid_chroms / "
+            "test_chroms; a split left without intervals is a random fraction of train",
+            stacklevel=2,
+        )
     valid_mask = np.isin(chroms, list(valid_chroms))
     test_mask = np.isin(chroms, list(test_chroms)) & ~valid_mask
     train_mask = ~(valid_mask | test_mask)

@@ -129,16 +129,17 @@ def _check_labels(splits: DataSplits, path: Path) -> None:
     """Every task must have known labels in train, and they must vary (a binary task
     needs positives and negatives; unknown labels, NaN, are left out).
 
-    A constant regression target only warns: it trains (to that constant) and its metrics
-    are NaN, left out of the means. Binned signal tracks have such bins (an edge bin no
-    read covers), and refusing the whole dataset for one of them would help nobody.
+    A constant or wholly unknown regression target only warns: it trains (to that
+    constant, or not at all) and its metrics are NaN, left out of the means. Binned signal
+    tracks have such bins (an edge bin no read covers), and refusing the whole dataset for
+    one of them would help nobody.
     """
     lo, hi = splits.train.label_range()
     constant = []
     for t, name in enumerate(splits.task_names):
-        if np.isnan(lo[t]):
+        if np.isnan(lo[t]) and splits.task_type != "regression":
             raise InputError(path, f"task {name!r} has no known label in the train split")
-        if lo[t] == hi[t]:
+        if np.isnan(lo[t]) or lo[t] == hi[t]:
             if splits.task_type == "regression":
                 constant.append(name)
                 continue
@@ -152,7 +153,8 @@ def _check_labels(splits: DataSplits, path: Path) -> None:
             f" (+{len(constant) - 5} more)" if len(constant) > 5 else ""
         )
         warnings.warn(
-            f"{path}: {len(constant)} task(s) with a constant target in the train split: "
+            f"{path}: {len(constant)} task(s) with a constant or no known target in the "
+            "train split: "
             f"{shown_names}; their metrics will be NaN",
             stacklevel=2,
         )
