@@ -115,6 +115,10 @@ def test_bed_source_errors(tmp_path, genome):
     intervals.write_text("chr1\t100\t110\nchr2\t100\t110\n")
     with pytest.raises(InputError, match="task 'p' has no positives in the train split"):
         load_splits(BedData.model_validate({**raw, "valid_chroms": [], "test_chroms": []}), 0)
+    peaks.write_text("")
+    with pytest.raises(InputError, match=r"p\.bed: no peaks \(the peak BED of task 'p'\)"):
+        load_splits(BedData.model_validate(raw), seed=0)
+    peaks.write_text("chr1\t0\t10\n")
     intervals.write_text("chr1\t0\t10\nchr1\t100\t110\nchr2\t100\t110\n")
     with pytest.warns(UserWarning, match="no interval on 'chr99' of valid_chroms"):
         load_splits(BedData.model_validate({**raw, "valid_chroms": ["chr99"],

@@ -319,6 +319,15 @@ def test_predictor_batches_ref_alt_and_strands_in_one_pass(setup):
     assert z_alt.shape == (2, len(TASKS))
 
 
+def test_an_invalid_letter_of_a_short_pair_is_placed_in_its_record():
+    """Pairs shorter than the model are padded with N first; the error still counts from
+    the record's own first base."""
+    from genas.analysis.variants.sources import VepSummary, pair_batches
+
+    with pytest.raises(InputError, match=r"record '0': invalid letter '\*' at position 5 "):
+        list(pair_batches(["ACGT*"], ["ACGTA"], 40, VepSummary()))
+
+
 def test_real_ctcf_pairs_differ_at_the_window_centre(setup, shared_data):
     """The 396 real CTCF ASB pairs (100 bp, differing at 0-based 49) cropped to L = 11: the
     middle 11 bases start at (100 - 11) // 2 = 44, so the variant lands at index 5 = L // 2."""

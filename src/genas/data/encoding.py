@@ -35,6 +35,7 @@ def encode_records(
     invalid_bases: str = "error",
     path: str | Path | None = None,
     length_source: str | None = None,
+    added_left: Sequence[int] | None = None,
 ) -> np.ndarray:
     """One-hot encode named sequences to exactly ``length`` bp.
 
@@ -50,6 +51,8 @@ def encode_records(
         invalid_bases: error or N.
         path: the file the records came from (for error messages).
         length_source: where ``length`` came from, e.g. "the first record", for messages.
+        added_left: letters the caller put before each record (N padding, say), so that an
+            invalid letter's position is given in the record as read.
 
     Returns:
         uint8 array (N, 4, L).
@@ -79,10 +82,12 @@ def encode_records(
     try:
         x = encode(fitted, length=length, invalid=invalid_bases)
     except InvalidBaseError as error:
+        added = np.zeros(len(sequences), np.int64) if added_left is None else added_left
         raise InputError(
             path,
             f"record {names[error.index]!r}: invalid letter {error.letter!r} at position "
-            f"{cropped[error.index] + error.position + 1} (data.invalid_bases: N in a config, "
+            f"{cropped[error.index] + error.position + 1 - added[error.index]} "
+            "(data.invalid_bases: N in a config, "
             "or --invalid-as-n, reads such letters as N)",
         ) from None
     for i in np.flatnonzero(left_pad):

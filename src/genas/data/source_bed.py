@@ -218,6 +218,8 @@ def load_bed_source(cfg: BedData, seed: int) -> DataSplits:
     y = np.zeros((len(found.windows), len(task_names)), dtype=np.float32)
     for t, task in enumerate(task_names):
         peaks = read_bed(cfg.peaks[task])
+        if not peaks:
+            raise InputError(cfg.peaks[task], f"no peaks (the peak BED of task {task!r})")
         y[:, t] = covered_bins(chroms, bin_starts, bin_starts + bin_width, peaks, need)
     train, valid, test = split_by_chromosome(
         found.x, y, chroms, cfg.valid_chroms, cfg.test_chroms, cfg.intervals, found.origins()

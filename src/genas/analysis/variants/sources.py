@@ -259,8 +259,9 @@ def pair_batches(
         for offset, chunk, path in ((0, ref_chunk, ref_label), (n, alt_chunk, alt_label)):
             names = [r.name for r in chunk]
             fitted = [_pad_with_n(r.sequence, length) for r in chunk]
+            added = [(len(f) - len(r.sequence)) // 2 for f, r in zip(fitted, chunk, strict=True)]
             x[offset : offset + n] = encode_records(
-                names, fitted, length, "crop", invalid_bases, path
+                names, fitted, length, "crop", invalid_bases, path, added_left=added
             )
         summary.read += n
         summary.alleles += n
