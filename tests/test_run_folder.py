@@ -467,3 +467,17 @@ def test_the_dry_run_refuses_what_the_search_refuses(tiny_fasta, tmp_path):
         "search": {"space": "small"}, "output": {"dir": str(tmp_path / "run")}})
     _fails(["search", str(deepsea), "--dry-run"], "names.tsv: no task names")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_training_and_a_search_do_not_write_into_each_others_folders(tiny_fasta, tmp_path):
+    trained, searched = tmp_path / "trained", tmp_path / "searched"
+    _ok(["train", str(_write(tmp_path / "t.yaml", _search_config(tiny_fasta, trained))),
+         "--quiet"])
+    _ok(["search", str(_write(tmp_path / "s.yaml", _search_config(tiny_fasta, searched))),
+         "--quiet"])
+    before = {run: _files(run) for run in (trained, searched)}
+    _fails(["search", str(tmp_path / "s.yaml"), "--out", str(trained)],
+           "holds a trained model and no search")
+    _fails(["train", str(tmp_path / "t.yaml"), "--out", str(searched)],
+           "holds a search, which a training would overwrite", "genas retrain")
+    assert {run: _files(run) for run in (trained, searched)} == before

@@ -25,9 +25,11 @@ from genas.run_files import (
     HISTORY_JSONL,
     METRICS_JSON,
     MODEL_FILES,
+    MODEL_WEIGHTS,
     PARETO_JSON,
     REPLICATES_JSON,
     SEARCH_FINGERPRINT_JSON,
+    SEARCH_STATE,
     TOP_K_DIR,
     TOP_K_JSON,
     read_json,
@@ -87,6 +89,7 @@ def search_run(
     budget_seconds = parse_budget(config.search.budget)
     check_search(get_space(config.search.space), config.search)
     device = resolve_device(config.train.device)
+    refuse_a_trained_run(run_dir)
     if resume:
         check_resumable_run(run_dir, config)
     splits = splits or load_splits(config.data, config.seed)
@@ -155,6 +158,19 @@ def check_resumable(saved: RunConfig, config: RunConfig, source: Path) -> None:
     if config.search is not None and config.search.evaluator == "independent":
         keys += INDEPENDENT_RESUME_KEYS
     check_unchanged(saved, config, keys, source)
+
+
+def refuse_a_trained_run(run_dir: Path) -> None:
+    """A search would write its config beside a model trained with another one: refused.
+    (A folder a search already wrote, retrained or not, is searched again or resumed.)"""
+    searched = (HISTORY_JSONL, SEARCH_STATE, REPLICATES_JSON, SEARCH_FINGERPRINT_JSON)
+    if (run_dir / MODEL_WEIGHTS).is_file() and not any(
+        (run_dir / name).exists() for name in searched
+    ):
+        raise GenasError(
+            f"{run_dir}: holds a trained model and no search, which a search would leave "
+            "beside a config it did not train with; search into another folder"
+        )
 
 
 def check_resumable_run(run_dir: str | Path, config: RunConfig) -> None:
@@ -609,6 +625,7 @@ def search_replicates(
     parse_budget(config.search.budget)  # checked before the folder is touched
     check_search(get_space(config.search.space), config.search)
     resolve_device(config.train.device)
+    refuse_a_trained_run(run_dir)
     if resume:
         check_resumable_run(run_dir, config)
     with run_folder_lock(run_dir, create=True):

@@ -16,8 +16,10 @@ from genas.nn.build import build_model, count_parameters
 from genas.nn.model_file import save_model
 from genas.run_files import (
     CONFIG_YAML,
+    HISTORY_JSONL,
     METRICS_JSON,
     MODEL_WEIGHTS,
+    SEARCH_STATE,
     TRAIN_CHECKPOINT_DIR,
     record_command,
     write_config,
@@ -116,6 +118,11 @@ def train_run(
         device: overrides ``config.train.device`` (and is recorded in it).
     """
     run_dir = Path(out) if out is not None else config.output.dir
+    if any((run_dir / name).exists() for name in (HISTORY_JSONL, SEARCH_STATE)):
+        raise GenasError(
+            f"{run_dir}: holds a search, which a training would overwrite; train into "
+            f"another folder (the search's best architectures: genas retrain {run_dir})"
+        )
     config = with_searched_training(apply_overrides(config, out=run_dir, device=device))
     device = resolve_device(config.train.device)
     seed_everything(config.seed)
