@@ -310,7 +310,7 @@ def test_refused_train_and_search_leave_an_existing_run_as_it_was(tiny_fasta, tm
     missing = _search_config(tiny_fasta, run)
     missing["data"]["train"]["negatives"] = [str(tmp_path / "nope.fa")]
     config = _write(tmp_path / "missing.yaml", missing)
-    _fails(["search", str(config)], "nope.fa")
+    _fails(["search", str(config)], "holds a trained model and no search")
     _fails(["train", str(config), "--out", str(run)], "nope.fa")
     assert _files(run) == before
 

@@ -154,8 +154,7 @@ def _check_labels(splits: DataSplits, path: Path) -> None:
         )
         warnings.warn(
             f"{path}: {len(constant)} task(s) with a constant or no known target in the "
-            "train split: "
-            f"{shown_names}; their metrics will be NaN",
+            f"train split: {shown_names}; their metrics will be NaN",
             stacklevel=2,
         )
 

@@ -117,7 +117,7 @@ def report_run(
                          "so there are no rewards to draw the random search's beside")
     random_rows = _random_history(random_run) if random_run is not None else None
     figures = Figures(run_dir / PLOTS_DIR)
-    loaded = splits = spec = None
+    loaded = splits = spec = given = None
     notes: list[str] = []
     if files.has_model:
         from genas.nn.model_file import load_model
@@ -148,8 +148,8 @@ def report_run(
     sections.append(performance_section(files, figures, predictions))
     if loaded is not None and motifs:
         log("report: motifs")
-        analysis = _motif_analysis(run_dir, files.config, loaded, splits,
-                                   given if data is not None else None, max_sequences, log)
+        analysis = _motif_analysis(run_dir, files.config, loaded, splits, given,
+                                   max_sequences, log)  # fmt: skip
         if not isinstance(analysis, str):  # the analysis drew the filter logos
             figures.keep(FILTER_LOGOS_PNG)
         sections.append(motif_section(analysis, run_dir / PLOTS_DIR / FILTER_LOGOS_PNG))
