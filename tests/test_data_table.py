@@ -48,6 +48,13 @@ def test_csv_label_columns_and_split_files(tmp_path):
     assert decode(splits.test.x[0]) == "GGGG"
 
 
+def test_an_empty_sequence_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("sequence\ta\nACGT\t1\n\t0\n")
+    with pytest.raises(InputError, match=r"t.tsv:3: empty sequence in column 'sequence'"):
+        load_splits(cfg(path, fit_length="pad", length=4), seed=0)
+
+
 def test_a_task_named_twice_is_refused(tmp_path):
     path = tmp_path / "t.tsv"
     path.write_text("sequence\ta\ta\nACGT\t1\t0\nAAAA\t0\t1\n")

@@ -82,6 +82,8 @@ def read_table(
                 raise InputError(
                     path, f"row has {len(row)} fields, the header has {len(header)}", lineno
                 )
+            if not row[seq_i].strip():  # as the FASTA reader refuses an empty record
+                raise InputError(path, f"empty sequence in column {sequence_column!r}", lineno)
             cells.append([row[i].strip() for i in label_i])
             lines.append(lineno)
             seqs.append(row[seq_i].strip())
