@@ -118,8 +118,8 @@ def train_run(
         device: overrides ``config.train.device`` (and is recorded in it).
     """
     run_dir = Path(out) if out is not None else config.output.dir
-    searched = any((run_dir / name).exists() for name in (HISTORY_JSONL, SEARCH_STATE))
-    if lock and searched:  # (a retraining trains the search's choice into it, unlocked)
+    # the train command only: a retraining trains the search's choice into it, unlocked
+    if lock and any((run_dir / name).exists() for name in (HISTORY_JSONL, SEARCH_STATE)):
         raise GenasError(
             f"{run_dir}: holds a search, which a training would overwrite; train into "
             f"another folder (the search's best architectures: genas retrain {run_dir})"
