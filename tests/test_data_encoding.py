@@ -31,6 +31,10 @@ def test_invalid_letter_named():
         encode_records(["long"], ["ACGTAAXGTAAC"], 4, "crop")  # not in the cropped window
     with pytest.raises(InputError, match="position 2 "):  # padding comes after the check
         encode_records(["short"], ["AX"], 6, "pad")
+    with pytest.raises(InputError, match=r"^f\.fa:12: record 'r2': invalid letter"):
+        encode_records(["r1", "r2"], ["ACGT", "ACXT"], 4, path="f.fa", lines=[10, 12])
+    with pytest.raises(InputError, match=r"^f\.fa:10: record 'r1' is 3 bp"):
+        encode_records(["r1", "r2"], ["ACG", "ACGT"], 4, path="f.fa", lines=[10, 12])
     x = encode_records(["r2"], ["ACXT"], 4, invalid_bases="N")
     np.testing.assert_array_equal(x[0, :, 2], [1, 1, 1, 1])
 

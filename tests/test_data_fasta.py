@@ -48,7 +48,7 @@ def test_nfe2_length_errors(shared_data):
         load_splits(nfe2_config(shared_data, length=240), seed=0)
     message = str(info.value)
     assert "nfe2.tr.fa" in message and "247 bp, expected 240" in message
-    expected = r"nfe2\.tr\.fa: record .* bp, expected 236 \(the length of 'chr10:22605206"
+    expected = r"nfe2\.tr\.fa:\d+: record .* bp, expected 236 \(the length of 'chr10:22605206"
     with pytest.raises(InputError, match=expected):
         load_splits(nfe2_config(shared_data, length=None, fit_length="error"), seed=0)
     splits = load_splits(nfe2_config(shared_data, length=240, fit_length="crop_or_pad"), seed=0)
@@ -84,7 +84,7 @@ def test_bad_letter_and_empty_file(tmp_path):
         "format": "fasta",
         "train": {"positives": [tmp_path / "pos.fa"], "negatives": [tmp_path / "neg.fa"]},
     }
-    with pytest.raises(InputError, match=r"pos\.fa: record 'p2': invalid letter 'Z'"):
+    with pytest.raises(InputError, match=r"pos\.fa:3: record 'p2': invalid letter 'Z'"):
         load_splits(FastaData.model_validate(raw), seed=0)
     (tmp_path / "neg.fa").write_text("")
     (tmp_path / "pos.fa").write_text(">p1\nACGT\n")

@@ -16,7 +16,7 @@ def test_fasta_input(tmp_path):
     names, x = load_prediction_input(path, 6)
     assert names == ["a", "b"] and x.shape == (2, 4, 6) and x.dtype == np.uint8
     assert decode(x[0]) == "GTACGT" and decode(x[1, :, 2:4]) == "GG"
-    with pytest.raises(InputError, match="record 'b' is 2 bp, expected 6"):
+    with pytest.raises(InputError, match="q.fa:3: record 'b' is 2 bp, expected 6"):
         load_prediction_input(path, 6, fit_length="crop")
 
 

@@ -75,7 +75,7 @@ def test_errors(tmp_path):
     with pytest.raises(InputError, match=r"no column 'sequence'; available: 'seq', 'label'"):
         load_splits(cfg(path), seed=0)
     path.write_text("sequence,label\nACGT,1\nACG,0\n")
-    with pytest.raises(InputError, match=r"t\.csv: record 't\.csv:3' is 3 bp, expected 4"):
+    with pytest.raises(InputError, match=r"t\.csv:3: record 't\.csv:3' is 3 bp, expected 4"):
         load_splits(cfg(path), seed=0)
     path.write_text("sequence,label\n")
     with pytest.raises(InputError, match="no rows"):

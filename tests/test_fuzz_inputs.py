@@ -359,7 +359,7 @@ def fasta_text(tiny_fasta) -> bytes:
     """Five records of the tiny set's test positives, 60 letters a line."""
     records = list(read_fasta(tiny_fasta["test"]["positives"][0]))[:5]
     return b"".join(
-        f">{name} description\n{seq[:60]}\n{seq[60:]}\n".encode() for name, seq in records
+        f">{name} description\n{seq[:60]}\n{seq[60:]}\n".encode() for name, seq, _ in records
     )
 
 
@@ -373,7 +373,7 @@ BED_TEXT = (
 
 
 def _vcf_text(genome: Path) -> bytes:
-    seqs = dict(read_fasta(genome))
+    seqs = {record.name: record.sequence for record in read_fasta(genome)}
     base = lambda chrom, pos: seqs[chrom][pos - 1]  # noqa: E731 (1-based, as in a VCF)
     other = lambda b: "C" if b != "C" else "G"  # noqa: E731
     rows = [

@@ -205,7 +205,7 @@ def test_report_bad_input(tiny_run: Path, tmp_path: Path):
     fails(["report", str(run), "--data", str(tmp_path / "absent.fa")], "absent.fa: file not found")
     (tmp_path / "bad.fa").write_text(">a\nACGTX" + "A" * 95 + "\n")  # 100 bp, the model's
     fails(["report", str(run), "--data", str(tmp_path / "bad.fa")],
-          "bad.fa: record 'a': invalid letter 'X' at position 5")
+          "bad.fa:1: record 'a': invalid letter 'X' at position 5")
     (run / "history.jsonl").unlink()  # a trained run that was not searched
     del before[run / "history.jsonl"]
     fails(["report", str(run), "--random-run", str(tiny_run)], "is not a search run")

@@ -10,21 +10,24 @@ def test_multiline_and_blank_lines(tmp_path):
     path = tmp_path / "a.fa"
     path.write_text(">r1 some description\nACGT\nacgt\n\n>r2\nNNNN\n")
     records = list(read_fasta(path))
-    assert records == [FastaRecord("r1", "ACGTacgt"), FastaRecord("r2", "NNNN")]
+    # each record carries its header's line, which error messages name
+    assert records == [FastaRecord("r1", "ACGTacgt", 1), FastaRecord("r2", "NNNN", 5)]
 
 
 def test_gzip_detected_by_magic_bytes(tmp_path):
     path = tmp_path / "plain_name.fa"  # no .gz suffix on purpose
     with gzip.open(path, "wt") as fh:
         fh.write(">x\nACG\nT\n")
-    assert list(read_fasta(path)) == [FastaRecord("x", "ACGT")]
+    assert list(read_fasta(path)) == [FastaRecord("x", "ACGT", 1)]
 
 
 def test_write_round_trip(tmp_path):
     records = [FastaRecord("a", "ACGT" * 50), FastaRecord("b", "N")]
     for name in ("out.fa", "out.fa.gz"):
         write_fasta(tmp_path / name, records, width=60)
-        assert list(read_fasta(tmp_path / name)) == records
+        assert [(r.name, r.sequence) for r in read_fasta(tmp_path / name)] == [
+            (r.name, r.sequence) for r in records
+        ]
     assert (tmp_path / "out.fa").read_text().splitlines()[1] == ("ACGT" * 50)[:60]
 
 

@@ -36,6 +36,7 @@ def encode_records(
     path: str | Path | None = None,
     length_source: str | None = None,
     added_left: Sequence[int] | None = None,
+    lines: Sequence[int | None] | None = None,
 ) -> np.ndarray:
     """One-hot encode named sequences to exactly ``length`` bp.
 
@@ -53,17 +54,23 @@ def encode_records(
         length_source: where ``length`` came from, e.g. "the first record", for messages.
         added_left: letters the caller put before each record (N padding, say), so that an
             invalid letter's position is given in the record as read.
+        lines: the line of the file where each record starts (a FASTA header, a table
+            row), for messages; None where unknown.
 
     Returns:
         uint8 array (N, 4, L).
 
     Raises:
-        InputError: naming the file and record, for a wrong length or an invalid letter.
+        InputError: naming the file, the record and (given ``lines``) its line, for a wrong
+            length or an invalid letter.
     """
     if fit_length not in FIT_MODES:
         raise ValueError(f"fit_length must be one of {FIT_MODES}, got {fit_length!r}")
     crop = fit_length in ("crop", "crop_or_pad")
     pad = fit_length in ("pad", "crop_or_pad")
+    def line(i: int) -> int | None:
+        return None if lines is None else lines[i]
+
     fitted: list[str] = []
     left_pad = np.zeros(len(sequences), dtype=np.int64)
     cropped = np.zeros(len(sequences), dtype=np.int64)  # bases cut off the left of each record
@@ -71,24 +78,28 @@ def encode_records(
         n = len(seq)
         if n > length:
             if not crop:
-                raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
+                problem = _length_problem(name, n, length, length_source, fit_length)
+                raise InputError(path, problem, line(i))
             start = cropped[i] = fit_offset(n, length)
             seq = seq[start : start + length]
         elif n < length:
             if not pad:
-                raise InputError(path, _length_problem(name, n, length, length_source, fit_length))
+                problem = _length_problem(name, n, length, length_source, fit_length)
+                raise InputError(path, problem, line(i))
             left_pad[i] = -fit_offset(n, length)
         fitted.append(seq)
     try:
         x = encode(fitted, length=length, invalid=invalid_bases)
     except InvalidBaseError as error:
-        added = np.zeros(len(sequences), np.int64) if added_left is None else added_left
+        i = error.index
+        added = 0 if added_left is None else added_left[i]
         raise InputError(
             path,
-            f"record {names[error.index]!r}: invalid letter {error.letter!r} at position "
-            f"{cropped[error.index] + error.position + 1 - added[error.index]} "
+            f"record {names[i]!r}: invalid letter {error.letter!r} at position "
+            f"{cropped[i] + error.position + 1 - added} "
             "(data.invalid_bases: N in a config, "
             "or --invalid-as-n, reads such letters as N)",
+            line(i),
         ) from None
     for i in np.flatnonzero(left_pad):
         shift, n = int(left_pad[i]), len(fitted[i])

@@ -100,7 +100,10 @@ def iter_prediction_input(
             names = [r.name for r in records]
             sequences = [r.sequence for r in records]
             source = "the model's input length"
-            x = encode_records(names, sequences, length, fit_length, invalid_bases, path, source)
+            lines = [r.line for r in records]
+            x = encode_records(
+                names, sequences, length, fit_length, invalid_bases, path, source, lines=lines
+            )
             yield names, x
         return
     if genome is None:

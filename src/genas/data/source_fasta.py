@@ -31,8 +31,10 @@ def _load_class_files(
     """
     xs, ys, origins = [], [], []
 
-    def add(path, names, seqs, label):
-        x = encode_records(names, seqs, length, cfg.fit_length, cfg.invalid_bases, path, source)
+    def add(path, names, seqs, label, lines):
+        x = encode_records(
+            names, seqs, length, cfg.fit_length, cfg.invalid_bases, path, source, lines=lines
+        )
         xs.append(x)
         ys.append(np.full((len(x), 1), label, dtype=np.float32))
         origins.append(SequenceOrigins.of_records(names, [len(s) for s in seqs], length))
@@ -41,13 +43,15 @@ def _load_class_files(
         records = list(read_fasta(path))
         names = [r.name for r in records]
         seqs = [r.sequence for r in records]
-        add(path, names, seqs, 1.0)
+        lines = [r.line for r in records]
+        add(path, names, seqs, 1.0, lines)
         for k in range(files.shuffled_negatives):
             shuffled = [dinucleotide_shuffle(s, rng) for s in seqs]
-            add(path, [f"{n}|shuffle{k}" for n in names], shuffled, 0.0)
+            add(path, [f"{n}|shuffle{k}" for n in names], shuffled, 0.0, lines)
     for path in files.negatives:
         records = list(read_fasta(path))
-        add(path, [r.name for r in records], [r.sequence for r in records], 0.0)
+        names, seqs = [r.name for r in records], [r.sequence for r in records]
+        add(path, names, seqs, 0.0, [r.line for r in records])
     return ArrayDataset(
         np.concatenate(xs), np.concatenate(ys), SequenceOrigins.concatenate(origins)
     )

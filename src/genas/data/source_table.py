@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,22 +32,36 @@ def table_delimiter(path: Path) -> str:
     )
 
 
+class TableRows(NamedTuple):
+    """The rows of a labelled sequence table.
+
+    Attributes:
+        names: (N,) the id column, or ``file:line``.
+        sequences: (N,).
+        labels: float32 (N, T).
+        tasks: (T,) the label columns' names.
+        lines: (N,) each row's line in the file, for messages.
+    """
+
+    names: list[str]
+    sequences: list[str]
+    labels: np.ndarray
+    tasks: list[str]
+    lines: list[int]
+
+
 def read_table(
     path: str | Path,
     sequence_column: str,
     label_columns: list[str] | None,
     id_column: str | None,
     labels: LabelReader = binary_labels,
-) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+) -> TableRows:
     """Read a labelled sequence table.
 
     Args:
         labels: reads the label cells by task type (:mod:`genas.data.table_labels`;
             default binary: 0 or 1).
-
-    Returns:
-        names (N,) (the id column, or ``file:line``), sequences (N,), labels float32 (N, T),
-        label column names (T,).
 
     Raises:
         InputError: naming file (and line), for a missing column (listing the available
@@ -90,7 +105,8 @@ def read_table(
             names.append(row[id_i].strip() if id_i is not None else f"{path.name}:{lineno}")
     if not seqs:
         raise InputError(path, "table has a header but no rows")
-    return names, seqs, labels(cells, lines, list(label_columns), path), list(label_columns)
+    y = labels(cells, lines, list(label_columns), path)
+    return TableRows(names, seqs, y, list(label_columns), lines)
 
 
 def load_table_source(cfg: TableData, seed: int) -> DataSplits:
@@ -102,24 +118,28 @@ def load_table_source(cfg: TableData, seed: int) -> DataSplits:
     del seed  # nothing random here
     # one reader for every split: a multiclass one keeps the train table's classes
     reader = label_reader(cfg.task_type, cfg.class_names)
-    names, seqs, y, tasks = read_table(
-        cfg.train, cfg.sequence_column, cfg.label_columns, cfg.id_column, reader
-    )
+    train = read_table(cfg.train, cfg.sequence_column, cfg.label_columns, cfg.id_column, reader)
     if cfg.length is not None:
         length, source = cfg.length, "data.length"
     else:
-        length, source = len(seqs[0]), f"the length of the first row of {cfg.train.name}"
-    x = encode_records(names, seqs, length, cfg.fit_length, cfg.invalid_bases, cfg.train, source)
-    origins = SequenceOrigins.of_records(names, [len(q) for q in seqs], length)
-    splits = {"train": ArrayDataset(x, y, origins), "valid": None, "test": None}
+        length = len(train.sequences[0])
+        source = f"the length of the first row of {cfg.train.name}"
+    tasks = train.tasks
+
+    def dataset(path: Path, rows: TableRows) -> ArrayDataset:
+        x = encode_records(
+            rows.names, rows.sequences, length, cfg.fit_length, cfg.invalid_bases, path,
+            source, lines=rows.lines,
+        )
+        lengths = [len(q) for q in rows.sequences]
+        return ArrayDataset(x, rows.labels, SequenceOrigins.of_records(rows.names, lengths, length))
+
+    splits = {"train": dataset(cfg.train, train), "valid": None, "test": None}
     for split in ("valid", "test"):
         path = getattr(cfg, split)
-        if path is None:
-            continue
-        n, s, labels, _ = read_table(path, cfg.sequence_column, tasks, cfg.id_column, reader)
-        xs = encode_records(n, s, length, cfg.fit_length, cfg.invalid_bases, path, source)
-        origins = SequenceOrigins.of_records(n, [len(q) for q in s], length)
-        splits[split] = ArrayDataset(xs, labels, origins)
+        if path is not None:
+            rows = read_table(path, cfg.sequence_column, tasks, cfg.id_column, reader)
+            splits[split] = dataset(path, rows)
     return DataSplits(
         train=splits["train"],
         valid=splits["valid"],

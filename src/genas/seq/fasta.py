@@ -22,10 +22,13 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FastaRecord(NamedTuple):
-    """One FASTA record: the header (without ``>``, up to the first whitespace) and its sequence."""
+    """One FASTA record: the header (without ``>``, up to the first whitespace), its
+    sequence and the line of its header in the file (1-based; None for a record not read
+    from a file), which error messages name."""
 
     name: str
     sequence: str
+    line: int | None = None
 
 
 @contextlib.contextmanager
@@ -105,7 +108,7 @@ def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
                 if name is not None:
                     if not chunks:
                         raise InputError(path, f"record {name!r} has no sequence", header_line)
-                    yield FastaRecord(name, "".join(chunks))
+                    yield FastaRecord(name, "".join(chunks), header_line)
                     n_records += 1
                 fields = line[1:].split()
                 if not fields:
@@ -121,7 +124,7 @@ def read_fasta(path: str | Path) -> Iterator[FastaRecord]:
         if name is not None:
             if not chunks:
                 raise InputError(path, f"record {name!r} has no sequence", header_line)
-            yield FastaRecord(name, "".join(chunks))
+            yield FastaRecord(name, "".join(chunks), header_line)
             n_records += 1
     if n_records == 0:
         raise InputError(path, "no FASTA records (empty file)")
@@ -168,7 +171,7 @@ def write_fasta(
     with atomic_path(path) as tmp:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(tmp, "wt", encoding="utf-8") as fh:
-            for name, sequence in records:
+            for name, sequence, *_ in records:  # a FastaRecord also carries its line
                 fh.write(f">{name}\n")
                 if width and width > 0:
                     for i in range(0, len(sequence), width):
