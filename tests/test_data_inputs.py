@@ -46,6 +46,10 @@ def test_bed_input(tmp_path):
     bed.write_text("chr1\t10\t20\nchr9\t0\t5\n")
     with pytest.raises(InputError, match=r"q\.txt:2: chromosome 'chr9' is not in the genome"):
         load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
+    (tmp_path / "g.fa").write_text(f">chr1\n{chrom[:30]}R{chrom[31:]}\n")  # IUPAC R
+    bed.write_text("chr1\t0\t8\nchr1\t26\t34\n")
+    with pytest.raises(InputError, match=r"q\.txt:2: record 'chr1:26-34': invalid letter 'R'"):
+        load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
 
 
 def test_bed_minus_strand_reads_the_reverse_complement(tmp_path):

@@ -120,10 +120,13 @@ def iter_prediction_input(
     try:
         n_intervals = 0
         for named in _chunks(_bed_sequences(path, ref, length), batch_size):
-            names = [name for name, _ in named]
+            names = [name for name, _, _ in named]
             n_intervals += len(names)
-            sequences = [seq for _, seq in named]
-            yield names, encode_records(names, sequences, length, "error", invalid_bases, path)
+            sequences = [seq for _, seq, _ in named]
+            lines = [line for _, _, line in named]
+            yield names, encode_records(
+                names, sequences, length, "error", invalid_bases, path, lines=lines
+            )
     finally:
         if ref is not genome:
             ref.close()
@@ -131,8 +134,9 @@ def iter_prediction_input(
         raise InputError(path, "no intervals")
 
 
-def _bed_sequences(path: Path, ref: Genome, length: int) -> Iterator[tuple[str, str]]:
-    """(name, window sequence) of each BED interval, reverse complemented on ``-``."""
+def _bed_sequences(path: Path, ref: Genome, length: int) -> Iterator[tuple[str, str, int]]:
+    """(name, window sequence, BED line) of each BED interval, reverse complemented on
+    ``-``."""
     for lineno, interval in iter_bed(path):
         if interval.chrom not in ref:
             raise InputError(
@@ -143,9 +147,9 @@ def _bed_sequences(path: Path, ref: Genome, length: int) -> Iterator[tuple[str, 
         r = resize(interval, length)
         sequence = ref.fetch(r.chrom, r.start, r.end)
         if interval.strand == "-":
-            yield f"{interval.label}(-)", reverse_complement_str(sequence)
+            yield f"{interval.label}(-)", reverse_complement_str(sequence), lineno
         else:
-            yield interval.label, sequence
+            yield interval.label, sequence, lineno
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
