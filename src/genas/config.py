@@ -600,7 +600,8 @@ class ScalarizationConfig(StrictModel):
 class KnowledgeConfig(StrictModel):
     """Knowledge-guided reward (BioNAS / AMBER's ``KnowledgeReward``): reward = the
     validation reward + ``weight`` x the fraction of the given motifs that the candidate's
-    first-layer units recover (TOMTOM q < ``max_q`` against JASPAR with the given motifs);
+    units recover (those ``genas motifs`` reads: the stem's filters and the searched layers
+    up to the first reduction; TOMTOM q < ``max_q`` against JASPAR with the given motifs);
     docs/search.md, "Knowledge-guided reward"."""
 
     motifs: list[str] | Path = Field(
@@ -715,7 +716,8 @@ class SearchConfig(StrictModel):
     knowledge: KnowledgeConfig | None = Field(
         None,
         description="Add a knowledge score to the reward: how many of the given motifs "
-        "the candidate's first-layer units recover (docs/search.md).",
+        "the candidate's units recover (the stem's filters and the searched layers up to "
+        "the first reduction; docs/search.md).",
     )
     final: Literal["best", "best_last_step", "most_likely"] = Field(
         "best",
