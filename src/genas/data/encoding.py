@@ -68,6 +68,7 @@ def encode_records(
         raise ValueError(f"fit_length must be one of {FIT_MODES}, got {fit_length!r}")
     crop = fit_length in ("crop", "crop_or_pad")
     pad = fit_length in ("pad", "crop_or_pad")
+
     def line(i: int) -> int | None:
         return None if lines is None else lines[i]
 
