@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from genas.config import parse_config
-from genas.data import load_splits
+from genas.data import load_prediction_input, load_splits
 from genas.errors import ConfigError
 from genas.nn import Ensemble, build_model
 from genas.nn.model_file import load_model
@@ -81,9 +81,15 @@ def test_search_keeps_top_k_as_an_ensemble_that_loads_and_predicts(tiny_fasta, t
         assert torch.allclose(torch.sigmoid(ensemble.model(x)), expected, atol=1e-5)
 
     out = tmp_path / "pred.tsv"
-    predict_run(run, tiny_fasta["test"]["positives"][0], out)
+    fasta = tiny_fasta["test"]["positives"][0]
+    predict_run(run, fasta, out)
     scores = np.loadtxt(out, skiprows=1, usecols=range(1, len(ensemble.task_names) + 1))
-    assert np.all((scores >= 0) & (scores <= 1))
+    _, x_fasta = load_prediction_input(fasta, ensemble.input_length)
+    assert x_fasta.sum(axis=1).max() <= 1  # no N: the one-hot is the model's input as is
+    with torch.no_grad():
+        x = torch.from_numpy(x_fasta).float()
+        members_mean = torch.stack([torch.sigmoid(m.model(x)) for m in members]).mean(0)
+    np.testing.assert_allclose(scores.reshape(len(x), -1), members_mean.numpy(), atol=1e-5)
     report_run(run, log=lambda _: None)
     assert "ensemble" in (run / "report.html").read_text()
 

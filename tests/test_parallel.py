@@ -136,10 +136,10 @@ def test_failing_child_is_retried_then_recorded(tiny_fasta, tmp_path: Path, monk
     first, second = list(calls)[:2]
     assert calls[first] >= 2 and calls[second] >= 2
     failed = [r for r in rows if r["arch_hash"] == first]
-    assert all(r["reward"] is None and not r["valid"] for r in failed)
+    assert failed and all(r["reward"] is None and not r["valid"] for r in failed)
     assert all(r["error"] == "RuntimeError: out of luck" for r in failed)
     retried = [r for r in rows if r["arch_hash"] == second]
-    assert all(r["reward"] is not None and r["error"] is None for r in retried)
+    assert retried and all(r["reward"] is not None and r["error"] is None for r in retried)
 
 
 def test_replicates_in_process(tiny_fasta, tmp_path: Path):

@@ -28,6 +28,8 @@ def test_plain_lines_when_not_a_terminal():
 def test_rich_bar_on_a_terminal_is_transient():
     out = _run(Console(file=io.StringIO(), force_terminal=True, width=120))
     assert "epoch 1/3 done" in out
+    assert "\x1b[" in out  # drawn with terminal control codes (a live bar) ...
+    assert "epoch 1/3: step" not in out  # ... not as the plain lines of a log file
 
 
 def test_disabled_is_silent():
