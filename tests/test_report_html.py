@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import genas.report.plots
 from genas.cli import app
 from genas.errors import GenasError, InputError
 from genas.report import html
@@ -172,12 +173,22 @@ def test_report_of_a_search_without_a_model(tiny_run: Path, tmp_path: Path):
     assert {p.stem for p in (run / "plots").glob("*.png")} == SEARCH_PLOTS | {"architecture"}
 
 
-def test_report_with_a_random_search_beside(tiny_run: Path, tmp_path: Path):
+def test_report_with_a_random_search_beside(tiny_run: Path, tmp_path: Path, monkeypatch):
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
+    drawn = []
+
+    def plot_rewards(rows, random_rows=None):  # what the search section draws beside
+        drawn.append(random_rows)
+        return original(rows, random_rows)
+
+    original = genas.report.plots.plot_rewards
+    monkeypatch.setattr(genas.report.plots, "plot_rewards", plot_rewards)
     log = []
     report_run(run, random_run=tiny_run, motifs=False, attributions=False, log=log.append)
     assert "report:" in log[-1]
+    history = [json.loads(line) for line in (tiny_run / "history.jsonl").read_text().splitlines()]
+    assert [row["arch_hash"] for row in drawn[0]] == [row["arch_hash"] for row in history]
     with pytest.raises(GenasError, match="--random-run"):
         report_run(run, random_run=tmp_path, motifs=False, attributions=False)
 

@@ -54,7 +54,12 @@ def test_search_plots(run, tmp_path):
     check_png(plots.plot_rewards(run.history), tmp_path, "rewards")
     # a random search beside it (here the same rows, shifted, stand in for one)
     shifted = [{**row, "reward": row["reward"] - 0.1} for row in run.history]
-    check_png(plots.plot_rewards(run.history, shifted), tmp_path, "rewards_random")
+    beside = plots.plot_rewards(run.history, shifted)
+    labels = [line.get_label() for line in beside.axes[0].get_lines()]
+    assert "random search: best" in labels and "random search: best" not in [
+        line.get_label() for line in plots.plot_rewards(run.history).axes[0].get_lines()
+    ]
+    check_png(beside, tmp_path, "rewards_random")
     check_png(plots.plot_controller_entropy(probs, space), tmp_path, "entropy")
 
 
