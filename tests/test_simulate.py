@@ -256,6 +256,7 @@ def test_background_fasta_missing_or_empty(tmp_path):
 
 
 def test_automatic_motifs_are_informative_distinct_and_used(bench):
+    from genas.data.motifs import load_jaspar
     from genas.data.simulate.generate import (
         AUTO_MIN_BITS,
         consensus_kmers,
@@ -265,6 +266,10 @@ def test_automatic_motifs_are_informative_distinct_and_used(bench):
     _, manifest = bench
     motifs = manifest["motifs"]
     assert all(m["information_content"] >= AUTO_MIN_BITS for m in motifs)
+    for m in motifs:  # the manifest's bits, recomputed: sum over columns of 2 + sum p log2 p
+        p = load_jaspar([m["id"]])[0].pfm.astype(np.float64)
+        bits = (2 + (p * np.log2(np.maximum(p, 1e-300))).sum(axis=0)).sum()
+        assert m["information_content"] == pytest.approx(bits, abs=1e-3)
     assert not any(is_low_complexity(m["consensus"]) for m in motifs)
     for i, a in enumerate(motifs):
         for b in motifs[i + 1 :]:

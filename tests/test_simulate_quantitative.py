@@ -10,7 +10,7 @@ import pytest
 from genas.config import load_config
 from genas.data import load_splits
 from genas.data.simulate import simulate
-from genas.data.simulate.quantitative import RegressionTruth, log_odds
+from genas.data.simulate.quantitative import _PSEUDO, RegressionTruth
 
 MOTIFS = ["MA0139", "MA0035", "MA0036"]  # CTCF, GATA1, GATA2 (pyjaspar, offline)
 
@@ -43,19 +43,22 @@ def test_regression_targets_follow_the_manifests_truth(regression):
         planted = _planted(f)
     assert y.dtype == np.float32 and y.shape == (1500, 3)
     assert (planted["strength"] >= 0).all() and (planted["strength"] <= 1).all()
-    # each site's strength is the normalised PWM score of the bases in the sequence
-    site = 0
-    motif = int(planted["motif"][site])
-    pfm = _pfm(ids[motif])
-    pfm = pfm if planted["strand"][site] == 1 else pfm[::-1, ::-1]
-    start, width = int(planted["start"][site]), pfm.shape[1]
-    bases = x[planted["seq"][site], :, start : start + width].argmax(axis=0)
-    score = log_odds(pfm)[bases, np.arange(width)].sum() / log_odds(pfm).max(axis=0).sum()
-    assert planted["strength"][site] == pytest.approx(np.clip(score, 0, 1), abs=1e-5)
-    # noise-free targets: the formula over the summed strengths
+    # each site's strength is the normalised PWM score of the bases in the sequence: the
+    # base-2 log-odds against a uniform background (pseudocount _PSEUDO), written out here
+    for site in range(len(planted["seq"])):
+        pfm = _pfm(ids[int(planted["motif"][site])])
+        pfm = pfm if planted["strand"][site] == 1 else pfm[::-1, ::-1]
+        lo = np.log2((pfm + _PSEUDO) / (1 + 4 * _PSEUDO) / 0.25)
+        start, width = int(planted["start"][site]), pfm.shape[1]
+        bases = x[planted["seq"][site], :, start : start + width].argmax(axis=0)
+        score = lo[bases, np.arange(width)].sum() / lo.max(axis=0).sum()
+        assert planted["strength"][site] == pytest.approx(np.clip(score, 0, 1), abs=1e-5)
+    # noise-free targets: offset + weights x the saturating sum s / (1 + s / saturation)
     sums = np.zeros((1500, len(ids)))
     np.add.at(sums, (planted["seq"], planted["motif"]), planted["strength"])
-    np.testing.assert_allclose(y_clean, truth.activity(sums), rtol=1e-5, atol=1e-5)
+    saturation = manifest["parameters"]["saturation"]
+    expected = truth.offsets + (sums / (1 + sums / saturation)) @ weights.T
+    np.testing.assert_allclose(y_clean, expected, rtol=1e-5, atol=1e-5)
     noise = (y - y_clean).std(axis=0)
     np.testing.assert_allclose(noise, truth.noise_sd, rtol=0.15)
     for t in manifest["tasks"]:  # noise is a quarter of the variance: r ~ sqrt(0.75)
