@@ -334,6 +334,18 @@ def test_multi_objective_search_writes_objectives_and_the_front(mo_run: Path):
     assert any(not row["feasible"] for row in rows)
     front = read_pareto(mo_run)
     assert front["points"] and front == pareto_record(rows, TWO)
+    # by the definition: AUROC up, parameters down, among the feasible rows
+    value = {r["arch_hash"]: (r["reward"], -r["objectives"]["parameters"])
+             for r in rows if r["feasible"]}  # fmt: skip
+    on_front = {p["arch_hash"] for p in front["points"]}
+
+    def dominated(a: tuple, b: tuple) -> bool:  # b dominates a
+        pairs = list(zip(a, b, strict=True))
+        return all(y >= x for x, y in pairs) and any(y > x for x, y in pairs)
+
+    for arch, v in value.items():
+        beaten = any(dominated(v, w) for w in value.values())
+        assert (arch in on_front) == (not beaten), arch
     csv_head = (mo_run / "history.csv").read_text().splitlines()[0]
     assert "feasible,parameters" in csv_head
 
