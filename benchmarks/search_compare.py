@@ -15,6 +15,7 @@ Evaluators, each with genas's defaults otherwise:
 
 - ``shared``: the weight-sharing supernet (2 warm-up epochs, 20 minibatches per step);
 - ``independent``: each child trained from scratch for 4 epochs;
+- ``independent1``: the same, 1 epoch per child;
 - ``halving``: independent children by successive halving (rungs of 1 and 3 epochs, η = 3).
 
 Beside them, per seed: ``--random`` architectures drawn uniformly from the first search's
@@ -66,6 +67,7 @@ from genas.workflows.compare_run import compare_run
 EVALUATORS = {
     "shared": {"evaluator": "shared", "warmup_epochs": 2, "child_steps": 20},
     "independent": {"evaluator": "independent", "independent": {"epochs": 4}},
+    "independent1": {"evaluator": "independent", "independent": {"epochs": 1}},
     "halving": {"evaluator": "independent", "independent": {"rungs": [1, 3], "eta": 3}},
 }
 DEFAULT_SEARCHES = ("rl:shared,random:shared,random:independent,evolution:independent,"

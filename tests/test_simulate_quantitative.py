@@ -10,7 +10,7 @@ import pytest
 from genas.config import load_config
 from genas.data import load_splits
 from genas.data.simulate import simulate
-from genas.data.simulate.quantitative import _PSEUDO, RegressionTruth
+from genas.data.simulate.quantitative import _PSEUDO
 
 MOTIFS = ["MA0139", "MA0035", "MA0036"]  # CTCF, GATA1, GATA2 (pyjaspar, offline)
 
@@ -32,12 +32,8 @@ def test_regression_targets_follow_the_manifests_truth(regression):
     assert manifest["task_type"] == "regression" and len(manifest["tasks"]) == 3
     ids = [m["id"] for m in manifest["motifs"]]
     weights = np.array([[t["weights"].get(i, 0.0) for i in ids] for t in manifest["tasks"]])
-    truth = RegressionTruth(
-        weights,
-        np.array([t["offset"] for t in manifest["tasks"]]),
-        np.array([t["noise_sd"] for t in manifest["tasks"]]),
-        manifest["parameters"]["saturation"],
-    )
+    offsets = np.array([t["offset"] for t in manifest["tasks"]])
+    noise_sd = np.array([t["noise_sd"] for t in manifest["tasks"]])
     with h5py.File(out / "train.h5") as f:
         y, y_clean, x = f["y"][()], f["y_clean"][()], f["x"][()]
         planted = _planted(f)
@@ -57,10 +53,10 @@ def test_regression_targets_follow_the_manifests_truth(regression):
     sums = np.zeros((1500, len(ids)))
     np.add.at(sums, (planted["seq"], planted["motif"]), planted["strength"])
     saturation = manifest["parameters"]["saturation"]
-    expected = truth.offsets + (sums / (1 + sums / saturation)) @ weights.T
+    expected = offsets + (sums / (1 + sums / saturation)) @ weights.T
     np.testing.assert_allclose(y_clean, expected, rtol=1e-5, atol=1e-5)
     noise = (y - y_clean).std(axis=0)
-    np.testing.assert_allclose(noise, truth.noise_sd, rtol=0.15)
+    np.testing.assert_allclose(noise, noise_sd, rtol=0.15)
     for t in manifest["tasks"]:  # noise is a quarter of the variance: r ~ sqrt(0.75)
         assert 0.8 < t["pearson_of_noise_free_target"]["train"] < 0.93
 
