@@ -513,10 +513,11 @@ class IndependentConfig(StrictModel):
         4,
         gt=0,
         description="Training epochs of each child (without rungs). On TAF7 and TBP, 4 epochs "
-        "ranked 30 architectures about as well as two full trainings agree with each other "
-        "(Kendall tau 0.26 and 0.28, against 0.28 and 0.40); 1 and 2 epochs ranked near "
-        "chance. On the synthetic set all three ranked (tau 0.30-0.37, ceiling 0.46); 4 "
-        "epochs is the one length that ranked on every set (benchmarks/fidelity.py).",
+        "ranked 30 architectures of `small` about as well as two full trainings agree with "
+        "each other (Kendall tau 0.26 and 0.28, against 0.28 and 0.40); 1 and 2 epochs ranked "
+        "near chance. On the synthetic set and on `small-tuned` every length ranked; 4 epochs "
+        "is the one length that ranked on every set (benchmarks/fidelity.py), and on TBP a "
+        "15-minute search with 1-epoch children ended no better (benchmarks/README.md).",
     )
     rungs: list[int] | None = Field(
         None,
