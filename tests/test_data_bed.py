@@ -96,7 +96,7 @@ def test_covered_bins_matches_brute_force():
 
 
 def test_bed_source_errors(tmp_path, genome):
-    genome_path, _ = genome
+    genome_path, seqs = genome
     peaks = write(tmp_path / "p.bed", [("chr1", 0, 10)])
     intervals = write(tmp_path / "i.bed", [("chr1", 0, 10), ("chrUn", 5, 15)])
     raw = {
@@ -123,3 +123,9 @@ def test_bed_source_errors(tmp_path, genome):
     with pytest.warns(UserWarning, match="no interval on 'chr99' of valid_chroms"):
         load_splits(BedData.model_validate({**raw, "valid_chroms": ["chr99"],
                                             "test_chroms": ["chr2"]}), 0)
+    chr2 = seqs["chr2"][:104] + "R" + seqs["chr2"][105:]  # IUPAC R at chr2:105 (1-based)
+    seqs = {**seqs, "chr2": chr2}
+    genome_path.write_text("".join(f">{c}\n{s}\n" for c, s in seqs.items()))
+    with pytest.raises(InputError, match=r"i\.bed:3: record 'chr2:100-110': invalid letter 'R' at "
+                       r"chr2:105 of the genome g\.fa \(data\.invalid_bases: N"):
+        load_splits(BedData.model_validate(raw), seed=0)

@@ -48,7 +48,12 @@ def test_bed_input(tmp_path):
         load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
     (tmp_path / "g.fa").write_text(f">chr1\n{chrom[:30]}R{chrom[31:]}\n")  # IUPAC R
     bed.write_text("chr1\t0\t8\nchr1\t26\t34\n")
-    with pytest.raises(InputError, match=r"q\.txt:2: record 'chr1:26-34': invalid letter 'R'"):
+    with pytest.raises(InputError, match=r"q\.txt:2: record 'chr1:26-34': invalid letter 'R' "
+                       r"at chr1:31 \("):
+        load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
+    bed.write_text("chr1\t27\t33\tx\t0\t-\n")  # resized to 26-34, read from its end
+    with pytest.raises(InputError, match=r"q\.txt:1: record 'chr1:27-33\(-\)': invalid letter "
+                       r"'R' at chr1:31 \("):
         load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
 
 

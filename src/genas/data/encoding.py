@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ def encode_records(
     invalid_bases: str = "error",
     path: str | Path | None = None,
     length_source: str | None = None,
-    added_left: Sequence[int] | None = None,
+    locate: Callable[[int, int], str] | None = None,
     lines: Sequence[int | None] | None = None,
 ) -> np.ndarray:
     """One-hot encode named sequences to exactly ``length`` bp.
@@ -52,8 +52,10 @@ def encode_records(
         invalid_bases: error or N.
         path: the file the records came from (for error messages).
         length_source: where ``length`` came from, e.g. "the first record", for messages.
-        added_left: letters the caller put before each record (N padding, say), so that an
-            invalid letter's position is given in the record as read.
+        locate: names where letter ``p`` (0-based) of sequence ``i`` (as given, before
+            cropping) lies for an invalid letter's message, as ``locate(i, p)``: "chr1:1234"
+            for a genome window, say, or a position net of padding the caller added;
+            default "position p + 1".
         lines: the line of the file where each record starts (a FASTA header, a table
             row), for messages; None where unknown.
 
@@ -92,12 +94,11 @@ def encode_records(
     try:
         x = encode(fitted, length=length, invalid=invalid_bases)
     except InvalidBaseError as error:
-        i = error.index
-        added = 0 if added_left is None else added_left[i]
+        i, p = error.index, int(cropped[error.index] + error.position)
+        where = locate(i, p) if locate is not None else f"position {p + 1}"
         raise InputError(
             path,
-            f"record {names[i]!r}: invalid letter {error.letter!r} at position "
-            f"{cropped[i] + error.position + 1 - added} "
+            f"record {names[i]!r}: invalid letter {error.letter!r} at {where} "
             "(data.invalid_bases: N in a config, "
             "or --invalid-as-n, reads such letters as N)",
             line(i),

@@ -12,7 +12,7 @@ import numpy as np
 from genas.data.encoding import encode_records
 from genas.errors import InputError, missing_file
 from genas.seq.alphabet import reverse_complement_str
-from genas.seq.bed import iter_bed, resize
+from genas.seq.bed import Interval, iter_bed, resize
 from genas.seq.fasta import open_text, read_fasta
 from genas.seq.genome import Genome
 
@@ -120,12 +120,14 @@ def iter_prediction_input(
     try:
         n_intervals = 0
         for named in _chunks(_bed_sequences(path, ref, length), batch_size):
-            names = [name for name, _, _ in named]
+            names = [name for name, _, _, _ in named]
             n_intervals += len(names)
-            sequences = [seq for _, seq, _ in named]
-            lines = [line for _, _, line in named]
+            sequences = [seq for _, seq, _, _ in named]
+            lines = [line for _, _, line, _ in named]
+            windows = [window for _, _, _, window in named]
             yield names, encode_records(
-                names, sequences, length, "error", invalid_bases, path, lines=lines
+                names, sequences, length, "error", invalid_bases, path, lines=lines,
+                locate=lambda i, p, windows=windows: _genome_position(windows[i], p),
             )
     finally:
         if ref is not genome:
@@ -134,9 +136,11 @@ def iter_prediction_input(
         raise InputError(path, "no intervals")
 
 
-def _bed_sequences(path: Path, ref: Genome, length: int) -> Iterator[tuple[str, str, int]]:
-    """(name, window sequence, BED line) of each BED interval, reverse complemented on
-    ``-``."""
+def _bed_sequences(
+    path: Path, ref: Genome, length: int
+) -> Iterator[tuple[str, str, int, Interval]]:
+    """(name, window sequence, BED line, window) of each BED interval, the sequence reverse
+    complemented on ``-``."""
     for lineno, interval in iter_bed(path):
         if interval.chrom not in ref:
             raise InputError(
@@ -147,9 +151,16 @@ def _bed_sequences(path: Path, ref: Genome, length: int) -> Iterator[tuple[str, 
         r = resize(interval, length)
         sequence = ref.fetch(r.chrom, r.start, r.end)
         if interval.strand == "-":
-            yield f"{interval.label}(-)", reverse_complement_str(sequence), lineno
+            yield f"{interval.label}(-)", reverse_complement_str(sequence), lineno, r
         else:
-            yield interval.label, sequence, lineno
+            yield interval.label, sequence, lineno, r
+
+
+def _genome_position(window: Interval, offset: int) -> str:
+    """``chrom:position`` (1-based) of letter ``offset`` of ``window`` as read on its strand
+    (from its end on ``-``)."""
+    position = window.end - offset if window.strand == "-" else window.start + offset + 1
+    return f"{window.chrom}:{position}"
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -144,8 +144,12 @@ def read_windows(
         chrom_sizes = dict(genome.chrom_sizes)
     finally:
         genome.close()
-    names = [w.label for w in windows]
-    x = encode_records(names, sequences, size, "error", invalid_bases, genome_path)
+    names = [interval.label for interval in intervals]
+    x = encode_records(
+        names, sequences, size, "error", invalid_bases, intervals_path, lines=lines,
+        locate=lambda i, p: f"{windows[i].chrom}:{windows[i].start + p + 1} of the genome "
+        f"{genome_path.name}",
+    )
     return GenomeWindows(lines, intervals, windows, x, size, chrom_sizes)
 
 

@@ -261,7 +261,8 @@ def pair_batches(
             fitted = [_pad_with_n(r.sequence, length) for r in chunk]
             added = [(len(f) - len(r.sequence)) // 2 for f, r in zip(fitted, chunk, strict=True)]
             x[offset : offset + n] = encode_records(
-                names, fitted, length, "crop", invalid_bases, path, added_left=added,
+                names, fitted, length, "crop", invalid_bases, path,
+                locate=lambda i, p, added=added: f"position {p + 1 - added[i]}",
                 lines=[r.line for r in chunk],
             )
         summary.read += n
