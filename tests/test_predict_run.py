@@ -8,14 +8,13 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from variants_support import TASKS, save_tiny_model
 
 from genas.analysis.variants import score_pairs
-from genas.data import load_prediction_input
 from genas.errors import GenasError
 from genas.nn.model_file import load_model
 from genas.seq.alphabet import reverse_complement_str
-from genas.train import predict
 from genas.workflows.predict_run import predict_run
 
 L = 11
@@ -38,19 +37,37 @@ def _fasta(path, n: int):
     return path
 
 
-def test_output_equals_predicting_everything_at_once(run, tmp_path):
-    """The table the former implementation wrote: all sequences encoded, then predicted in
-    batches of the same size, then written."""
+def _hand_onehot(sequence: str, length: int) -> np.ndarray:
+    """float32 (4, length): ACGT rows, the record centre-cropped or centre-padded with
+    all-zero columns (the extra column of an odd difference on the right)."""
+    k = len(sequence)
+    if k > length:
+        start = (k - length) // 2
+        sequence, left = sequence[start : start + length], 0
+    else:
+        left = (length - k) // 2
+    x = np.zeros((4, length), dtype=np.float32)
+    for j, letter in enumerate(sequence):
+        x["ACGT".index(letter), left + j] = 1.0
+    return x
+
+
+def test_output_is_the_sigmoid_of_the_network_on_each_fitted_record(run, tmp_path):
     fasta = _fasta(tmp_path / "q.fa", 10)
     out = tmp_path / "pred.tsv"
     assert predict_run(run, fasta, out, batch_size=3, device="cpu") == (10, len(TASKS))
-    names, x = load_prediction_input(fasta, L)
-    probs = predict(load_model(run).model, x, batch_size=3, device="cpu")
-    rows = [
-        "\t".join([name, *(f"{p:.6g}" for p in row)])
-        for name, row in zip(names, probs, strict=True)
-    ]
-    assert out.read_text().splitlines() == ["\t".join(["name", *TASKS]), *rows]
+    records = fasta.read_text().split(">")[1:]
+    names = [record.split()[0] for record in records]
+    x = torch.from_numpy(np.stack([_hand_onehot(record.split()[1], L) for record in records]))
+    with torch.no_grad():
+        expected = torch.sigmoid(load_model(run).model.eval()(x)).numpy()
+    lines = out.read_text().splitlines()
+    assert lines[0].split("\t") == ["name", *TASKS]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert [row[0] for row in rows] == names
+    written = np.array([[float(value) for value in row[1:]] for row in rows])
+    np.testing.assert_allclose(written, expected, rtol=2e-5)
+    assert np.ptp(written, axis=0).min() > 0.01  # the records' predictions differ
 
 
 def test_input_is_read_and_scored_batch_by_batch(run, tmp_path, monkeypatch):
