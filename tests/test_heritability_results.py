@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from genas.analysis.heritability.plot import plot_enrichment
 from genas.analysis.heritability.results import (
     AnnotationResult,
     category_key,
@@ -76,12 +77,14 @@ def test_outputs_and_plot(tmp_path):
     ]
     summary = {"h2": 0.44, "h2_se": 0.06, "intercept": 1.3, "mean_chi2": 5.9}
     paths = write_outputs(tmp_path / "out", results, summary)
+    plot_enrichment([r for r in results if r.source == "annotation"], tmp_path / "out" / "e.png")
     lines = (tmp_path / "out" / "results.tsv").read_text().splitlines()
     assert lines[0].startswith("annotation\tsource\tprop_snps") and len(lines) == 4
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     assert data["annotations"][1]["enrichment"] == 4.8 and data["summary"]["h2"] == 0.44
-    assert (tmp_path / "out" / "enrichment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert paths["plot"].endswith("enrichment.png")
+    assert (tmp_path / "out" / "e.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths == {"tsv": str(tmp_path / "out" / "results.tsv"),
+                     "json": str(tmp_path / "out" / "results.json")}
     console = Console(width=120, record=True)
     console.print(results_table(data))
     text = console.export_text()

@@ -26,6 +26,7 @@ from genas.analysis.heritability import annotate as annot
 from genas.analysis.heritability import ldsc
 from genas.analysis.heritability.panel import ChromosomePanels, resolve_panel, write_frq
 from genas.analysis.heritability.plink import Bim
+from genas.analysis.heritability.plot import plot_enrichment
 from genas.analysis.heritability.results import read_results, write_outputs
 from genas.analysis.heritability.sumstats import munge_sumstats
 from genas.errors import InputError
@@ -206,6 +207,8 @@ def regress_step(
         "ldsc": env.versions(),
     }
     paths = write_outputs(out, results, summary)
+    paths["plot"] = str(out / "enrichment.png")
+    plot_enrichment([r for r in results if r.source == "annotation"], paths["plot"])
     log(f"wrote {paths['tsv']}, {paths['json']}, {paths['plot']}")
     return {"summary": summary, "annotations": [asdict(r) for r in results], "files": paths}
 

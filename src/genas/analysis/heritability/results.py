@@ -165,14 +165,13 @@ def _float(text: str) -> float:
 def write_outputs(
     folder: str | Path, results: list[AnnotationResult], summary: dict
 ) -> dict[str, str]:
-    """Write `results.tsv`, `results.json` and `enrichment.png` into `folder`.
+    """Write `results.tsv` and `results.json` into `folder` (the figure:
+    :func:`genas.analysis.heritability.plot.plot_enrichment`).
 
     The report (and anything else) reads `results.json`: {"summary": {...}, "annotations":
-    [{annotation, source, prop_snps, ..., tau_star, tau_star_se}, ...]}; the plot shows the
-    categories whose source is "annotation". Returns the paths written.
+    [{annotation, source, prop_snps, ..., tau_star, tau_star_se}, ...]}. Returns the paths
+    written ("tsv", "json").
     """
-    from genas.analysis.heritability.plot import plot_enrichment
-
     folder = Path(folder)
     tsv = folder / "results.tsv"
     with atomic_path(tsv) as tmp, open(tmp, "w") as fh:
@@ -182,9 +181,7 @@ def write_outputs(
             fh.write("\t".join(_cell(values[c]) for c in RESULT_COLUMNS) + "\n")
     json_path = folder / "results.json"
     atomic_write_json(json_path, {"summary": summary, "annotations": [asdict(r) for r in results]})
-    png = folder / "enrichment.png"
-    plot_enrichment([r for r in results if r.source == "annotation"], png)
-    return {"tsv": str(tsv), "json": str(json_path), "plot": str(png)}
+    return {"tsv": str(tsv), "json": str(json_path)}
 
 
 def _cell(value) -> str:
