@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import importlib
 import json
+from functools import partial
 
+import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from variants_support import TASKS, save_tiny_model
 
 from genas.analysis.variants import score_pairs
-from genas.errors import GenasError
+from genas.errors import GenasError, InputError
 from genas.nn.model_file import load_model
 from genas.seq.alphabet import reverse_complement_str
 from genas.workflows.predict_run import predict_run
@@ -68,6 +71,33 @@ def test_output_is_the_sigmoid_of_the_network_on_each_fitted_record(run, tmp_pat
     written = np.array([[float(value) for value in row[1:]] for row in rows])
     np.testing.assert_allclose(written, expected, rtol=2e-5)
     assert np.ptp(written, axis=0).min() > 0.01  # the records' predictions differ
+
+
+@pytest.mark.parametrize("name", ["p.tsv.gz", "p.parquet", "p.h5"])
+def test_every_output_format_holds_the_tsv_predictions(run, tmp_path, name):
+    fasta = _fasta(tmp_path / "q.fa", 7)
+    predict_run(run, fasta, tmp_path / "p.tsv", batch_size=3, device="cpu")
+    expected = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert predict_run(run, fasta, tmp_path / name, batch_size=3, device="cpu") == (7, 2)
+    if name.endswith(".h5"):
+        with h5py.File(tmp_path / name) as h5:
+            assert [task.decode() for task in h5["task_names"][:]] == TASKS
+            assert h5["predictions"].dtype == np.float32 and h5.attrs["task_type"] == "binary"
+            names = [value.decode() for value in h5["name"][:]]
+            values = h5["predictions"][:]
+    else:
+        read = pd.read_parquet if name.endswith(".parquet") else partial(pd.read_csv, sep="\t")
+        frame = read(tmp_path / name)
+        assert list(frame.columns) == ["name", *TASKS]
+        names, values = frame["name"].tolist(), frame[TASKS].to_numpy()
+    assert names == expected["name"].tolist()
+    np.testing.assert_allclose(values, expected[TASKS].to_numpy(), rtol=1e-5)  # TSV: %.6g
+
+
+def test_unknown_output_extension_is_refused_before_reading_the_input(run, tmp_path):
+    with pytest.raises(InputError, match=r"p\.csv: unknown output format: use \.tsv"):
+        predict_run(run, tmp_path / "missing.fa", tmp_path / "p.csv", device="cpu")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_input_is_read_and_scored_batch_by_batch(run, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,6 +106,17 @@ def test_vep_of_a_multiclass_model_scores_each_class(runs, alleles, tmp_path):
     assert per_pair["ref_class"].tolist() == ref["predicted_class"].tolist()
     assert per_pair["alt_class"].tolist() == alt["predicted_class"].tolist()
     np.testing.assert_allclose(effects.groupby("pair")["diff"].sum(), 0.0, atol=1e-5)
+
+
+def test_multiclass_predictions_in_hdf5_match_the_tsv(runs, alleles, tmp_path):
+    tsv = _predicted(runs["cls"], alleles[0], tmp_path / "p.tsv")
+    _cli("predict", runs["cls"], alleles[0], "-o", tmp_path / "p.h5", "--device", "cpu")
+    with h5py.File(tmp_path / "p.h5") as h5:
+        assert [name.decode() for name in h5["task_names"][:]] == CLASSES
+        assert h5.attrs["task_type"] == "multiclass" and h5["predictions"].shape == (6, 3)
+        np.testing.assert_allclose(h5["predictions"][:], tsv[CLASSES], rtol=1e-5)
+        assert [c.decode() for c in h5["predicted_class"][:]] == tsv["predicted_class"].tolist()
+        assert [n.decode() for n in h5["name"][:]] == tsv["name"].tolist()
 
 
 def _page(run: Path) -> str:

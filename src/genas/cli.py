@@ -450,7 +450,9 @@ def predict(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT", help="FASTA, or BED with --genome.")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output TSV.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output: .tsv, .tsv.gz, .parquet or .h5.")
+    ],
     genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED input.")] = None,
     rc: Annotated[bool, typer.Option(help="Average with the reverse complement.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences per forward pass.")] = 256,

@@ -144,22 +144,6 @@ class TaskSpec:
         """Predictions back on the scale of the stored targets (undoes ``log1p``)."""
         return np.expm1(values) if self.target_transform == "log1p" else values
 
-    def output_columns(self) -> list[str]:
-        """Columns of a prediction table after ``name``: one per task (probability or
-        value), or one probability per class and ``predicted_class``."""
-        if self.class_names is not None:
-            return [*self.class_names, "predicted_class"]
-        return list(self.task_names)
-
-    def output_cells(self, values: np.ndarray) -> list[list[str]]:
-        """The :meth:`output_columns` cells of (B, O) predictions, as text."""
-        values = self.original_scale(np.asarray(values))
-        rows = [[f"{v:.6g}" for v in row] for row in values]
-        if self.class_names is not None:
-            for row, best in zip(rows, values.argmax(axis=1), strict=True):
-                row.append(self.class_names[int(best)])
-        return rows
-
     def model_meta(self) -> dict:
         """The keyword arguments of :func:`~genas.nn.model_file.save_model` that record it."""
         return {

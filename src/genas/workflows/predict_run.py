@@ -1,14 +1,19 @@
-"""`genas predict RUN_DIR INPUT -o OUT.tsv`: predictions of a trained model for new sequences."""
+"""`genas predict RUN_DIR INPUT -o OUT`: predictions of a trained model for new sequences."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
 
 from genas.analysis.variants.pipeline import prefetch
 from genas.data.inputs import iter_prediction_input
 from genas.fileio import atomic_path
 from genas.nn.model_file import load_model
+from genas.table_files import TableWriter, output_format
 from genas.train import predict
 from genas.train.device import resolve_device
 from genas.train.task import TaskSpec
@@ -28,17 +33,25 @@ def predict_run(
     """Predict every sequence of a FASTA file (or BED intervals on `genome`).
 
     Sequences are centre-cropped/padded to the model's input length; BED intervals on the
-    ``-`` strand are scored as the reverse complement of their window. Writes a TSV with a
-    `name` column and the model's outputs (:meth:`~genas.train.task.TaskSpec.output_columns`:
-    one probability or value column per task, named by task, regression values on the
-    original scale; or one probability column per class and ``predicted_class``),
-    atomically. The input is read, scored and written ``batch_size`` sequences at a time (a
-    reader thread preparing the next batch), so memory does not grow with the input, as in
-    `vep`.
+    ``-`` strand are scored as the reverse complement of their window. The output's format
+    follows its extension (:func:`genas.table_files.output_format`), written atomically:
+
+    - TSV (``.tsv``, ``.tsv.gz``) or Parquet: a ``name`` column, then one probability or
+      value column per task, named by task (regression values on the original scale), or
+      one probability column per class and ``predicted_class``;
+    - HDF5 (``.h5``): ``name`` (N,), ``predictions`` float32 (N, T), ``task_names`` (T,) (a
+      multiclass model's class names, and ``predicted_class`` (N,)).
+
+    The input is read, scored and written ``batch_size`` sequences at a time (a reader
+    thread preparing the next batch), so memory does not grow with the input, as in `vep`.
 
     Returns:
-        The shape of the table written: (sequences, tasks).
+        The shape of the predictions written: (sequences, tasks).
+
+    Raises:
+        InputError: an unknown output extension (before any work), or bad input.
     """
+    kind = output_format(out)
     loaded = load_model(run_dir)
     task = TaskSpec.from_model(loaded)
     device = resolve_device(device)
@@ -51,24 +64,43 @@ def predict_run(
         invalid_bases=invalid_bases,
     )
     n = 0
-    with atomic_path(out) as tmp, open(tmp, "w") as handle:
-        handle.write("\t".join(["name", *task.output_columns()]) + "\n")
-        for names, x in prefetch(batches):
-            probs = predict(
-                loaded.model,
-                x,
-                batch_size=batch_size,
-                rc_average=rc_average,
-                device=device,
-                n_value=loaded.n_value,
-                task=task,
-            )
-            handle.writelines(_rows(names, task.output_cells(probs)))
-            n += len(names)
+    with atomic_path(out) as tmp:
+        table = TableWriter(tmp, kind)
+        try:
+            for names, x in prefetch(batches):
+                values = predict(
+                    loaded.model,
+                    x,
+                    batch_size=batch_size,
+                    rc_average=rc_average,
+                    device=device,
+                    n_value=loaded.n_value,
+                    task=task,
+                )
+                _write(table, task, names, task.original_scale(values))
+                n += len(names)
+        finally:
+            table.close()
     return n, len(loaded.task_names)
 
 
-def _rows(names: Iterable[str], cells: list[list[str]]) -> Iterable[str]:
-    """TSV lines: the name, then the row's output cells."""
-    for name, row in zip(names, cells, strict=True):
-        yield name + "\t" + "\t".join(row) + "\n"
+def _write(table: TableWriter, task: TaskSpec, names: Sequence[str], values: np.ndarray) -> None:
+    """Append the predictions (B, T) of ``names`` (B,) to ``table``."""
+    labels = task.class_names or task.task_names  # a column per class, or per task
+    classes = None
+    if task.class_names is not None:
+        classes = np.array(task.class_names, dtype=object)[values.argmax(axis=1)]
+    if table.kind != "hdf5":
+        columns = {"name": list(names)} | dict(zip(labels, values.T, strict=True))
+        if classes is not None:
+            columns["predicted_class"] = classes
+        table.write_frame(pd.DataFrame(columns))
+        return
+    if "task_names" not in table.h5:
+        data = np.array(labels, dtype=object)
+        table.h5.create_dataset("task_names", data=data, dtype=h5py.string_dtype())
+        table.h5.attrs["task_type"] = task.task_type
+    table.append("name", np.array(names, dtype=object))
+    table.append("predictions", values, np.float32)
+    if classes is not None:
+        table.append("predicted_class", classes)

@@ -15,7 +15,6 @@ from genas.analysis.variants import (
     iter_pair_effects,
     iter_variant_effects,
     open_effects_writer,
-    output_format,
     read_effects,
 )
 from genas.analysis.variants.pipeline import write_effects
@@ -30,6 +29,7 @@ from genas.errors import GenasError, InputError, missing_file
 from genas.fileio import atomic_write_json
 from genas.nn.model_file import load_model
 from genas.seq.genome import Genome
+from genas.table_files import output_format
 from genas.train.task import TaskSpec
 
 #: Columns that identify a row of an effects table (for joining a truth table).

@@ -24,7 +24,6 @@ from genas.analysis.variants.benchmark import (
 from genas.analysis.variants.effects_io import (
     effects_frame,
     open_effects_writer,
-    output_format,
     read_effects,
 )
 from genas.analysis.variants.scoring import (
@@ -53,7 +52,6 @@ __all__ = [
     "iter_pair_effects",
     "iter_variant_effects",
     "open_effects_writer",
-    "output_format",
     "read_effects",
     "score_names",
     "score_pairs",

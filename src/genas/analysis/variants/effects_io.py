@@ -19,7 +19,6 @@ multiclass model the "tasks" are its classes.
 from __future__ import annotations
 
 import contextlib
-import gzip
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -30,25 +29,7 @@ import pandas as pd
 from genas.analysis.variants.scoring import ALL_SCORES, SCORES
 from genas.errors import InputError, missing_file
 from genas.fileio import atomic_path
-
-FORMATS = {".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
-FORMATS |= {".h5": "hdf5", ".hdf5": "hdf5"}
-_FLOAT_FORMAT = "%.6g"
-
-
-def output_format(path: str | Path) -> str:
-    """``"tsv"``, ``"tsv.gz"``, ``"parquet"`` or ``"hdf5"`` from the file name.
-
-    Raises:
-        InputError: an unknown extension.
-    """
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    gz = bool(suffixes) and suffixes[-1] == ".gz"
-    ext = suffixes[-2] if gz and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
-    kind = FORMATS.get(ext)
-    if kind is None or (gz and kind != "tsv"):
-        raise InputError(path, "unknown output format: use .tsv, .tsv.gz, .parquet or .h5 (HDF5)")
-    return "tsv.gz" if gz else kind
+from genas.table_files import TableWriter, output_format
 
 
 def effects_frame(
@@ -112,20 +93,13 @@ class EffectsWriter:
         wide: bool = False,
         score_names: Sequence[str] = SCORES,
     ):
-        self.path = Path(path)
         self.kind = kind
         self.task_names = list(task_names)
         self.key_names = list(key_names)
         self.wide = wide
         self.score_names = list(score_names)
         self.rows = 0
-        self._handle = None
-        self._parquet = None
-        if kind == "hdf5":
-            self._handle = h5py.File(self.path, "w")
-        elif kind.startswith("tsv"):
-            opener = gzip.open if kind == "tsv.gz" else open
-            self._handle = opener(self.path, "wt", encoding="utf-8", newline="")
+        self._table = TableWriter(path, kind)
 
     def write(self, keys: Mapping[str, Sequence | np.ndarray], scores: Mapping[str, np.ndarray]):
         """Append n rows: key columns of n values, scores of (n, T) (in :attr:`score_names`
@@ -133,65 +107,22 @@ class EffectsWriter:
         n = len(next(iter(scores.values())))
         if n == 0:
             return
-        self._write(keys, {name: scores[name] for name in self.score_names}, n)
+        self._write(keys, {name: scores[name] for name in self.score_names})
         self.rows += n
 
-    def _write(self, keys, scores, n: int) -> None:
-        if self.kind == "hdf5":
-            self._write_hdf5(keys, scores, n)
+    def _write(self, keys, scores) -> None:
+        if self.kind != "hdf5":
+            self._table.write_frame(effects_frame(keys, scores, self.task_names, self.wide))
             return
-        frame = effects_frame(keys, scores, self.task_names, self.wide)
-        if self.kind == "parquet":
-            self._write_parquet(frame)
-        else:
-            frame.to_csv(
-                self._handle,
-                sep="\t",
-                index=False,
-                header=self.rows == 0,
-                float_format=_FLOAT_FORMAT,
-                lineterminator="\n",
-            )
-
-    def _write_parquet(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(str(self.path), table.schema)
-        self._parquet.write_table(table.cast(self._parquet.schema))
-
-    def _write_hdf5(self, keys, scores, n: int) -> None:
-        h5 = self._handle
+        h5 = self._table.h5
         if "task_names" not in h5:
             names = np.array(self.task_names, dtype=object)
             h5.create_dataset("task_names", data=names, dtype=h5py.string_dtype())
             h5.attrs["layout"] = "one dataset per key column (n,), one per score (n, T)"
         for name in self.key_names:
-            values = np.asarray(keys[name])
-            if values.dtype.kind in "OUS":
-                self._append(name, values.astype(object), h5py.string_dtype(), n)
-            else:
-                self._append(name, values, values.dtype, n)
+            self._table.append(name, keys[name])
         for name in self.score_names:
-            self._append(name, scores[name], np.float32, n)
-
-    def _append(self, name: str, values: np.ndarray, dtype, n: int) -> None:
-        h5 = self._handle
-        tail = tuple(values.shape[1:])
-        if name not in h5:
-            h5.create_dataset(
-                name,
-                shape=(0, *tail),
-                maxshape=(None, *tail),
-                dtype=dtype,
-                chunks=(max(1024, n), *tail),
-            )
-        dataset = h5[name]
-        old = dataset.shape[0]
-        dataset.resize(old + n, axis=0)
-        dataset[old:] = values
+            self._table.append(name, scores[name], np.float32)
 
     def finish(self) -> None:
         """Complete the file: with no rows, a header-only TSV, empty Parquet or HDF5 datasets."""
@@ -202,17 +133,11 @@ class EffectsWriter:
         for k in self.key_names:
             dtype = np.int64 if k in ("pos", "pair") else bool if k == "ref_match" else object
             keys[k] = np.array([], dtype=dtype)
-        empty = {name: np.zeros((0, t), np.float32) for name in self.score_names}
-        self._write(keys, empty, 0)
+        self._write(keys, {name: np.zeros((0, t), np.float32) for name in self.score_names})
 
     def release(self) -> None:
         """Close the open file handles."""
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._table.close()
 
 
 def read_effects(path: str | Path, task: str, score: str = "diff") -> pd.DataFrame:
