@@ -8,7 +8,9 @@ import os
 import shutil
 from pathlib import Path
 
+import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -550,9 +552,34 @@ def test_evaluate_one_split_to_a_file(evaluated_run: Path, tmp_path: Path, keep_
     assert (run / "metrics.json").read_bytes() == before  # train metrics are not stored there
 
 
+def test_evaluate_writes_each_sequences_prediction_and_label(evaluated_run: Path, tmp_path):
+    from scipy.stats import mannwhitneyu
+
+    stored = json.loads((evaluated_run / "metrics.json").read_text())["valid"]
+    tsv, h5 = tmp_path / "valid.tsv", tmp_path / "valid.h5"
+    for path in (tsv, h5):
+        out = _ok(["evaluate", str(evaluated_run), "--split", "valid", "--predictions", str(path)])
+        assert f"wrote {path}" in out.output
+    table = pd.read_csv(tsv, sep="\t", keep_default_na=False)
+    assert list(table.columns) == ["row", "name", "site", "site.label"]
+    assert table["row"].tolist() == list(range(stored["n"]))
+    assert table["name"].str.len().min() > 0  # the FASTA records' names
+    assert set(table["site.label"]) == {0.0, 1.0}
+    positives = table["site.label"] == 1
+    u = mannwhitneyu(table["site"][positives], table["site"][~positives]).statistic
+    auroc = u / (positives.sum() * (~positives).sum())  # from the written columns alone
+    assert auroc == pytest.approx(stored["tasks"]["site"]["auroc"], abs=1e-4)
+    with h5py.File(h5) as f:
+        assert f["predictions"].shape == f["labels"].shape == (stored["n"], 1)
+        np.testing.assert_allclose(f["predictions"][:, 0], table["site"], rtol=1e-5)
+        np.testing.assert_array_equal(f["labels"][:, 0], table["site.label"])
+        assert [n.decode() for n in f["name"][:]] == table["name"].tolist()
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
+        (["--predictions", "p.csv"], "p.csv: unknown output format"),
         (["--threads", "0"], "threads 0: must be at least 1"),
         (["--split", "bogus"], "--split 'bogus': not one of train, valid, test"),
         (["--output", "metrics.csv"], "must end in .json or .tsv"),

@@ -119,6 +119,25 @@ def test_multiclass_predictions_in_hdf5_match_the_tsv(runs, alleles, tmp_path):
         assert [n.decode() for n in h5["name"][:]] == tsv["name"].tolist()
 
 
+def test_evaluate_writes_labels_on_the_original_scale_and_class_names(runs, tmp_path):
+    reg, cls = tmp_path / "reg.tsv", tmp_path / "cls.parquet"
+    _cli("evaluate", runs["reg"], "--predictions", reg, "--device", "cpu")
+    table = pd.read_csv(reg, sep="\t")
+    assert list(table.columns) == ["row", "name", "actA", "actB", "actA.label", "actB.label"]
+    source = pd.read_csv(runs["root"] / "pos.tsv", sep="\t")  # line k + 2 holds row k
+    lines = table["name"].str.rsplit(":", n=1).str[1].astype(int) - 2
+    for task in ("actA", "actB"):  # as in the file (the network was trained on log1p)
+        np.testing.assert_allclose(table[f"{task}.label"], source[task].iloc[lines], atol=1e-4)
+    assert table["actB.label"].isna().any() and (table[["actA", "actB"]] > -1).all().all()
+    _cli("evaluate", runs["cls"], "--predictions", cls, "--device", "cpu")
+    table = pd.read_parquet(cls)
+    assert list(table.columns) == ["row", "name", *CLASSES, "predicted_class", "label"]
+    np.testing.assert_allclose(table[CLASSES].sum(axis=1), 1.0, rtol=1e-5)
+    stored = json.loads((runs["cls"] / "metrics.json").read_text())["test"]["summary"]
+    accuracy = (table["predicted_class"] == table["label"]).mean()
+    assert accuracy == pytest.approx(stored["accuracy"], abs=1e-6)
+
+
 def _page(run: Path) -> str:
     return (run / "report.html").read_text()
 

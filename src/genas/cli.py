@@ -430,6 +430,13 @@ def evaluate(
         Path | None,
         typer.Option("--output", "-o", help="Also write the metrics: .json, or .tsv by task."),
     ] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write each sequence's prediction and label: .tsv, .tsv.gz, .parquet "
+            "or .h5."
+        ),
+    ] = None,
     device: ConfigDeviceOption = None,
     threads: ConfigThreadsOption = None,
 ) -> None:
@@ -438,9 +445,13 @@ def evaluate(
     from genas.workflows import evaluate_run
 
     _set_threads(threads, _run_config(run_dir))
-    _print_metrics(evaluate_run(run_dir, split=split, output=output, device=device))
-    if output is not None:
-        console.print(f"wrote {output}", highlight=False, soft_wrap=True)
+    metrics = evaluate_run(
+        run_dir, split=split, output=output, predictions=predictions, device=device
+    )
+    _print_metrics(metrics)
+    for path in (output, predictions):
+        if path is not None:
+            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 @app.command()

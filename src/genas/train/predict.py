@@ -195,8 +195,20 @@ def evaluate(
         with_labels=True,
         task=task,
     )
+    return evaluation_metrics(task, probs, labels, loss, task_groups)
+
+
+def evaluation_metrics(
+    task: TaskSpec,
+    probs: np.ndarray,
+    labels: np.ndarray | None,
+    loss: float,
+    task_groups: Mapping[str, Sequence[str]] | None = None,
+) -> dict:
+    """:meth:`TaskSpec.metrics` of :func:`run_inference`'s predictions (N, O) and labels
+    (N, T) (None: no sequences), with ``"loss"`` and ``"n"``."""
     if labels is None:
-        labels = np.zeros((0, len(task_names)), dtype=np.float32)
+        labels = np.zeros((0, len(task.task_names)), dtype=np.float32)
         probs = np.zeros((0, task.n_outputs), dtype=np.float32)
     metrics = task.metrics(labels, probs, task_groups)
     metrics["loss"] = loss

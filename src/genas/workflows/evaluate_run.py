@@ -1,20 +1,25 @@
-"""`genas evaluate RUN_DIR [--split S] [--output FILE]`: re-evaluate a trained run on one
-of its data splits."""
+"""`genas evaluate RUN_DIR [--split S] [--output FILE] [--predictions FILE]`: re-evaluate a
+trained run on one of its data splits."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from genas.config import load_config
 from genas.data import load_splits
 from genas.errors import GenasError
-from genas.fileio import atomic_write_json, atomic_write_text
+from genas.fileio import atomic_path, atomic_write_json, atomic_write_text
 from genas.nn.model_file import load_model
 from genas.run_files import CONFIG_YAML, METRICS_JSON, read_json
 from genas.run_lock import locks_run_folder
+from genas.table_files import TableWriter, output_format
+from genas.train.predict import evaluation_metrics
 from genas.train.task import TaskSpec
 from genas.workflows.overrides import apply_overrides
-from genas.workflows.train_run import evaluate_splits
+from genas.workflows.predict_run import write_predictions
+from genas.workflows.train_run import split_inference
 
 SPLITS = ("train", "valid", "test")
 #: The splits whose metrics ``metrics.json`` keeps (the training split's are not kept there:
@@ -29,17 +34,23 @@ def evaluate_run(
     *,
     split: str = "test",
     output: str | Path | None = None,
+    predictions: str | Path | None = None,
     device: str | None = None,
 ) -> dict:
     """Evaluate the run's model on one split of its own config's data.
 
     The valid and test metrics replace those in ``RUN_DIR/metrics.json`` (training
     history is kept); ``output`` (``.json``: the split's metrics; ``.tsv``: one row per
-    task) is written atomically.
+    task) and ``predictions`` are written atomically.
 
     Args:
         split: train, valid or test.
         output: a ``.json`` or ``.tsv`` file, or None.
+        predictions: a file (``.tsv``, ``.tsv.gz``, ``.parquet``, ``.h5``) for each
+            sequence's prediction and label, in the split's order
+            (:func:`~genas.workflows.predict_run.write_predictions`): ``row`` (0-based),
+            ``name`` (the record, or the genome window in words, where the data names them),
+            the predictions, the labels; or None.
         device: overrides the run's ``train.device`` (auto, cpu, cuda, cuda:N).
 
     Returns:
@@ -54,6 +65,7 @@ def evaluate_run(
         raise GenasError(f"--split {split!r}: not one of {', '.join(SPLITS)}")
     if output is not None and Path(output).suffix.lower() not in OUTPUT_FORMATS:
         raise GenasError(f"--output {output}: the file must end in .json or .tsv")
+    kind = None if predictions is None else output_format(predictions)
     config_path = run_dir / CONFIG_YAML
     if not config_path.is_file():
         raise GenasError(f"{config_path}: not found (is {run_dir} a run folder?)")
@@ -69,12 +81,33 @@ def evaluate_run(
         raise GenasError(f"{run_dir}: the run's data has no {split} split")
     metrics_path = run_dir / METRICS_JSON
     previous = (read_json(metrics_path) or {}) if split in STORED_SPLITS else {}
-    metrics = evaluate_splits(loaded.model, splits, config, names=(split,), task=task)
+    dataset = getattr(splits, split)
+    values, labels, loss = split_inference(loaded.model, dataset, config, task)
+    metrics = {split: evaluation_metrics(task, values, labels, loss, splits.task_groups)}
+    if kind is not None:
+        with atomic_path(predictions) as tmp:
+            table = TableWriter(tmp, kind)
+            try:
+                keys = _row_keys(dataset, loaded.input_length)
+                write_predictions(table, task, keys, task.original_scale(values), labels)
+            finally:
+                table.close()
     if output is not None:
         write_metrics(output, split, metrics[split])
     if split in STORED_SPLITS:
         atomic_write_json(metrics_path, {**previous, **metrics})
     return metrics
+
+
+def _row_keys(dataset, length: int) -> dict[str, np.ndarray]:
+    """``row`` (N,) and, where the data names its records, ``name`` (N,):
+    :meth:`~genas.data.origins.SequenceOrigins.label`."""
+    n = len(dataset)
+    keys = {"row": np.arange(n, dtype=np.int64)}
+    origins = dataset.origins_of(np.arange(n))
+    if origins is not None:
+        keys["name"] = np.array([origins.label(i, length) for i in range(n)], dtype=object)
+    return keys
 
 
 def _tuple(names: list[str] | None) -> tuple[str, ...] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import h5py
@@ -77,30 +77,57 @@ def predict_run(
                     n_value=loaded.n_value,
                     task=task,
                 )
-                _write(table, task, names, task.original_scale(values))
+                names_column = np.array(names, dtype=object)
+                write_predictions(table, task, {"name": names_column}, task.original_scale(values))
                 n += len(names)
         finally:
             table.close()
     return n, len(loaded.task_names)
 
 
-def _write(table: TableWriter, task: TaskSpec, names: Sequence[str], values: np.ndarray) -> None:
-    """Append the predictions (B, T) of ``names`` (B,) to ``table``."""
-    labels = task.class_names or task.task_names  # a column per class, or per task
-    classes = None
+def write_predictions(
+    table: TableWriter,
+    task: TaskSpec,
+    keys: Mapping[str, Sequence | np.ndarray],
+    values: np.ndarray,
+    labels: np.ndarray | None = None,
+) -> None:
+    """Append B rows to ``table``: the ``keys`` columns (B,), then the predictions (B, O)
+    on the original scale, one column per task or class (and ``predicted_class``), then,
+    given ``labels`` (B, T) (NaN: unknown), the observed values: ``<task>.label`` columns,
+    or for a multiclass model ``label`` (the class name; empty when unknown). HDF5 holds
+    ``predictions`` (B, O) and ``labels`` (B, T) matrices with ``task_names`` (O,)."""
+    names = task.class_names or task.task_names  # a column per class, or per task
+    classes = observed = None
     if task.class_names is not None:
         classes = np.array(task.class_names, dtype=object)[values.argmax(axis=1)]
+        if labels is not None:
+            known = np.isfinite(labels[:, 0])
+            observed = np.full(len(labels), "", dtype=object)
+            observed[known] = np.array(task.class_names, dtype=object)[
+                labels[known, 0].astype(int)
+            ]
+    elif labels is not None:
+        labels = task.original_scale(labels)
     if table.kind != "hdf5":
-        columns = {"name": list(names)} | dict(zip(labels, values.T, strict=True))
+        columns = {k: np.asarray(v) for k, v in keys.items()}
+        columns |= dict(zip(names, values.T, strict=True))
         if classes is not None:
             columns["predicted_class"] = classes
+        if observed is not None:
+            columns["label"] = observed
+        elif labels is not None:
+            columns |= {f"{t}.label": column for t, column in zip(names, labels.T, strict=True)}
         table.write_frame(pd.DataFrame(columns))
         return
     if "task_names" not in table.h5:
-        data = np.array(labels, dtype=object)
+        data = np.array(names, dtype=object)
         table.h5.create_dataset("task_names", data=data, dtype=h5py.string_dtype())
         table.h5.attrs["task_type"] = task.task_type
-    table.append("name", np.array(names, dtype=object))
+    for key, column in keys.items():
+        table.append(key, np.asarray(column))
     table.append("predictions", values, np.float32)
     if classes is not None:
         table.append("predicted_class", classes)
+    if labels is not None:
+        table.append("labels", labels, np.float32)

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from genas.config import ModelConfig, RunConfig, load_config
 from genas.data import DataSplits, load_splits, make_loader, require_validation
 from genas.errors import GenasError
@@ -26,9 +28,10 @@ from genas.run_files import (
 )
 from genas.run_lock import run_folder_lock
 from genas.space import Architecture, get_space
-from genas.train import FitResult, evaluate, fit, resolve_device, seed_everything
+from genas.train import FitResult, fit, resolve_device, seed_everything
 from genas.train.checkpoint import check_settings, checkpoint_path, load_train_state
 from genas.train.loop import monitored_score
+from genas.train.predict import evaluation_metrics, run_inference
 from genas.train.task import TaskSpec, task_spec
 from genas.workflows.overrides import apply_overrides
 from genas.workflows.resuming import check_unchanged
@@ -255,17 +258,25 @@ def evaluate_splits(
     out = {}
     for name in names:
         dataset = getattr(splits, name)
-        if dataset is None:
-            continue
-        loader = make_loader(dataset, 4 * config.train.batch_size, shuffle=False, seed=config.seed)
-        out[name] = evaluate(
-            model,
-            loader,
-            task_names=splits.task_names,
-            task_groups=splits.task_groups,
-            rc_average=config.train.rc_predict,
-            device=config.train.device,
-            n_value=config.data.n_value,
-            task=task,
-        )
+        if dataset is not None:
+            predictions, labels, loss = split_inference(model, dataset, config, task)
+            out[name] = evaluation_metrics(task, predictions, labels, loss, splits.task_groups)
     return out
+
+
+def split_inference(
+    model, dataset, config: RunConfig, task: TaskSpec
+) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """:func:`~genas.train.predict.run_inference` on every row of one split, in order, as
+    the run evaluates (its ``rc_predict``, device and N encoding): predictions (N, O),
+    labels (N, T) (None for an empty split) and the loss."""
+    loader = make_loader(dataset, 4 * config.train.batch_size, shuffle=False, seed=config.seed)
+    return run_inference(
+        model,
+        loader,
+        rc_average=config.train.rc_predict,
+        device=config.train.device,
+        n_value=config.data.n_value,
+        with_labels=True,
+        task=task,
+    )
