@@ -89,7 +89,11 @@ def evaluate_run(
             table = TableWriter(tmp, kind)
             try:
                 keys = _row_keys(dataset, loaded.input_length)
-                write_predictions(table, task, keys, task.original_scale(values), labels)
+                for rows in _chunks(len(values)):  # a TSV frame of all rows could be GBs
+                    write_predictions(
+                        table, task, {k: v[rows] for k, v in keys.items()},
+                        task.original_scale(values[rows]), labels[rows],
+                    )  # fmt: skip
             finally:
                 table.close()
     if output is not None:
@@ -97,6 +101,11 @@ def evaluate_run(
     if split in STORED_SPLITS:
         atomic_write_json(metrics_path, {**previous, **metrics})
     return metrics
+
+
+def _chunks(n: int, size: int = 16_384) -> list[slice]:
+    """Row slices of at most ``size`` covering ``range(n)``."""
+    return [slice(start, start + size) for start in range(0, n, size)]
 
 
 def _row_keys(dataset, length: int) -> dict[str, np.ndarray]:
