@@ -13,7 +13,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "genas"
 #: Each top-level module or subpackage of genas and its layer, lowest first; a module may
 #: import its own layer and those below it.
 LAYERS = {
-    **dict.fromkeys(("errors", "fileio", "yamlfile", "config", "run_lock", "run_files", "cpus"), 0),
+    **dict.fromkeys(
+        ("errors", "fileio", "yamlfile", "config", "run_lock", "run_files", "cpus", "table_files"),
+        0,
+    ),
     **dict.fromkeys(("seq", "space", "parallel"), 1),
     **dict.fromkeys(("data", "nn"), 2),
     "train": 3,
