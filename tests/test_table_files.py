@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from genas.errors import InputError
-from genas.table_files import TableWriter, output_format
+from genas.table_files import TableWriter, open_table, output_format
 
 
 def test_output_format_by_extension(tmp_path):
@@ -44,9 +44,24 @@ def test_hdf5_datasets_grow_by_rows(tmp_path):
     writer.append("values", np.ones((2, 3)), np.float32)
     writer.append("name", np.array(["c"], dtype=object))
     writer.append("values", np.full((1, 3), 2.0), np.float32)
-    writer.h5.attrs["note"] = "kept"
+    writer.put_text("task_names", ["x", "y", "z"], note="kept")
+    writer.put_text("task_names", ["other"], note="changed")  # written once
     writer.close()
     with h5py.File(tmp_path / "t.h5") as h5:
         assert [v.decode() for v in h5["name"][:]] == ["a", "b", "c"]
         assert h5["values"].dtype == np.float32 and h5["values"].shape == (3, 3)
         assert h5["values"][2].tolist() == [2.0, 2.0, 2.0] and h5.attrs["note"] == "kept"
+        assert [v.decode() for v in h5["task_names"][:]] == ["x", "y", "z"]
+
+
+def test_open_table_writes_the_file_only_when_the_block_succeeds(tmp_path):
+    with pytest.raises(RuntimeError), open_table(tmp_path / "t.tsv") as table:
+        table.write_frame(pd.DataFrame({"a": [1]}))
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    with open_table(tmp_path / "t.tsv") as table:
+        table.write_frame(pd.DataFrame({"a": [1]}))
+    assert (tmp_path / "t.tsv").read_text() == "a\n1\n"
+    with pytest.raises(InputError, match="unknown output format"), open_table(tmp_path / "t.csv"):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.tsv"]

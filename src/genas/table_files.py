@@ -8,7 +8,9 @@ along its first axis, so a genome-wide table never has to fit in memory.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from genas.errors import InputError
+from genas.fileio import atomic_path
 
 FORMATS = {".tsv": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 FORMATS |= {".h5": "hdf5", ".hdf5": "hdf5"}
@@ -37,9 +40,26 @@ def output_format(path: str | Path) -> str:
     return "tsv.gz" if gz else kind
 
 
+@contextlib.contextmanager
+def open_table(path: str | Path) -> Iterator[TableWriter]:
+    """A :class:`TableWriter` for ``path`` (format by extension) whose file appears,
+    atomically, only when the block succeeds.
+
+    Raises:
+        InputError: an unknown extension (before anything is written).
+    """
+    kind = output_format(path)
+    with atomic_path(path) as tmp:
+        table = TableWriter(tmp, kind)
+        try:
+            yield table
+        finally:
+            table.close()
+
+
 class TableWriter:
     """Appends chunks to one file of format ``kind`` (:func:`output_format`); :meth:`close`
-    when done. Write it at a temporary path (:func:`genas.fileio.atomic_path`)."""
+    when done. Made by :func:`open_table`."""
 
     def __init__(self, path: str | Path, kind: str):
         self.path = Path(path)
@@ -80,6 +100,14 @@ class TableWriter:
                 lineterminator="\n",
             )
         self._frames += 1
+
+    def put_text(self, name: str, values: list[str] | tuple[str, ...], **attrs) -> None:
+        """A fixed dataset of text (HDF5), such as the task names, written once if missing,
+        and ``attrs`` on the file."""
+        if name not in self.h5:
+            data = np.array(values, dtype=object)
+            self.h5.create_dataset(name, data=data, dtype=h5py.string_dtype())
+            self.h5.attrs.update(attrs)
 
     def append(self, name: str, values: np.ndarray, dtype=None) -> None:
         """Append ``values`` (n, ...) to dataset ``name`` (HDF5), created on first use with

@@ -120,11 +120,8 @@ def iter_prediction_input(
     try:
         n_intervals = 0
         for named in _chunks(_bed_sequences(path, ref, length), batch_size):
-            names = [name for name, _, _, _ in named]
+            names, sequences, lines, windows = (list(c) for c in zip(*named, strict=True))
             n_intervals += len(names)
-            sequences = [seq for _, seq, _, _ in named]
-            lines = [line for _, _, line, _ in named]
-            windows = [window for _, _, _, window in named]
             yield names, encode_records(
                 names, sequences, length, "error", invalid_bases, path, lines=lines,
                 locate=lambda i, p, windows=windows: _genome_position(windows[i], p),

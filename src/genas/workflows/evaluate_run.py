@@ -10,11 +10,11 @@ import numpy as np
 from genas.config import load_config
 from genas.data import load_splits
 from genas.errors import GenasError
-from genas.fileio import atomic_path, atomic_write_json, atomic_write_text
+from genas.fileio import atomic_write_json, atomic_write_text
 from genas.nn.model_file import load_model
 from genas.run_files import CONFIG_YAML, METRICS_JSON, read_json
 from genas.run_lock import locks_run_folder
-from genas.table_files import TableWriter, output_format
+from genas.table_files import open_table, output_format
 from genas.train.predict import evaluation_metrics
 from genas.train.task import TaskSpec
 from genas.workflows.overrides import apply_overrides
@@ -65,7 +65,8 @@ def evaluate_run(
         raise GenasError(f"--split {split!r}: not one of {', '.join(SPLITS)}")
     if output is not None and Path(output).suffix.lower() not in OUTPUT_FORMATS:
         raise GenasError(f"--output {output}: the file must end in .json or .tsv")
-    kind = None if predictions is None else output_format(predictions)
+    if predictions is not None:
+        output_format(predictions)  # an unknown extension fails before any work
     config_path = run_dir / CONFIG_YAML
     if not config_path.is_file():
         raise GenasError(f"{config_path}: not found (is {run_dir} a run folder?)")
@@ -84,18 +85,12 @@ def evaluate_run(
     dataset = getattr(splits, split)
     values, labels, loss = split_inference(loaded.model, dataset, config, task)
     metrics = {split: evaluation_metrics(task, values, labels, loss, splits.task_groups)}
-    if kind is not None:
-        with atomic_path(predictions) as tmp:
-            table = TableWriter(tmp, kind)
-            try:
-                keys = _row_keys(dataset, loaded.input_length)
-                for rows in _chunks(len(values)):  # a TSV frame of all rows could be GBs
-                    write_predictions(
-                        table, task, {k: v[rows] for k, v in keys.items()},
-                        task.original_scale(values[rows]), labels[rows],
-                    )  # fmt: skip
-            finally:
-                table.close()
+    if predictions is not None:
+        keys = _row_keys(dataset, loaded.input_length)
+        with open_table(predictions) as table:
+            for rows in _chunks(len(values)):  # a TSV frame of all rows could be GBs
+                keys_of_rows = {k: v[rows] for k, v in keys.items()}
+                write_predictions(table, task, keys_of_rows, values[rows], labels[rows])
     if output is not None:
         write_metrics(output, split, metrics[split])
     if split in STORED_SPLITS:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 
 from genas.analysis.variants.pipeline import prefetch
 from genas.data.inputs import iter_prediction_input
-from genas.fileio import atomic_path
 from genas.nn.model_file import load_model
-from genas.table_files import TableWriter, output_format
+from genas.table_files import TableWriter, open_table, output_format
 from genas.train import predict
 from genas.train.device import resolve_device
 from genas.train.task import TaskSpec
@@ -51,7 +49,7 @@ def predict_run(
     Raises:
         InputError: an unknown output extension (before any work), or bad input.
     """
-    kind = output_format(out)
+    output_format(out)  # an unknown extension fails before any work
     loaded = load_model(run_dir)
     task = TaskSpec.from_model(loaded)
     device = resolve_device(device)
@@ -64,24 +62,19 @@ def predict_run(
         invalid_bases=invalid_bases,
     )
     n = 0
-    with atomic_path(out) as tmp:
-        table = TableWriter(tmp, kind)
-        try:
-            for names, x in prefetch(batches):
-                values = predict(
-                    loaded.model,
-                    x,
-                    batch_size=batch_size,
-                    rc_average=rc_average,
-                    device=device,
-                    n_value=loaded.n_value,
-                    task=task,
-                )
-                names_column = np.array(names, dtype=object)
-                write_predictions(table, task, {"name": names_column}, task.original_scale(values))
-                n += len(names)
-        finally:
-            table.close()
+    with open_table(out) as table:
+        for names, x in prefetch(batches):
+            values = predict(
+                loaded.model,
+                x,
+                batch_size=batch_size,
+                rc_average=rc_average,
+                device=device,
+                n_value=loaded.n_value,
+                task=task,
+            )
+            write_predictions(table, task, {"name": names}, values)
+            n += len(names)
     return n, len(loaded.task_names)
 
 
@@ -93,11 +86,13 @@ def write_predictions(
     labels: np.ndarray | None = None,
 ) -> None:
     """Append B rows to ``table``: the ``keys`` columns (B,), then the predictions (B, O)
-    on the original scale, one column per task or class (and ``predicted_class``), then,
-    given ``labels`` (B, T) (NaN: unknown), the observed values: ``<task>.label`` columns,
-    or for a multiclass model ``label`` (the class name; empty when unknown). HDF5 holds
+    (as :func:`~genas.train.predict.predict` gives them; written on the original scale), one
+    column per task or class (and ``predicted_class``), then, given ``labels`` (B, T) (on
+    the training scale; NaN: unknown), the observed values: ``<task>.label`` columns, or for
+    a multiclass model ``label`` (the class name; empty when unknown). HDF5 holds
     ``predictions`` (B, O) and ``labels`` (B, T) matrices with ``task_names`` (O,)."""
     names = task.class_names or task.task_names  # a column per class, or per task
+    values = task.original_scale(values)
     classes = observed = None
     if task.class_names is not None:
         classes = np.array(task.class_names, dtype=object)[values.argmax(axis=1)]
@@ -120,10 +115,7 @@ def write_predictions(
             columns |= {f"{t}.label": column for t, column in zip(names, labels.T, strict=True)}
         table.write_frame(pd.DataFrame(columns))
         return
-    if "task_names" not in table.h5:
-        data = np.array(names, dtype=object)
-        table.h5.create_dataset("task_names", data=data, dtype=h5py.string_dtype())
-        table.h5.attrs["task_type"] = task.task_type
+    table.put_text("task_names", names, task_type=task.task_type)
     for key, column in keys.items():
         table.append(key, np.asarray(column))
     table.append("predictions", values, np.float32)

@@ -28,8 +28,7 @@ import pandas as pd
 
 from genas.analysis.variants.scoring import ALL_SCORES, SCORES
 from genas.errors import InputError, missing_file
-from genas.fileio import atomic_path
-from genas.table_files import TableWriter, output_format
+from genas.table_files import TableWriter, open_table, output_format
 
 
 def effects_frame(
@@ -71,35 +70,29 @@ def open_effects_writer(
         wide: wide layout (TSV/Parquet).
         score_names: the score columns, in order (default: the binary scores).
     """
-    kind = output_format(path)
-    with atomic_path(path) as tmp:
-        writer = EffectsWriter(tmp, kind, task_names, key_names, wide, score_names)
-        try:
-            yield writer
-            writer.finish()
-        finally:
-            writer.release()
+    with open_table(path) as table:
+        writer = EffectsWriter(table, task_names, key_names, wide, score_names)
+        yield writer
+        writer.finish()
 
 
 class EffectsWriter:
-    """Appends chunks to a file of format ``kind``; made by :func:`open_effects_writer`."""
+    """Appends chunks of effects to ``table``; made by :func:`open_effects_writer`."""
 
     def __init__(
         self,
-        path: Path,
-        kind: str,
+        table: TableWriter,
         task_names: Sequence[str],
         key_names: Sequence[str],
         wide: bool = False,
         score_names: Sequence[str] = SCORES,
     ):
-        self.kind = kind
+        self._table = table
         self.task_names = list(task_names)
         self.key_names = list(key_names)
         self.wide = wide
         self.score_names = list(score_names)
         self.rows = 0
-        self._table = TableWriter(path, kind)
 
     def write(self, keys: Mapping[str, Sequence | np.ndarray], scores: Mapping[str, np.ndarray]):
         """Append n rows: key columns of n values, scores of (n, T) (in :attr:`score_names`
@@ -111,14 +104,11 @@ class EffectsWriter:
         self.rows += n
 
     def _write(self, keys, scores) -> None:
-        if self.kind != "hdf5":
+        if self._table.kind != "hdf5":
             self._table.write_frame(effects_frame(keys, scores, self.task_names, self.wide))
             return
-        h5 = self._table.h5
-        if "task_names" not in h5:
-            names = np.array(self.task_names, dtype=object)
-            h5.create_dataset("task_names", data=names, dtype=h5py.string_dtype())
-            h5.attrs["layout"] = "one dataset per key column (n,), one per score (n, T)"
+        layout = "one dataset per key column (n,), one per score (n, T)"
+        self._table.put_text("task_names", self.task_names, layout=layout)
         for name in self.key_names:
             self._table.append(name, keys[name])
         for name in self.score_names:
@@ -134,10 +124,6 @@ class EffectsWriter:
             dtype = np.int64 if k in ("pos", "pair") else bool if k == "ref_match" else object
             keys[k] = np.array([], dtype=dtype)
         self._write(keys, {name: np.zeros((0, t), np.float32) for name in self.score_names})
-
-    def release(self) -> None:
-        """Close the open file handles."""
-        self._table.close()
 
 
 def read_effects(path: str | Path, task: str, score: str = "diff") -> pd.DataFrame:
