@@ -13,8 +13,8 @@ from genas.seq.alphabet import reverse_complement_str
 def test_fasta_input(tmp_path):
     path = tmp_path / "q.fa"
     path.write_text(">a\nACGTACGTAC\n>b\nGG\n")
-    names, x = load_prediction_input(path, 6)
-    assert names == ["a", "b"] and x.shape == (2, 4, 6) and x.dtype == np.uint8
+    rows, x = load_prediction_input(path, 6)
+    assert rows == {"name": ["a", "b"]} and x.shape == (2, 4, 6) and x.dtype == np.uint8
     assert decode(x[0]) == "GTACGT" and decode(x[1, :, 2:4]) == "GG"
     with pytest.raises(InputError, match="q.fa:3: record 'b' is 2 bp, expected 6"):
         load_prediction_input(path, 6, fit_length="crop")
@@ -25,12 +25,15 @@ def test_bed_input(tmp_path):
     (tmp_path / "g.fa").write_text(f">chr1\n{chrom}\n")
     bed = tmp_path / "q.txt"  # no telling extension: detected by content
     bed.write_text("chr1\t10\t20\nchr1\t0\t2\n")
-    names, x = load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
-    assert names == ["chr1:10-20", "chr1:0-2"]
+    rows, x = load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
+    assert rows == {  # the BED lines' own intervals, not the 8-bp windows read
+        "chrom": ["chr1", "chr1"], "start": [10, 0], "end": [20, 2], "name": ["", ""],
+        "strand": ["+", "+"],
+    }  # fmt: skip
     assert decode(x[0]) == chrom[11:19]
     assert decode(x[1]) == "NNN" + chrom[:5]
     with Genome(tmp_path / "g.fa") as genome:
-        names2, x2 = load_prediction_input(bed, 8, genome=genome)
+        _, x2 = load_prediction_input(bed, 8, genome=genome)
     np.testing.assert_array_equal(x, x2)
     with pytest.raises(InputError, match="not FASTA .*or BED intervals with a reference genome"):
         load_prediction_input(bed, 8)
@@ -62,8 +65,8 @@ def test_bed_minus_strand_reads_the_reverse_complement(tmp_path):
     (tmp_path / "g.fa").write_text(f">chr1\n{chrom}\n")
     bed = tmp_path / "q.bed"
     bed.write_text("chr1\t10\t20\tfwd\t0\t+\nchr1\t10\t20\trev\t0\t-\nchr1\t10\t20\tdot\t0\t.\n")
-    names, x = load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
-    assert names == ["chr1:10-20", "chr1:10-20(-)", "chr1:10-20"]
+    rows, x = load_prediction_input(bed, 8, genome=tmp_path / "g.fa")
+    assert rows["name"] == ["fwd", "rev", "dot"] and rows["strand"] == ["+", "-", "+"]
     assert decode(x[0]) == decode(x[2]) == chrom[11:19]
     assert decode(x[1]) == reverse_complement_str(chrom[11:19])
 
@@ -72,5 +75,5 @@ def test_input_is_read_in_batches(tmp_path):
     path = tmp_path / "q.fa"
     path.write_text("".join(f">r{i}\nACGTAC\n" for i in range(7)))
     batches = list(iter_prediction_input(path, 6, batch_size=3))
-    assert [names for names, _ in batches] == [["r0", "r1", "r2"], ["r3", "r4", "r5"], ["r6"]]
+    assert [rows["name"] for rows, _ in batches] == [["r0", "r1", "r2"], ["r3", "r4", "r5"], ["r6"]]
     assert [x.shape for _, x in batches] == [(3, 4, 6), (3, 4, 6), (1, 4, 6)]

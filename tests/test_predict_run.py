@@ -134,9 +134,12 @@ def test_minus_strand_bed_interval_scores_the_reverse_complement(run, tmp_path):
     predict_run(run, fasta, tmp_path / "fa.tsv", device="cpu")
     bed_rows = [line.split("\t") for line in (tmp_path / "bed.tsv").read_text().splitlines()]
     fa_rows = [line.split("\t") for line in (tmp_path / "fa.tsv").read_text().splitlines()]
-    assert [row[0] for row in bed_rows[1:]] == ["chr1:10-21", "chr1:10-21(-)"]
-    assert [row[1:] for row in bed_rows[1:]] == [row[1:] for row in fa_rows[1:]]
-    assert bed_rows[1][1:] != bed_rows[2][1:]  # the toy model is not strand-symmetric
+    assert bed_rows[0][:5] == ["chrom", "start", "end", "name", "strand"]
+    assert [row[:5] for row in bed_rows[1:]] == [
+        ["chr1", "10", "21", "a", "+"], ["chr1", "10", "21", "b", "-"]
+    ]  # fmt: skip
+    assert [row[5:] for row in bed_rows[1:]] == [row[1:] for row in fa_rows[1:]]
+    assert bed_rows[1][5:] != bed_rows[2][5:]  # the toy model is not strand-symmetric
 
 
 def test_hand_edited_input_length_is_refused(run, tmp_path):

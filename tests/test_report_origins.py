@@ -77,6 +77,10 @@ def test_bed_rows_keep_their_genomic_interval(tmp_path: Path):
     origins = splits.test.origins_of(np.arange(1))
     # chr2:500-520 resized to 40 bp around its centre: BED 490-530, 491-530 in a browser
     assert origins.label(0, 40) == "chr2:491-530 (+) peak_x"
+    columns = {key: list(values) for key, values in origins.columns(40).items()}
+    assert columns == {  # as BED: what `genas evaluate --predictions` writes
+        "chrom": ["chr2"], "start": [490], "end": [530], "name": ["peak_x"], "strand": ["+"]
+    }  # fmt: skip
     assert decode(splits.test.get_batch(np.arange(1))[0][0]) == chroms["chr2"][490:530]
     labels, starts, xlabel = _sequence_names(splits.train, np.arange(3), "test", 40)
     assert all(label.startswith("chr1:") and " (+) peak_" in label for label in labels)
@@ -124,6 +128,12 @@ def test_origins_take_and_concatenate():
     picked = both.take(np.array([2, 0]))
     assert picked.label(0, 101) == "chr1:1,234,567-1,234,667 (+)"
     assert picked.label(1, 10) == "a"
+    assert {k: list(v) for k, v in named.columns(10).items()} == {"name": ["a", "b"]}
+    columns = {k: list(v) for k, v in genomic.columns(101).items()}
+    assert columns == {
+        "chrom": ["chr1"], "start": [1_234_566], "end": [1_234_667], "name": [""],
+        "strand": ["+"],
+    }  # fmt: skip
     with pytest.raises(ValueError, match="origins"):
         from genas.data import ArrayDataset
 

@@ -327,3 +327,13 @@ def test_cli_trains_a_regression_model_on_bigwig_bins(inputs, tmp_path):
     test = json.loads((out / METRICS_JSON).read_text())["test"]
     assert test["task_type"] == "regression" and test["n"] == 2
     assert list(test["tasks"]) == names and "pearson" in test["tasks"]["a:bin_0"]
+    # Each test window's prediction, named by its BED interval (0-based, end exclusive).
+    table = tmp_path / "test.tsv"
+    result = CliRunner().invoke(
+        app, ["evaluate", str(out), "--split", "test", "--predictions", str(table)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split("\t") for line in table.read_text().splitlines()]
+    assert rows[0] == ["row", "chrom", "start", "end", "name", "strand", *names,
+                       *(f"{n}.label" for n in names)]  # fmt: skip
+    assert rows[2][:6] == ["1", "chr3", "170", "210", "", "+"]  # line 7, N beyond chr3's end

@@ -42,20 +42,21 @@ def load_prediction_input(
     genome: Genome | str | Path | None = None,
     fit_length: str = "crop_or_pad",
     invalid_bases: str = "error",
-) -> tuple[list[str], np.ndarray]:
+) -> tuple[dict[str, list], np.ndarray]:
     """Read all the sequences to score at once; see :func:`iter_prediction_input`.
 
     Returns:
-        names (N,), x uint8 (N, 4, L).
+        the row columns (each N long), x uint8 (N, 4, L).
     """
-    names: list[str] = []
+    rows: dict[str, list] = {}
     arrays: list[np.ndarray] = []
-    for batch_names, x in iter_prediction_input(
+    for batch_rows, x in iter_prediction_input(
         path, length, genome=genome, fit_length=fit_length, invalid_bases=invalid_bases
     ):
-        names += batch_names
+        for key, values in batch_rows.items():
+            rows.setdefault(key, []).extend(values)
         arrays.append(x)
-    return names, np.concatenate(arrays)
+    return rows, np.concatenate(arrays)
 
 
 def iter_prediction_input(
@@ -66,16 +67,17 @@ def iter_prediction_input(
     genome: Genome | str | Path | None = None,
     fit_length: str = "crop_or_pad",
     invalid_bases: str = "error",
-) -> Iterator[tuple[list[str], np.ndarray]]:
+) -> Iterator[tuple[dict[str, list], np.ndarray]]:
     """Read sequences to score, ``batch_size`` at a time, so memory does not grow with the
     file.
 
-    A FASTA file gives its records (named by header), fitted to ``length`` with
-    ``fit_length``. A BED file needs ``genome``: each interval is resized to ``length``
-    around its centre and fetched (N beyond chromosome ends), named ``chrom:start-end`` of
-    the original interval; an interval on the ``-`` strand is read as the reverse
-    complement of its window (as Selene does) and named ``chrom:start-end(-)`` (as
-    ``bedtools getfasta -s`` does).
+    A FASTA file gives its records, fitted to ``length`` with ``fit_length`` and named by
+    their header (row column ``name``). A BED file needs ``genome``: each interval is
+    resized to ``length`` around its centre and fetched (N beyond chromosome ends); an
+    interval on the ``-`` strand is read as the reverse complement of its window (as
+    Selene does). Its rows are the BED line's own ``chrom``, ``start``, ``end`` (0-based,
+    end exclusive), ``name`` (column 4; empty where the line has none) and ``strand``, so
+    an output's first three columns are the input's intervals.
 
     Args:
         path: FASTA or BED (plain or gzip).
@@ -86,7 +88,7 @@ def iter_prediction_input(
         invalid_bases: error or N.
 
     Yields:
-        names (B,), x uint8 (B, 4, L), in file order.
+        the row columns, each a list of B, and x uint8 (B, 4, L), in file order.
 
     Raises:
         InputError: a malformed file, BED input without a genome, a chromosome missing from
@@ -104,7 +106,7 @@ def iter_prediction_input(
             x = encode_records(
                 names, sequences, length, fit_length, invalid_bases, path, source, lines=lines
             )
-            yield names, x
+            yield {"name": names}, x
         return
     if genome is None:
         suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
@@ -120,12 +122,14 @@ def iter_prediction_input(
     try:
         n_intervals = 0
         for named in _chunks(_bed_sequences(path, ref, length), batch_size):
-            names, sequences, lines, windows = (list(c) for c in zip(*named, strict=True))
-            n_intervals += len(names)
-            yield names, encode_records(
-                names, sequences, length, "error", invalid_bases, path, lines=lines,
+            intervals, sequences, lines, windows = (list(c) for c in zip(*named, strict=True))
+            n_intervals += len(intervals)
+            labels = [i.label + ("(-)" if i.strand == "-" else "") for i in intervals]
+            x = encode_records(
+                labels, sequences, length, "error", invalid_bases, path, lines=lines,
                 locate=lambda i, p, windows=windows: _genome_position(windows[i], p),
             )
+            yield _bed_rows(intervals), x
     finally:
         if ref is not genome:
             ref.close()
@@ -135,9 +139,9 @@ def iter_prediction_input(
 
 def _bed_sequences(
     path: Path, ref: Genome, length: int
-) -> Iterator[tuple[str, str, int, Interval]]:
-    """(name, window sequence, BED line, window) of each BED interval, the sequence reverse
-    complemented on ``-``."""
+) -> Iterator[tuple[Interval, str, int, Interval]]:
+    """(interval, window sequence, BED line, window) of each BED interval, the sequence
+    reverse complemented on ``-``."""
     for lineno, interval in iter_bed(path):
         if interval.chrom not in ref:
             raise InputError(
@@ -148,9 +152,19 @@ def _bed_sequences(
         r = resize(interval, length)
         sequence = ref.fetch(r.chrom, r.start, r.end)
         if interval.strand == "-":
-            yield f"{interval.label}(-)", reverse_complement_str(sequence), lineno, r
-        else:
-            yield interval.label, sequence, lineno, r
+            sequence = reverse_complement_str(sequence)
+        yield interval, sequence, lineno, r
+
+
+def _bed_rows(intervals: list[Interval]) -> dict[str, list]:
+    """The BED columns of ``intervals``: chrom, start, end, name ("" for none), strand."""
+    return {
+        "chrom": [i.chrom for i in intervals],
+        "start": [i.start for i in intervals],
+        "end": [i.end for i in intervals],
+        "name": [i.name or "" for i in intervals],
+        "strand": [i.strand for i in intervals],
+    }
 
 
 def _genome_position(window: Interval, offset: int) -> str:

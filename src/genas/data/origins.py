@@ -24,6 +24,14 @@ def _objects(values: Sequence | None) -> np.ndarray | None:
     return out
 
 
+def _text(values: np.ndarray | None, n: int) -> np.ndarray:
+    """object (n,): ``values`` as strings, "" where None (or all "" without values)."""
+    out = np.full(n, "", dtype=object)
+    if values is not None:
+        out[:] = ["" if v is None else str(v) for v in values]
+    return out
+
+
 @dataclass(frozen=True)
 class SequenceOrigins:
     """The origin of each of N sequences (rows of a dataset).
@@ -101,6 +109,23 @@ class SequenceOrigins:
         return SequenceOrigins(
             pick(self.names), self.starts[indices], pick(self.chroms), pick(self.strands)
         )
+
+    def columns(self, length: int) -> dict[str, np.ndarray]:
+        """The rows as table columns, each (N,), for files: genome windows of ``length`` bp
+        as BED columns ``chrom``, ``start``, ``end`` (0-based, end exclusive), ``name``
+        ("" for none) and ``strand``, as `genas predict` writes BED input; other records as
+        ``name`` (empty dict when the source names none)."""
+        names = _text(self.names, len(self))
+        if self.chroms is None:
+            return {} if self.names is None else {"name": names}
+        starts = self.starts - 1
+        return {
+            "chrom": _text(self.chroms, len(self)),
+            "start": starts,
+            "end": starts + length,
+            "name": names,
+            "strand": _text(self.strands, len(self)),
+        }
 
     def label(self, i: int, length: int) -> str:
         """Row ``i`` of ``length`` bp in words: ``chr3:1,234,568-1,234,667 (+) peak_42``

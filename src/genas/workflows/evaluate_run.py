@@ -104,14 +104,12 @@ def _chunks(n: int, size: int = 16_384) -> list[slice]:
 
 
 def _row_keys(dataset, length: int) -> dict[str, np.ndarray]:
-    """``row`` (N,) and, where the data names its records, ``name`` (N,):
-    :meth:`~genas.data.origins.SequenceOrigins.label`."""
+    """``row`` (N,) and, where the data keeps them, the records' names or genome windows
+    (:meth:`~genas.data.origins.SequenceOrigins.columns`)."""
     n = len(dataset)
-    keys = {"row": np.arange(n, dtype=np.int64)}
     origins = dataset.origins_of(np.arange(n))
-    if origins is not None:
-        keys["name"] = np.array([origins.label(i, length) for i in range(n)], dtype=object)
-    return keys
+    columns = {} if origins is None else origins.columns(length)
+    return {"row": np.arange(n, dtype=np.int64), **columns}
 
 
 def _tuple(names: list[str] | None) -> tuple[str, ...] | None:

@@ -34,11 +34,12 @@ def predict_run(
     ``-`` strand are scored as the reverse complement of their window. The output's format
     follows its extension (:func:`genas.table_files.output_format`), written atomically:
 
-    - TSV (``.tsv``, ``.tsv.gz``) or Parquet: a ``name`` column, then one probability or
+    - TSV (``.tsv``, ``.tsv.gz``) or Parquet: the row columns (FASTA: ``name``; BED: the
+      line's ``chrom``, ``start``, ``end``, ``name``, ``strand``), then one probability or
       value column per task, named by task (regression values on the original scale), or
       one probability column per class and ``predicted_class``;
-    - HDF5 (``.h5``): ``name`` (N,), ``predictions`` float32 (N, T), ``task_names`` (T,) (a
-      multiclass model's class names, and ``predicted_class`` (N,)).
+    - HDF5 (``.h5``): the row columns, each (N,), ``predictions`` float32 (N, T),
+      ``task_names`` (T,) (a multiclass model's class names, and ``predicted_class`` (N,)).
 
     The input is read, scored and written ``batch_size`` sequences at a time (a reader
     thread preparing the next batch), so memory does not grow with the input, as in `vep`.
@@ -63,7 +64,7 @@ def predict_run(
     )
     n = 0
     with open_table(out) as table:
-        for names, x in prefetch(batches):
+        for rows, x in prefetch(batches):
             values = predict(
                 loaded.model,
                 x,
@@ -73,8 +74,8 @@ def predict_run(
                 n_value=loaded.n_value,
                 task=task,
             )
-            write_predictions(table, task, {"name": names}, values)
-            n += len(names)
+            write_predictions(table, task, rows, values)
+            n += len(x)
     return n, len(loaded.task_names)
 
 
