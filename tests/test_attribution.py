@@ -116,6 +116,22 @@ def test_deep_lift_shap_of_a_linear_model_is_exact(linear):
         assert attr[i].sum() == pytest.approx(logit[i] - ref_logit, abs=1e-4)
 
 
+def test_deep_lift_shap_hypothetical_contributions(linear):
+    """For a linear model the hypothetical contribution of base c is W_c − mean_r Σ r·W; times
+    the one-hot it gives each position's attributions summed over its letters."""
+    x = random_onehot(np.random.default_rng(7), 3, 40)
+    hypothetical = deep_lift_shap(linear, x, task=1, n_shuffles=5, seed=3, hypothetical=True)
+    attr = deep_lift_shap(linear, x, task=1, n_shuffles=5, seed=3, batch_size=5)  # 1 per pass
+    w = linear.weight.detach().numpy()[1]
+    from genas.seq.shuffle import shuffle_onehot
+
+    refs = shuffle_onehot(np.repeat(x, 5, axis=0), np.random.default_rng(3)).astype(np.float64)
+    refs = refs.reshape(3, 5, 4, 40)
+    expected = w[None] - (refs * w).sum(axis=2).mean(axis=1)[:, None]
+    np.testing.assert_allclose(hypothetical, expected, atol=1e-5)
+    np.testing.assert_allclose((hypothetical * x).sum(axis=1), attr.sum(axis=1), atol=1e-5)
+
+
 def test_deep_lift_shap_runs_on_a_space_network():
     """Skips, BatchNorm, pools and the global-pool head go through captum's hooks (its
     summation-to-delta holds only approximately here: functional max-pools use gradients)."""

@@ -490,6 +490,53 @@ def predict(
 
 @app.command()
 @user_errors
+def attribute(
+    run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="FASTA, or BED with --genome.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output: .h5 (HDF5).")],
+    task: Annotated[
+        str | None,
+        typer.Option(help="The task (a class, for multiclass) to attribute; needed when "
+                     "the model has several."),  # fmt: skip
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="deep_lift_shap, ism (in-silico mutagenesis) or input_x_gradient.")
+    ] = "deep_lift_shap",
+    genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED input.")] = None,
+    shuffles: Annotated[
+        int, typer.Option(min=1, help="DeepLIFT: dinucleotide-shuffled references per sequence.")
+    ] = 20,
+    seed: Annotated[int, typer.Option(help="DeepLIFT: seed of the shuffles.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sequences per batch.")] = 64,
+    invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
+) -> None:
+    """Attributions of new sequences (which bases each prediction depends on), as HDF5 that
+    TF-MoDISco and logo plots read: sequences, hypothetical contributions, contributions."""
+    from genas.workflows.attribute_run import attribute_run
+
+    _set_threads(threads)
+    n_sequences, name = attribute_run(
+        run_dir,
+        input_path,
+        output,
+        task=task,
+        method=method,
+        genome=genome,
+        n_shuffles=shuffles,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        invalid_bases="N" if invalid_as_n else "error",
+    )
+    console.print(f"wrote {output} ({n_sequences} sequences, {method} of {name})")
+
+
+@app.command()
+@user_errors
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo runs.")] = Path(
         "runs/demo"

@@ -9,7 +9,10 @@
   each sequence — DeepSHAP as used for genomics models (Lundberg & Lee 2017; Shrikumar 2017).
 
 All take uint8 one-hot sequences (N, 4, L) and a model mapping float (N, 4, L) → outputs
-(N, O), and work on any output (a task, or a class of a multi-class model).
+(N, O), and work on any output (a task, or a class of a multi-class model). Each also gives
+hypothetical contributions (N, 4, L), what every letter would contribute at each position had
+it been there (the input TF-MoDISco reads); times the one-hot they are the contributions of
+the sequence's own letters.
 """
 
 from __future__ import annotations
@@ -107,30 +110,43 @@ def saturation_mutagenesis(
     return out.cpu().numpy()
 
 
-def ism_attribution(effects: np.ndarray, x: np.ndarray) -> np.ndarray:
+def ism_attribution(
+    effects: np.ndarray, x: np.ndarray, *, hypothetical: bool = False
+) -> np.ndarray:
     """Per-base attribution from mutagenesis effects, for logos.
 
     The mean-centred effect ``e_b − mean_b' e_b'`` at the reference base, i.e. minus the mean
     effect of mutating it away (scaled by 3/4): positive where the reference base raises the
-    logit.
+    logit. With ``hypothetical``, the mean-centred effect of every letter (what each would
+    contribute had it been there).
 
     Args:
         effects: (N, T, 4, L) from :func:`saturation_mutagenesis`.
         x: uint8 (N, 4, L) the reference sequences.
 
     Returns:
-        float32 (N, T, 4, L), non-zero only at reference (one-hot) bases.
+        float32 (N, T, 4, L), non-zero only at reference (one-hot) bases unless
+        ``hypothetical``.
     """
     centred = effects - effects.mean(axis=2, keepdims=True)
+    if hypothetical:
+        return centred.astype(np.float32)
     onehot = (x == 1) & (x.sum(axis=1, keepdims=True) == 1)
     return (centred * onehot[:, None]).astype(np.float32)
 
 
 def input_x_gradient(
-    model: nn.Module, x: np.ndarray, task: int, *, batch_size: int = 256, n_value: float = 0.25
+    model: nn.Module,
+    x: np.ndarray,
+    task: int,
+    *,
+    batch_size: int = 256,
+    n_value: float = 0.25,
+    hypothetical: bool = False,
 ) -> np.ndarray:
     """Input × gradient of output ``task`` (a logit, value or class logit): float32
-    (N, 4, L)."""
+    (N, 4, L); with ``hypothetical``, the gradient itself (each letter's contribution had it
+    been there)."""
     x = _check(x)
     device = _device(model)
     was_training = model.training
@@ -141,7 +157,7 @@ def input_x_gradient(
             xb = to_float(torch.from_numpy(np.ascontiguousarray(x[s : s + batch_size])), n_value)
             xb = xb.to(device).requires_grad_(True)
             (grad,) = torch.autograd.grad(model(xb)[:, task].sum(), xb)
-            out.append((grad * xb).detach().cpu().numpy())
+            out.append((grad if hypothetical else grad * xb).detach().cpu().numpy())
     finally:
         model.train(was_training)
     return np.concatenate(out).astype(np.float32)
@@ -155,14 +171,26 @@ def deep_lift_shap(
     n_shuffles: int = 20,
     seed: int = 0,
     n_value: float = 0.25,
+    hypothetical: bool = False,
+    batch_size: int = 320,
 ) -> np.ndarray:
     """DeepLIFT (captum's rules) of output ``task`` (a logit, a regression value or a class
-    logit), averaged over ``n_shuffles``
-    dinucleotide-shuffled references of each sequence: float32 (N, 4, L).
+    logit), averaged over ``n_shuffles`` dinucleotide-shuffled references of each sequence:
+    float32 (N, 4, L).
 
-    The attributions of each sequence sum to its logit minus the mean logit of its references
-    (DeepLIFT's summation-to-delta), up to captum's approximation of nonlinearities that are
-    not modules (e.g. functional pooling).
+    With multipliers m (4, L) against a reference r, the attribution of base c at l is
+    ``(x − r)·m`` (the default), and the hypothetical contribution of base c, had it been
+    there, ``m_c − Σ_c' r_c'·m_c'`` (``hypothetical=True``; what TF-MoDISco reads, as in
+    the DeepSHAP genomics code). Both are averaged over the references; the hypothetical
+    contributions times the one-hot x give, at each position, the sum of the attributions
+    over its 4 letters.
+
+    The attributions of each sequence sum to its output minus the mean output of its
+    references (DeepLIFT's summation-to-delta), up to captum's approximation of
+    nonlinearities that are not modules (e.g. functional pooling).
+
+    Args:
+        batch_size: rows (sequences × references) per backward pass.
     """
     from captum.attr import DeepLift
 
@@ -171,19 +199,27 @@ def deep_lift_shap(
     rng = np.random.default_rng(seed)
     was_training = model.training
     model.eval()
-    explainer = DeepLift(model)
+    explainer = DeepLift(model, multiply_by_inputs=False)  # the multipliers m
     out = np.zeros(x.shape, dtype=np.float32)
+    step = max(1, batch_size // n_shuffles)  # sequences per pass
     try:
-        for i in range(len(x)):
-            copies = np.repeat(x[i : i + 1], n_shuffles, axis=0)
-            inputs = to_float(torch.from_numpy(copies), n_value)
+        for s in range(0, len(x), step):
+            chunk = x[s : s + step]
+            copies = np.repeat(chunk, n_shuffles, axis=0)  # each sequence's rows together
+            inputs = to_float(torch.from_numpy(copies), n_value).to(device)
+            # one shuffle per row, drawn sequence by sequence as they are stacked
             baselines = to_float(torch.from_numpy(shuffle_onehot(copies, rng)), n_value)
+            baselines = baselines.to(device)
             with warnings.catch_warnings():  # captum announces its hooks on every call
                 warnings.simplefilter("ignore", UserWarning)
-                attr = explainer.attribute(
-                    inputs.to(device).requires_grad_(True), baselines.to(device), target=task
-                )
-            out[i] = attr.detach().mean(dim=0).cpu().numpy()
+                m = explainer.attribute(inputs.requires_grad_(True), baselines, target=task)
+            m = m.detach()
+            if hypothetical:
+                scores = m - (baselines * m).sum(dim=1, keepdim=True)
+            else:
+                scores = (inputs.detach() - baselines) * m
+            scores = scores.reshape(len(chunk), n_shuffles, *x.shape[1:]).mean(dim=1)
+            out[s : s + len(chunk)] = scores.cpu().numpy()
     finally:
         model.train(was_training)
     return out

@@ -18,7 +18,7 @@ import torch
 from genas.config import TASK_LOSSES, TASK_TYPES, RunConfig
 from genas.data.dataset import DataSplits
 from genas.data.targets import SPLITS, label_stats
-from genas.errors import ConfigError
+from genas.errors import ConfigError, GenasError
 from genas.nn.model_file import LoadedModel
 from genas.train.loss import masked_loss_sum, predictions
 from genas.train.metrics import headline, task_metrics
@@ -87,9 +87,35 @@ class TaskSpec:
     # ------------------------------------------------------------------ the network
 
     @property
+    def output_names(self) -> tuple[str, ...]:
+        """The names of the network's O outputs: the K classes (multiclass), else the tasks."""
+        return self.class_names if self.class_names is not None else self.task_names
+
+    @property
     def n_outputs(self) -> int:
         """Outputs of the network's head: K for multiclass, else one per task."""
-        return len(self.class_names) if self.class_names is not None else len(self.task_names)
+        return len(self.output_names)
+
+    def output_index(self, name: str | None) -> int:
+        """The column of output ``name`` (a task, or a class of a multiclass model); None
+        names the only output of a single-output model.
+
+        Raises:
+            GenasError: no output of that name, or None for a model of several outputs
+                (``--task`` names it).
+        """
+        what = "class" if self.class_names is not None else "task"
+        names = self.output_names
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        if name is None and len(names) > 1:
+            raise GenasError(
+                f"--task: the model has {len(names)} outputs; name the {what} ({shown})"
+            )
+        if name is None:
+            return 0
+        if name not in names:
+            raise GenasError(f"--task {name}: the model has no {what} of that name ({shown})")
+        return names.index(name)
 
     @property
     def ensemble_combine(self) -> str:

@@ -92,7 +92,7 @@ def write_predictions(
     the training scale; NaN: unknown), the observed values: ``<task>.label`` columns, or for
     a multiclass model ``label`` (the class name; empty when unknown). HDF5 holds
     ``predictions`` (B, O) and ``labels`` (B, T) matrices with ``task_names`` (O,)."""
-    names = task.class_names or task.task_names  # a column per class, or per task
+    names = task.output_names  # a column per class, or per task
     values = task.original_scale(values)
     classes = observed = None
     if task.class_names is not None:

@@ -125,7 +125,8 @@ def report_run(
         log(f"report: loading the model and its data (device {where})")
         loaded = load_model(run_dir, device=where)
         spec = TaskSpec.from_model(loaded)
-        _check_output_name(spec, task)
+        if task is not None:
+            spec.output_index(task)  # an unknown name fails before any work
         if data is not None and motifs:  # the user's own sequences: a bad file fails here,
             from genas.workflows.motifs_run import load_sequences  # before anything is written
 
@@ -230,15 +231,6 @@ def _label_counts(
     return counts, names, note if counts else None
 
 
-def _check_output_name(task: TaskSpec, name: str | None) -> None:
-    """``name`` (``--task``) is one of the model's tasks (classes, for multiclass)."""
-    names = list(task.class_names or task.task_names)
-    if name is not None and name not in names:
-        what = "class" if task.class_names is not None else "task"
-        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
-        raise GenasError(f"--task {name}: the model has no {what} of that name ({shown})")
-
-
 def _test_predictions(
     files: RunFiles,
     loaded: LoadedModel | None,
@@ -313,13 +305,13 @@ def _attributions(
     )
     task = TaskSpec.from_model(loaded)
     multiclass = task.class_names is not None
-    names = list(task.class_names if multiclass else task.task_names)
+    names = list(task.output_names)
     scored = (split_metrics(files.metrics).get("classes") or {}) if multiclass else (
         task_metrics(files.metrics))  # fmt: skip
     if dataset is None or not scored:
         return None
     if name is not None:
-        index, chosen = names.index(name), "chosen with --task"
+        index, chosen = task.output_index(name), "chosen with --task"
     else:
         ranked = spread_tasks(scored, names, k=len(names), metric=RANKING_METRIC[task.task_type])
         if not ranked:

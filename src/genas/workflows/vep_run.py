@@ -20,7 +20,6 @@ from genas.analysis.variants import (
 from genas.analysis.variants.pipeline import write_effects
 from genas.analysis.variants.scoring import (
     SIGNED_SCORES,
-    output_names,
     score_names,
     variant_columns,
 )
@@ -92,7 +91,7 @@ def vep_run(
     options = dict(batch_size=batch_size, rc_average=rc_average, device=device)
     shown = dict(progress=progress, every_s=progress_every_s)
     keys = (*(PAIR_KEYS if pairs else VARIANT_KEYS), *variant_columns(task))
-    with open_effects_writer(out, output_names(task), keys, wide, score_names(task)) as writer:
+    with open_effects_writer(out, list(task.output_names), keys, wide, score_names(task)) as writer:
         if pairs:
             chunks = iter_pair_effects(
                 loaded, ref_fasta, alt_fasta, summary, invalid_bases=invalid_bases, **options

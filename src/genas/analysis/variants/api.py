@@ -19,7 +19,6 @@ from genas.analysis.variants.effects_io import effects_frame
 from genas.analysis.variants.pipeline import Chunk, iter_effects
 from genas.analysis.variants.scoring import (
     AllelePredictor,
-    output_names,
     score_names,
     variant_columns,
 )
@@ -225,7 +224,7 @@ def _collect(
     chunks, loaded: LoadedModel, wide: bool, summary: VepSummary, empty_keys
 ) -> pd.DataFrame:
     task = TaskSpec.from_model(loaded)
-    names = output_names(task)
+    names = list(task.output_names)
     frames = [effects_frame(keys, scores, names, wide) for keys, scores in chunks]
     if frames:
         frame = pd.concat(frames, ignore_index=True)

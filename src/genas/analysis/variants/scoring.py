@@ -86,12 +86,6 @@ def score_names(task: TaskSpec | None = None) -> tuple[str, ...]:
     return TASK_SCORES[task.task_type if task is not None else "binary"]
 
 
-def output_names(task: TaskSpec) -> list[str]:
-    """What the effects table's ``task`` column (wide: column prefix) names: the tasks, or
-    the classes of a multiclass model."""
-    return list(task.class_names if task.class_names is not None else task.task_names)
-
-
 def variant_columns(task: TaskSpec | None = None) -> tuple[str, ...]:
     """Per-variant columns that ``task``'s scoring adds after the keys (multiclass:
     :data:`CLASS_COLUMNS`)."""
