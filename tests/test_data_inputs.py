@@ -77,3 +77,30 @@ def test_input_is_read_in_batches(tmp_path):
     batches = list(iter_prediction_input(path, 6, batch_size=3))
     assert [rows["name"] for rows, _ in batches] == [["r0", "r1", "r2"], ["r3", "r4", "r5"], ["r6"]]
     assert [x.shape for _, x in batches] == [(3, 4, 6), (3, 4, 6), (1, 4, 6)]
+
+
+def test_table_input(tmp_path):
+    path = tmp_path / "lib.csv"
+    path.write_text("id,sequence,activity\nv1,ACGTACGTAC,1.5\n\nv2,GG,0.2\n")
+    rows, x = load_prediction_input(path, 6)
+    assert rows == {"name": ["lib.csv:2", "lib.csv:4"]} and x.shape == (2, 4, 6)
+    assert decode(x[0]) == "GTACGT" and decode(x[1, :, 2:4]) == "GG"  # as FASTA records
+    batches = list(iter_prediction_input(path, 6, id_column="id", batch_size=1))
+    assert [rows["name"] for rows, _ in batches] == [["v1"], ["v2"]]
+    packed = tmp_path / "lib.tsv.gz"
+    with gzip.open(packed, "wt") as handle:
+        handle.write("seq\tname\nACGTAC\tw1\n")
+    rows, _ = next(iter_prediction_input(packed, 6, sequence_column="seq", id_column="name"))
+    assert rows == {"name": ["w1"]}
+    bad = [
+        ("id,sequence\nv1,ACGT\n", {"id_column": "name"},
+         r"lib\.csv:1: no column 'name'; available: 'id', 'sequence'"),
+        ("id,sequence\nv1,\n", {}, r"lib\.csv:2: empty sequence in column 'sequence'"),
+        ("id,sequence\nv1,ACXT\n", {}, r"lib\.csv:2: record 'lib\.csv:2'.*invalid letter 'X'"),
+        ("id,sequence\nv1\n", {}, r"lib\.csv:2: row has 1 fields, the header has 2"),
+        ("id,sequence\n", {}, r"lib\.csv: table has a header but no rows"),
+    ]  # fmt: skip
+    for text, kwargs, message in bad:
+        path.write_text(text)
+        with pytest.raises(InputError, match=message):
+            list(iter_prediction_input(path, 6, **kwargs))

@@ -157,3 +157,27 @@ def test_hand_edited_input_length_is_refused(run, tmp_path):
     with pytest.raises(GenasError, match=message):
         score_pairs(edited, ["ACGTACGTACG"], ["ACGTACCTACG"], device="cpu")
     assert not (tmp_path / "pred.tsv").exists()
+
+
+def test_a_sequence_table_scores_as_the_same_fasta(run, tmp_path):
+    from typer.testing import CliRunner
+
+    from genas.cli import app
+
+    fasta = _fasta(tmp_path / "q.fa", 6)
+    lines = fasta.read_text().splitlines()
+    names, sequences = [n[1:] for n in lines[::2]], lines[1::2]
+    table = tmp_path / "library.tsv"
+    rows = "".join(f"{s}\tv_{n}\n" for n, s in zip(names, sequences, strict=True))
+    table.write_text("seq\tvariant\n" + rows)
+    predict_run(run, fasta, tmp_path / "fa.tsv", device="cpu")
+    args = ["predict", str(run), str(table), "-o", str(tmp_path / "t.tsv"),
+            "--sequence-column", "seq", "--id-column", "variant", "--device", "cpu"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    from_fasta = pd.read_csv(tmp_path / "fa.tsv", sep="\t")
+    from_table = pd.read_csv(tmp_path / "t.tsv", sep="\t")
+    assert from_table["name"].tolist() == [f"v_{n}" for n in names]
+    np.testing.assert_array_equal(from_table[TASKS].to_numpy(), from_fasta[TASKS].to_numpy())
+    result = CliRunner().invoke(app, [*args[:5], "--device", "cpu"])  # no "sequence" column
+    assert result.exit_code != 0 and "library.tsv:1: no column 'sequence'" in result.output

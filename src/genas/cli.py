@@ -87,6 +87,12 @@ ConfigDeviceOption = Annotated[
     typer.Option("--device", help="auto, cpu, cuda, cuda:N (overrides the config's train.device)."),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
+SequenceColumnOption = Annotated[
+    str, typer.Option(help="Table input (.csv/.tsv): the column of the sequences.")
+]
+IdColumnOption = Annotated[
+    str | None, typer.Option(help="Table input: the column naming rows (default: file:line).")
+]
 ConfigThreadsOption = Annotated[
     int | None,
     typer.Option(
@@ -459,7 +465,8 @@ def evaluate(
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
     input_path: Annotated[
-        Path, typer.Argument(metavar="INPUT", help="FASTA, or BED with --genome.")
+        Path,
+        typer.Argument(metavar="INPUT", help="FASTA, a .csv/.tsv table, or BED with --genome."),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output: .tsv, .tsv.gz, .parquet or .h5.")
@@ -468,6 +475,8 @@ def predict(
     rc: Annotated[bool, typer.Option(help="Average with the reverse complement.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences per forward pass.")] = 256,
     invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
+    sequence_column: SequenceColumnOption = "sequence",
+    id_column: IdColumnOption = None,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
 ) -> None:
@@ -484,6 +493,8 @@ def predict(
         batch_size=batch_size,
         device=device,
         invalid_bases="N" if invalid_as_n else "error",
+        sequence_column=sequence_column,
+        id_column=id_column,
     )
     console.print(f"wrote {output} ({n_sequences} sequences x {n_tasks} tasks)")
 
@@ -493,7 +504,8 @@ def predict(
 def attribute(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
     input_path: Annotated[
-        Path, typer.Argument(metavar="INPUT", help="FASTA, or BED with --genome.")
+        Path,
+        typer.Argument(metavar="INPUT", help="FASTA, a .csv/.tsv table, or BED with --genome."),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output: .h5 (HDF5).")],
     task: Annotated[
@@ -511,6 +523,8 @@ def attribute(
     seed: Annotated[int, typer.Option(help="DeepLIFT: seed of the shuffles.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences per batch.")] = 64,
     invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
+    sequence_column: SequenceColumnOption = "sequence",
+    id_column: IdColumnOption = None,
     device: DeviceOption = "auto",
     threads: ThreadsOption = None,
 ) -> None:
@@ -531,6 +545,8 @@ def attribute(
         batch_size=batch_size,
         device=device,
         invalid_bases="N" if invalid_as_n else "error",
+        sequence_column=sequence_column,
+        id_column=id_column,
     )
     console.print(f"wrote {output} ({n_sequences} sequences, {method} of {name})")
 

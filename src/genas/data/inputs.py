@@ -1,4 +1,5 @@
-"""Sequences to predict on: a FASTA file, or a BED file of intervals on a genome."""
+"""Sequences to predict on: a FASTA file, a sequence table, or a BED file of intervals on a
+genome."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TypeVar
 import numpy as np
 
 from genas.data.encoding import encode_records
+from genas.data.source_table import iter_table
 from genas.errors import InputError, missing_file
 from genas.seq.alphabet import reverse_complement_str
 from genas.seq.bed import Interval, iter_bed, resize
@@ -20,6 +22,13 @@ T = TypeVar("T")
 
 _FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas"}
 _BED_SUFFIXES = {".bed", ".narrowpeak", ".broadpeak"}
+_TABLE_SUFFIXES = {".csv", ".tsv", ".tab"}
+
+
+def _is_table(path: Path) -> bool:
+    """A sequence table, by extension (.gz ignored): .csv, .tsv or .tab."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    return bool(suffixes) and suffixes[-1] in _TABLE_SUFFIXES
 
 
 def _is_fasta(path: Path) -> bool:
@@ -67,12 +76,16 @@ def iter_prediction_input(
     genome: Genome | str | Path | None = None,
     fit_length: str = "crop_or_pad",
     invalid_bases: str = "error",
+    sequence_column: str = "sequence",
+    id_column: str | None = None,
 ) -> Iterator[tuple[dict[str, list], np.ndarray]]:
     """Read sequences to score, ``batch_size`` at a time, so memory does not grow with the
     file.
 
     A FASTA file gives its records, fitted to ``length`` with ``fit_length`` and named by
-    their header (row column ``name``). A BED file needs ``genome``: each interval is
+    their header (row column ``name``). A table (``.csv``, ``.tsv``, ``.tab``, gzip or not)
+    gives the sequences of its ``sequence_column``, fitted the same way and named by its
+    ``id_column`` or else by ``file:line``. A BED file needs ``genome``: each interval is
     resized to ``length`` around its centre and fetched (N beyond chromosome ends); an
     interval on the ``-`` strand is read as the reverse complement of its window (as
     Selene does). Its rows are the BED line's own ``chrom``, ``start``, ``end`` (0-based,
@@ -80,12 +93,13 @@ def iter_prediction_input(
     an output's first three columns are the input's intervals.
 
     Args:
-        path: FASTA or BED (plain or gzip).
+        path: FASTA, a table, or BED (plain or gzip).
         length: the model's input length L.
         batch_size: sequences per batch.
         genome: a :class:`Genome` or the path of the reference FASTA (BED input only).
-        fit_length: error, crop, pad or crop_or_pad (FASTA input).
+        fit_length: error, crop, pad or crop_or_pad (FASTA and table input).
         invalid_bases: error or N.
+        sequence_column, id_column: the columns of a table's sequences and names.
 
     Yields:
         the row columns, each a list of B, and x uint8 (B, 4, L), in file order.
@@ -108,6 +122,17 @@ def iter_prediction_input(
             )
             yield {"name": names}, x
         return
+    if _is_table(path):
+        ids = [id_column] if id_column else []
+        for rows in _chunks(iter_table(path, sequence_column, ids), batch_size):
+            lines = [line for line, _, _ in rows]
+            names = [cells[0] if ids else f"{path.name}:{line}" for line, _, cells in rows]
+            x = encode_records(
+                names, [sequence for _, sequence, _ in rows], length, fit_length,
+                invalid_bases, path, "the model's input length", lines=lines,
+            )  # fmt: skip
+            yield {"name": names}, x
+        return
     if genome is None:
         suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
         if suffixes and suffixes[-1] in _BED_SUFFIXES:
@@ -115,7 +140,7 @@ def iter_prediction_input(
         raise InputError(
             path,
             "not FASTA (its first line does not start with '>'); sequences to score are "
-            "FASTA, or BED intervals with a reference genome"
+            "FASTA, a .csv/.tsv table, or BED intervals with a reference genome"
             + ("; variants are scored by `genas vep`" if ".vcf" in suffixes else ""),
         )
     ref = genome if isinstance(genome, Genome) else Genome(genome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,6 +51,60 @@ class TableRows(NamedTuple):
     lines: list[int]
 
 
+def table_header(path: str | Path, columns: list[str]) -> list[str]:
+    """The header of a sequence table, checked to hold ``columns``.
+
+    Raises:
+        InputError: naming the file, for an unknown extension, no header line, or a missing
+            column (listing the available ones).
+    """
+    path = Path(path)
+    delimiter = table_delimiter(path)
+    with open_text(path) as fh:
+        header = next(csv.reader(fh, delimiter=delimiter), None)
+    if header is None:
+        raise InputError(path, "empty table (no header line)")
+    header = [h.strip() for h in header]
+    available = ", ".join(repr(h) for h in header)
+    for column in columns:
+        if column not in header:
+            raise InputError(path, f"no column {column!r}; available: {available}", 1)
+    return header
+
+
+def iter_table(
+    path: str | Path, sequence_column: str, columns: list[str]
+) -> Iterator[tuple[int, str, list[str]]]:
+    """Yield ``(line, sequence, cells of columns)`` for each row of a sequence table
+    (.csv, .tsv, gzip or not), blank rows skipped, streamed.
+
+    Raises:
+        InputError: naming file (and line), as :func:`table_header`, and for a short row, an
+            empty sequence, or a table without rows.
+    """
+    path = Path(path)
+    header = table_header(path, [sequence_column, *columns])
+    seq_i, column_i = header.index(sequence_column), [header.index(c) for c in columns]
+    rows = 0
+    with open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=table_delimiter(path))
+        next(reader)
+        for row in reader:
+            lineno = reader.line_num
+            if not row or all(not v.strip() for v in row):
+                continue
+            if len(row) < len(header):
+                raise InputError(
+                    path, f"row has {len(row)} fields, the header has {len(header)}", lineno
+                )
+            if not row[seq_i].strip():  # as the FASTA reader refuses an empty record
+                raise InputError(path, f"empty sequence in column {sequence_column!r}", lineno)
+            rows += 1
+            yield lineno, row[seq_i].strip(), [row[i].strip() for i in column_i]
+    if not rows:
+        raise InputError(path, "table has a header but no rows")
+
+
 def read_table(
     path: str | Path,
     sequence_column: str,
@@ -69,42 +124,18 @@ def read_table(
             without rows.
     """
     path = Path(path)
-    delimiter = table_delimiter(path)
-    with open_text(path) as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(path, "empty table (no header line)")
-        header = [h.strip() for h in header]
-        available = ", ".join(repr(h) for h in header)
-        wanted = [sequence_column] + ([id_column] if id_column else [])
-        if label_columns is None:
-            label_columns = [h for h in header if h not in wanted]
-        for column in wanted + list(label_columns):
-            if column not in header:
-                raise InputError(path, f"no column {column!r}; available: {available}", 1)
-        if not label_columns:
-            raise InputError(path, f"no label columns besides {sequence_column!r}", 1)
-        seq_i = header.index(sequence_column)
-        id_i = header.index(id_column) if id_column else None
-        label_i = [header.index(c) for c in label_columns]
-        names, seqs, cells, lines = [], [], [], []
-        for row in reader:
-            lineno = reader.line_num
-            if not row or all(not v.strip() for v in row):
-                continue
-            if len(row) < len(header):
-                raise InputError(
-                    path, f"row has {len(row)} fields, the header has {len(header)}", lineno
-                )
-            if not row[seq_i].strip():  # as the FASTA reader refuses an empty record
-                raise InputError(path, f"empty sequence in column {sequence_column!r}", lineno)
-            cells.append([row[i].strip() for i in label_i])
-            lines.append(lineno)
-            seqs.append(row[seq_i].strip())
-            names.append(row[id_i].strip() if id_i is not None else f"{path.name}:{lineno}")
-    if not seqs:
-        raise InputError(path, "table has a header but no rows")
+    ids = [id_column] if id_column else []
+    header = table_header(path, [sequence_column, *ids, *(label_columns or [])])
+    if label_columns is None:
+        label_columns = [h for h in header if h not in [sequence_column, *ids]]
+    if not label_columns:
+        raise InputError(path, f"no label columns besides {sequence_column!r}", 1)
+    names, seqs, cells, lines = [], [], [], []
+    for lineno, sequence, values in iter_table(path, sequence_column, ids + label_columns):
+        names.append(values[0] if id_column else f"{path.name}:{lineno}")
+        seqs.append(sequence)
+        cells.append(values[len(ids) :])
+        lines.append(lineno)
     y = labels(cells, lines, list(label_columns), path)
     return TableRows(names, seqs, y, list(label_columns), lines)
 

@@ -1,9 +1,10 @@
 """`genas attribute RUN_DIR INPUT -o OUT.h5`: which bases each prediction depends on.
 
 Attributions of one output of a trained model (a task, or a class) for the user's own
-sequences (FASTA, or BED intervals on a genome), read, scored and written in batches. The
-HDF5 file holds what TF-MoDISco and logo plotting read: the one-hot sequences, the
-hypothetical contributions of every letter and the contributions of the sequence's own.
+sequences (FASTA, a .csv/.tsv table, or BED intervals on a genome), read, scored and written
+in batches. The HDF5 file holds what TF-MoDISco and logo plotting read: the one-hot
+sequences, the hypothetical contributions of every letter and the contributions of the
+sequence's own.
 """
 
 from __future__ import annotations
@@ -45,14 +46,16 @@ def attribute_run(
     batch_size: int = 64,
     device: str = "auto",
     invalid_bases: str = "error",
+    sequence_column: str = "sequence",
+    id_column: str | None = None,
 ) -> tuple[int, str]:
     """Attribute output ``task`` of the model in ``run_dir`` for every sequence of
     ``input_path``, fitted to the model's input length as `genas predict` fits them.
 
     The output, HDF5 (``.h5``), written atomically, holds per sequence (N rows, L bp):
 
-    - the row columns of `genas predict` (FASTA ``name``; BED ``chrom``, ``start``, ``end``,
-      ``name``, ``strand``), each (N,);
+    - the row columns of `genas predict` (FASTA, table: ``name``; BED: ``chrom``, ``start``,
+      ``end``, ``name``, ``strand``), each (N,);
     - ``sequences`` uint8 (N, 4, L): the one-hot of the letters the model read (all-zero
       columns at N and at padding, as TF-MoDISco and logo tools expect);
     - ``hypothetical`` float32 (N, 4, L): what each letter would contribute at each
@@ -93,6 +96,8 @@ def attribute_run(
         genome=genome,
         fit_length="crop_or_pad",
         invalid_bases=invalid_bases,
+        sequence_column=sequence_column,
+        id_column=id_column,
     )
     n = 0
     with open_table(out) as table:

@@ -27,15 +27,18 @@ def predict_run(
     batch_size: int = 256,
     device: str = "auto",
     invalid_bases: str = "error",
+    sequence_column: str = "sequence",
+    id_column: str | None = None,
 ) -> tuple[int, int]:
-    """Predict every sequence of a FASTA file (or BED intervals on `genome`).
+    """Predict every sequence of a FASTA file, a .csv/.tsv table (``sequence_column``, rows
+    named by ``id_column`` or ``file:line``), or BED intervals on `genome`.
 
     Sequences are centre-cropped/padded to the model's input length; BED intervals on the
     ``-`` strand are scored as the reverse complement of their window. The output's format
     follows its extension (:func:`genas.table_files.output_format`), written atomically:
 
-    - TSV (``.tsv``, ``.tsv.gz``) or Parquet: the row columns (FASTA: ``name``; BED: the
-      line's ``chrom``, ``start``, ``end``, ``name``, ``strand``), then one probability or
+    - TSV (``.tsv``, ``.tsv.gz``) or Parquet: the row columns (FASTA, table: ``name``; BED:
+      the line's ``chrom``, ``start``, ``end``, ``name``, ``strand``), then one probability or
       value column per task, named by task (regression values on the original scale), or
       one probability column per class and ``predicted_class``;
     - HDF5 (``.h5``): the row columns, each (N,), ``predictions`` float32 (N, T),
@@ -61,6 +64,8 @@ def predict_run(
         genome=genome,
         fit_length="crop_or_pad",
         invalid_bases=invalid_bases,
+        sequence_column=sequence_column,
+        id_column=id_column,
     )
     n = 0
     with open_table(out) as table:
