@@ -278,3 +278,23 @@ def test_genas_motifs_bad_input(tiny_run, tmp_path):
     meme = tmp_path / "db.meme"
     meme.write_text("MEME version 4\n\nALPHABET= ACDE\n")
     _fails(["motifs", str(tiny_run), "--motif-db", str(meme)], "db.meme", "alphabet")
+
+
+def test_given_sequences_are_read_up_to_the_limit(tmp_path):
+    from variants_support import save_tiny_model
+
+    from genas.data import load_prediction_input
+    from genas.nn.model_file import load_model
+    from genas.workflows.motifs_run import load_sequences
+
+    run = save_tiny_model(tmp_path / "run", 11)
+    loaded = load_model(run)
+    fasta = tmp_path / "q.fa"
+    fasta.write_text("".join(f">r{i}\n{'ACGTTGCA'[i:] + 'ACGT' * 3}\n" for i in range(7)))
+    x, source, folder = load_sequences(run, loaded, fasta, max_sequences=3)
+    np.testing.assert_array_equal(x, load_prediction_input(fasta, 11)[1][:3])
+    assert source == str(fasta) and folder == tmp_path
+    table = tmp_path / "q.csv"
+    table.write_text("sequence\n" + "".join(f"{'ACGTTGCA'[i:]}ACGTACGTACGT\n" for i in range(7)))
+    x_table, _, _ = load_sequences(run, loaded, table, max_sequences=10)
+    np.testing.assert_array_equal(x_table, load_prediction_input(fasta, 11)[1])

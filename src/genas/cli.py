@@ -958,7 +958,7 @@ def motifs(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
     data: Annotated[
         Path | None,
-        typer.Option(help="Sequences (FASTA, BED, .h5); default: the run's own data."),
+        typer.Option(help="Sequences (FASTA, .csv/.tsv, BED, .h5); default: the run's own data."),
     ] = None,
     genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED --data.")] = None,
     split: Annotated[str, typer.Option(help="Split of the run's data (without --data).")] = "train",

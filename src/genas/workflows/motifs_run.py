@@ -67,7 +67,8 @@ def load_sequences(
 ) -> tuple[np.ndarray, str, Path | None]:
     """Sequences for the analysis: uint8 (N, 4, L), where they came from, and their folder.
 
-    ``data``: FASTA, BED (with ``genome``) or genas HDF5; without it, ``split`` of the data in
+    ``data``: FASTA, a .csv/.tsv table (``sequence`` column), BED (with ``genome``) or genas
+    HDF5; without it, ``split`` of the data in
     the run's ``config.yaml``. At most ``max_sequences`` (the first ones) are used.
     """
     if split not in SPLITS:
@@ -83,12 +84,17 @@ def load_sequences(
             n = min(len(dataset), max_sequences)
             x = dataset.get_batch(np.arange(n))[0]
         else:
-            from genas.data.inputs import load_prediction_input
+            from genas.data.inputs import iter_prediction_input
 
-            _, x = load_prediction_input(
+            batches, n = [], 0  # read only the first max_sequences of a large file
+            for _, x in iter_prediction_input(
                 data, loaded.input_length, genome=genome, fit_length=loaded.fit_length
-            )
-            x = x[:max_sequences]
+            ):
+                batches.append(x[: max_sequences - n])
+                n += len(batches[-1])
+                if n >= max_sequences:
+                    break
+            x = np.concatenate(batches)
         return x, str(data), data.parent
     from genas.config import load_config
     from genas.data import load_splits
