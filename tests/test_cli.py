@@ -431,7 +431,7 @@ def test_warnings_print_as_one_line():
 
 #: The commands that run a model (train, score or predict with a network).
 MODEL_COMMANDS = {"train", "search", "retrain", "compare", "evaluate", "predict", "demo", "vep",
-                  "report", "motifs", "fidelity", "attribute"}
+                  "report", "motifs", "fidelity", "attribute", "marginalize"}
 
 
 def _commands() -> dict[str, object]:
@@ -461,7 +461,7 @@ def test_out_is_a_folder_and_o_is_output():
     outs = {name for name, c in commands.items() for opts in _options(c) if "--out" in opts}
     short = {name for name, c in commands.items() for opts in _options(c) if "-o" in opts}
     assert {"train", "search", "demo", "fidelity", "heritability run"} <= outs
-    assert {"predict", "vep", "vep-benchmark", "evaluate", "attribute"} <= short
+    assert {"predict", "vep", "vep-benchmark", "evaluate", "attribute", "marginalize"} <= short
     for name, command in commands.items():
         for opts in _options(command):
             assert not ("--out" in opts and len(opts) > 1), f"{name}: {opts}"

@@ -997,6 +997,61 @@ def motifs(
     )
 
 
+
+@app.command()
+@user_errors
+def marginalize(
+    run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output: .tsv, .tsv.gz or .parquet.")
+    ],
+    motifs: Annotated[
+        str | None,
+        typer.Option(help="JASPAR ids, comma-separated (default: every CORE vertebrate motif)."),
+    ] = None,
+    motif_db: Annotated[Path | None, typer.Option(help="MEME file of motifs instead.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Sequences to shuffle into backgrounds (default: the run's own data)."),
+    ] = None,
+    genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED --data.")] = None,
+    backgrounds: Annotated[
+        int, typer.Option(min=2, help="Dinucleotide-shuffled background sequences.")
+    ] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the shuffles.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sequences per forward pass.")] = 1024,
+    device: DeviceOption = "auto",
+    threads: ThreadsOption = None,
+) -> None:
+    """Write known motifs into shuffled backgrounds: how much each moves each prediction
+    (in-silico marginalization); prints the motifs of largest effect."""
+    from genas.workflows.marginalize_run import marginalize_run
+
+    _set_threads(threads)
+    table = marginalize_run(
+        run_dir,
+        output,
+        motif_ids=None if motifs is None else [m.strip() for m in motifs.split(",") if m.strip()],
+        motif_db=motif_db,
+        data=data,
+        genome=genome,
+        n_backgrounds=backgrounds,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        log=lambda line: console.print(line, highlight=False),
+    )
+    shown = Table(title=f"largest effects ({table['motif'].nunique()} motifs, {backgrounds} "
+                  "backgrounds, both strands)")  # fmt: skip
+    for column in ("motif", "name", "consensus", "output", "effect", "se", "before", "after"):
+        shown.add_column(column, justify="right" if column in ("effect", "se") else "left")
+    for row in table.nlargest(10, "effect").itertuples():
+        shown.add_row(escape(row.motif), escape(row.name), row.consensus, escape(row.output),
+                      f"{row.effect:+.3f}", f"{row.se:.3f}", f"{row.before:.3g}",
+                      f"{row.after:.3g}")  # fmt: skip
+    console.print(shown)
+    console.print(f"wrote {output} ({len(table)} rows)", highlight=False)
+
 transfer_app = typer.Typer(
     help="Zero-shot architecture transfer across tasks (AMBIENT): learn from the searches "
     "of some tasks, propose for a new one without searching (docs/transfer.md).",
