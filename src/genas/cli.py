@@ -520,7 +520,9 @@ def attribute(
     shuffles: Annotated[
         int, typer.Option(min=1, help="DeepLIFT: dinucleotide-shuffled references per sequence.")
     ] = 20,
-    seed: Annotated[int, typer.Option(help="DeepLIFT: seed of the shuffles.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="DeepLIFT: seed of the shuffles (same seed, batch size: same file).")
+    ] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences per batch.")] = 64,
     invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
     sequence_column: SequenceColumnOption = "sequence",
