@@ -1043,8 +1043,7 @@ def marginalize(
         device=device,
         log=lambda line: console.print(line, highlight=False),
     )
-    shown = Table(title=f"largest effects ({table['motif'].nunique()} motifs, {backgrounds} "
-                  "backgrounds, both strands)")  # fmt: skip
+    shown = Table(title=f"largest effects ({table['motif'].nunique()} motifs, both strands)")
     for column in ("motif", "name", "consensus", "output", "effect", "se", "before", "after"):
         shown.add_column(column, justify="right" if column in ("effect", "se") else "left")
     for row in table.nlargest(10, "effect").itertuples():
