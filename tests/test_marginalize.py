@@ -126,6 +126,7 @@ def test_jaspar_ids_and_refusals(run, data, tmp_path):
     cases = [
         (dict(out=tmp_path / "e.h5"), InputError, r"e\.h5: the effects are a table"),
         (dict(motif_ids=["MA9999"]), GenasError, "--motifs: motif 'MA9999' is not in"),
+        (dict(motif_ids=[]), GenasError, "--motifs: no motif id given"),
         (dict(motif_ids=["MA0139"], motif_db=tmp_path / "x.meme"), GenasError, "not both"),
         (dict(n_backgrounds=1), GenasError, "--backgrounds 1: at least 2"),
         (dict(motif_ids=["MA1929"]), GenasError, "no motif is at most 24 bp wide"),

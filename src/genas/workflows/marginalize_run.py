@@ -113,6 +113,8 @@ def _motifs(ids: list[str] | None, motif_db: str | Path | None, release: str) ->
     """The motifs asked for (see :func:`marginalize_run`)."""
     if ids is not None and motif_db is not None:
         raise GenasError("give --motifs (JASPAR ids) or --motif-db (a MEME file), not both")
+    if ids is not None and not ids:
+        raise GenasError("--motifs: no motif id given")
     if motif_db is not None:
         return read_meme(motif_db)
     try:
