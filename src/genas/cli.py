@@ -87,6 +87,12 @@ ConfigDeviceOption = Annotated[
     typer.Option("--device", help="auto, cpu, cuda, cuda:N (overrides the config's train.device)."),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
+# The input of the commands that score new sequences (predict, attribute).
+InputArgument = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="FASTA, a .csv/.tsv table, or BED with --genome.")
+]
+GenomeOption = Annotated[Path | None, typer.Option(help="Reference FASTA for BED input.")]
+InvalidAsNOption = Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")]
 SequenceColumnOption = Annotated[
     str, typer.Option(help="Table input (.csv/.tsv): the column of the sequences.")
 ]
@@ -464,17 +470,14 @@ def evaluate(
 @user_errors
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
-    input_path: Annotated[
-        Path,
-        typer.Argument(metavar="INPUT", help="FASTA, a .csv/.tsv table, or BED with --genome."),
-    ],
+    input_path: InputArgument,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output: .tsv, .tsv.gz, .parquet or .h5.")
     ],
-    genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED input.")] = None,
+    genome: GenomeOption = None,
     rc: Annotated[bool, typer.Option(help="Average with the reverse complement.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences per forward pass.")] = 256,
-    invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
+    invalid_as_n: InvalidAsNOption = False,
     sequence_column: SequenceColumnOption = "sequence",
     id_column: IdColumnOption = None,
     device: DeviceOption = "auto",
@@ -503,10 +506,7 @@ def predict(
 @user_errors
 def attribute(
     run_dir: Annotated[Path, typer.Argument(help="A trained run folder.")],
-    input_path: Annotated[
-        Path,
-        typer.Argument(metavar="INPUT", help="FASTA, a .csv/.tsv table, or BED with --genome."),
-    ],
+    input_path: InputArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output: .h5 (HDF5).")],
     task: Annotated[
         str | None,
@@ -516,7 +516,7 @@ def attribute(
     method: Annotated[
         str, typer.Option(help="deep_lift_shap, ism (in-silico mutagenesis) or input_x_gradient.")
     ] = "deep_lift_shap",
-    genome: Annotated[Path | None, typer.Option(help="Reference FASTA for BED input.")] = None,
+    genome: GenomeOption = None,
     shuffles: Annotated[
         int, typer.Option(min=1, help="DeepLIFT: dinucleotide-shuffled references per sequence.")
     ] = 20,
@@ -524,7 +524,7 @@ def attribute(
         int, typer.Option(help="DeepLIFT: seed of the shuffles (same seed, batch size: same file).")
     ] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences per batch.")] = 64,
-    invalid_as_n: Annotated[bool, typer.Option(help="Read letters outside ACGTN as N.")] = False,
+    invalid_as_n: InvalidAsNOption = False,
     sequence_column: SequenceColumnOption = "sequence",
     id_column: IdColumnOption = None,
     device: DeviceOption = "auto",

@@ -111,17 +111,6 @@ def iter_prediction_input(
     path = Path(path)
     if not path.is_file():
         raise missing_file(path)
-    if _is_fasta(path):
-        for records in _chunks(read_fasta(path), batch_size):
-            names = [r.name for r in records]
-            sequences = [r.sequence for r in records]
-            source = "the model's input length"
-            lines = [r.line for r in records]
-            x = encode_records(
-                names, sequences, length, fit_length, invalid_bases, path, source, lines=lines
-            )
-            yield {"name": names}, x
-        return
     if _is_table(path):
         ids = [id_column] if id_column else []
         for rows in _chunks(iter_table(path, sequence_column, ids), batch_size):
@@ -131,6 +120,17 @@ def iter_prediction_input(
                 names, [sequence for _, sequence, _ in rows], length, fit_length,
                 invalid_bases, path, "the model's input length", lines=lines,
             )  # fmt: skip
+            yield {"name": names}, x
+        return
+    if _is_fasta(path):
+        for records in _chunks(read_fasta(path), batch_size):
+            names = [r.name for r in records]
+            sequences = [r.sequence for r in records]
+            source = "the model's input length"
+            lines = [r.line for r in records]
+            x = encode_records(
+                names, sequences, length, fit_length, invalid_bases, path, source, lines=lines
+            )
             yield {"name": names}, x
         return
     if genome is None:
